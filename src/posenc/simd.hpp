@@ -1,0 +1,77 @@
+// The one place that talks to xsimd. Kernels use posenc::simd::Floats (a batch of float lanes) and the
+// free functions below, stride by kWidth and finish with a scalar tail.
+// POSENC_SIMD=0 builds the truly scalar variant (the wasm-scalar package and older engines): Floats is
+// then one plain float, so the same kernel source compiles to code with no SIMD instructions at all.
+#pragma once
+#include <cmath>
+#include <cstddef>
+
+#ifndef POSENC_SIMD
+#define POSENC_SIMD 1
+#endif
+
+#if POSENC_SIMD
+#include <xsimd/xsimd.hpp>
+#endif
+
+namespace posenc::simd {
+
+#if POSENC_SIMD
+
+using Floats = xsimd::batch<float>;
+inline constexpr std::size_t kWidth = Floats::size;
+inline const char* arch_name() { return xsimd::default_arch::name(); }
+
+inline Floats load(const float* p) { return Floats::load_unaligned(p); }
+inline void store(float* p, const Floats& v) { v.store_unaligned(p); }
+inline Floats splat(float v) { return Floats(v); }
+inline Floats fma(const Floats& a, const Floats& b, const Floats& c) { return xsimd::fma(a, b, c); }
+inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return xsimd::fms(a, b, c); }
+inline Floats max(const Floats& a, const Floats& b) { return xsimd::max(a, b); }
+inline Floats exp(const Floats& v) { return xsimd::exp(v); }
+inline Floats sqrt(const Floats& v) { return xsimd::sqrt(v); }
+inline void sincos(const Floats& v, Floats& s, Floats& c) {
+  auto sc = xsimd::sincos(v);
+  s = sc.first;
+  c = sc.second;
+}
+inline float reduce_add(const Floats& v) { return xsimd::reduce_add(v); }
+inline float reduce_max(const Floats& v) { return xsimd::reduce_max(v); }
+
+#else
+
+// One lane. Arithmetic operators come from the implicit conversion to float.
+struct Floats {
+  float v;
+  Floats() = default;
+  Floats(float x) : v(x) {}  // NOLINT(google-explicit-constructor)
+  operator float() const { return v; }
+  Floats& operator+=(const Floats& o) { v += o.v; return *this; }
+  Floats& operator-=(const Floats& o) { v -= o.v; return *this; }
+  Floats& operator*=(const Floats& o) { v *= o.v; return *this; }
+  Floats& operator/=(const Floats& o) { v /= o.v; return *this; }
+};
+inline constexpr std::size_t kWidth = 1;
+inline const char* arch_name() { return "scalar"; }
+
+inline Floats load(const float* p) { return *p; }
+inline void store(float* p, const Floats& v) { *p = v.v; }
+inline Floats splat(float v) { return v; }
+inline Floats fma(const Floats& a, const Floats& b, const Floats& c) { return a.v * b.v + c.v; }
+inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return a.v * b.v - c.v; }
+inline Floats max(const Floats& a, const Floats& b) { return a.v > b.v ? a.v : b.v; }
+inline Floats exp(const Floats& v) { return std::exp(v.v); }
+inline Floats sqrt(const Floats& v) { return std::sqrt(v.v); }
+inline void sincos(const Floats& v, Floats& s, Floats& c) {
+  s = std::sin(v.v);
+  c = std::cos(v.v);
+}
+inline float reduce_add(const Floats& v) { return v.v; }
+inline float reduce_max(const Floats& v) { return v.v; }
+
+#endif
+
+// Rounds down to a multiple of kWidth: the end of the vector part of a loop over n elements.
+inline std::size_t vector_end(std::size_t n) { return n - n % kWidth; }
+
+}  // namespace posenc::simd

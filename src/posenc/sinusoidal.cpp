@@ -1,0 +1,103 @@
+#include "posenc/sinusoidal.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "posenc/angles.hpp"
+#include "posenc/error.hpp"
+
+namespace posenc {
+
+namespace {
+
+struct TableRange {
+  std::int64_t start, count;
+};
+
+TableRange validate_table(std::int64_t max_len, std::int64_t d, double base, std::int64_t start,
+                          std::optional<std::int64_t> count) {
+  require_finite("base", base);
+  require_size("max_len", max_len);
+  require_size("d", d);
+  if (count) require_size("count", *count);
+  require_even("d", d);
+  require_range(base > 1, "base", base, "be greater than 1");
+  if (start < 0 || start >= max_len) {
+    fail(ErrorCode::BadPosition, "start must be in [0, max_len) = [0, " + std::to_string(max_len) + "), got " +
+                                     std::to_string(start));
+  }
+  const std::int64_t rows = count ? *count : max_len - start;
+  if (start + rows > max_len) {
+    fail(ErrorCode::BadPosition, "start + count must be at most max_len = " + std::to_string(max_len) + ", got " +
+                                     std::to_string(start) + " + " + std::to_string(rows));
+  }
+  return {start, rows};
+}
+
+// Rows [first, first+rows) of the table into out ([rows, d]), interleaving sin and cos per pair.
+void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, const std::vector<double>& freq, float* out) {
+  const std::size_t half = static_cast<std::size_t>(d / 2);
+  std::vector<float> s(half), c(half);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    sincos_at(static_cast<double>(first + r), freq.data(), half, s.data(), c.data());
+    float* row = out + static_cast<std::size_t>(r) * static_cast<std::size_t>(d);
+    for (std::size_t i = 0; i < half; ++i) {
+      row[2 * i] = s[i];
+      row[2 * i + 1] = c[i];
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<double> sinusoidal_frequencies(std::int64_t d, double base) {
+  std::vector<double> freq(static_cast<std::size_t>(d / 2));
+  for (std::size_t i = 0; i < freq.size(); ++i) freq[i] = std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(d));
+  return freq;
+}
+
+void sinusoidal_table(std::int64_t max_len, std::int64_t d, Span<float> out, const SinusoidalTableOptions& options) {
+  const TableRange range = validate_table(max_len, d, options.base, options.start, options.count);
+  require_length("out", out.size(), element_count({range.count, d}));
+  fill_rows(range.start, range.count, d, sinusoidal_frequencies(d, options.base), out.data());
+}
+
+std::vector<float> sinusoidal_table(std::int64_t max_len, std::int64_t d, const SinusoidalTableOptions& options) {
+  const TableRange range = validate_table(max_len, d, options.base, options.start, options.count);
+  std::vector<float> out(element_count({range.count, d}));
+  fill_rows(range.start, range.count, d, sinusoidal_frequencies(d, options.base), out.data());
+  return out;
+}
+
+void sinusoidal_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, std::int64_t d, Span<float> out,
+                        const SinusoidalForwardOptions& options) {
+  require_finite("base", options.base);
+  require_finite("p", options.dropout.p);
+  require_size("batch", batch);
+  require_size("seq", seq);
+  require_size("d", d);
+  require_size("max_len", options.max_len);
+  require_even("d", d);
+  require_range(options.base > 1, "base", options.base, "be greater than 1");
+  const std::size_t n = element_count({batch, seq, d});
+  validate_dropout(options.dropout, n);
+  require_length("x", x.size(), n);
+  require_length("out", out.size(), n);
+  require_position("offset", options.offset);
+  if (options.offset + seq > options.max_len) {
+    fail(ErrorCode::BadPosition, "offset + seq must be at most max_len = " + std::to_string(options.max_len) +
+                                     ", got " + std::to_string(options.offset) + " + " + std::to_string(seq));
+  }
+  // One (seq, d) slice of the table serves every batch row.
+  std::vector<float> pe(element_count({seq, d}));
+  fill_rows(options.offset, seq, d, sinusoidal_frequencies(d, options.base), pe.data());
+  const std::size_t row = static_cast<std::size_t>(seq * d);
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const float* xb = x.data() + static_cast<std::size_t>(b) * row;
+    float* ob = out.data() + static_cast<std::size_t>(b) * row;
+    for (std::size_t i = 0; i < row; ++i) ob[i] = xb[i] + pe[i];
+  }
+  dropout_in_place(out, options.dropout);
+}
+
+}  // namespace posenc

@@ -1,0 +1,30 @@
+// xPos (Sun et al. 2022; SPEC §5): RoPE whose pairs also scale by ζ_j^(±(n−c)/B), so q̃_n·k̃_m decays
+// with n − m and does not depend on the centre c.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "posenc/rope.hpp"
+#include "posenc/span.hpp"
+
+namespace posenc {
+
+enum class XposRole { Query, Key };
+XposRole parse_xpos_role(const std::string& role);  // "q" | "k", else OUT_OF_RANGE
+
+struct XposOptions {
+  XposRole role = XposRole::Query;
+  Span<const std::int32_t> positions;  // (seq,) or (batch, seq); empty: offset + s
+  std::int64_t offset = 0;
+  double base = 10000.0;
+  double gamma = 0.4;
+  double scale_base = 512.0;
+  double center = 0.0;
+  RopeLayout layout = RopeLayout::Interleaved;
+};
+
+// x, out: [batch, heads, seq, head_dim] (out may be x); head_dim even. OUT_OF_RANGE when some
+// |(n−c)/B · ln ζ_j| > 700 (the scale would leave float64's range).
+void xpos_apply(Span<const float> x, const Bhsd& shape, Span<float> out, const XposOptions& options = {});
+
+}  // namespace posenc
