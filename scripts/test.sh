@@ -17,6 +17,8 @@ fi
 if compgen -G "tests/browser/*.test.js" >/dev/null; then
   run node --test --test-concurrency=1 tests/browser/
 fi
+# The benchmark in its quick mode: tiny shapes, proves every implementation runs (never a timing test).
+POSENC_SKIP_SETUP=1 run npm run --silent bench -- --quick
 echo
 if [ $status -eq 0 ]; then echo "all test suites passed"; else echo "some test suites FAILED"; fi
 exit $status

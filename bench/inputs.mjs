@@ -1,0 +1,21 @@
+// Deterministic benchmark inputs, reproduced bit for bit by native_bench.cpp (same hash, same scaling),
+// so every implementation, native included, sees the same numbers and can be checked against one
+// float64 evaluation.
+
+// fmix32 of MurmurHash3: a well-mixed 32-bit hash of (index, stream).
+function mix(i, stream) {
+  let h = (i ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+// n values in [-1, 1), exact in float32 (23-bit fractions).
+export function uniform(n, stream) {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (mix(i, stream) >>> 9) * 2 ** -22 - 1;
+  return out;
+}
+
+// The streams each tensor uses (native_bench.cpp uses the same numbers).
+export const Stream = { q: 1, k: 2, v: 3 };

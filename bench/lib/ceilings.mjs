@@ -1,0 +1,49 @@
+// What the machine allows, measured in the same run: copying the same bytes with
+// TypedArray.prototype.set and with memcpy inside WebAssembly memory (memory.copy), and the SIMD128
+// multiply-add peak of bench/ceiling.cpp (built by scripts/bench.sh into build/bench/ceiling.wasm).
+import { readFileSync } from 'node:fs';
+
+export async function loadCeilings(wasmPath) {
+  const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {
+    env: { emscripten_notify_memory_growth() {} },
+  });
+  const w = instance.exports;
+  w._initialize();
+
+  return {
+    // dst.set(src) of `bytes` bytes between two preallocated, already touched arrays.
+    typedArraySet(bytes) {
+      const src = new Float32Array(bytes / 4).fill(1), dst = new Float32Array(bytes / 4).fill(0);
+      return { run: () => dst.set(src) };
+    },
+
+    // memcpy of `bytes` bytes between two touched buffers inside wasm memory.
+    wasmMemcpy(bytes) {
+      const src = w.ceiling_alloc(bytes), dst = w.ceiling_alloc(bytes);
+      if (!src || !dst) throw new Error(`ceiling.wasm could not allocate 2 x ${bytes} bytes`);
+      new Uint8Array(w.memory.buffer, src, bytes).fill(1);
+      new Uint8Array(w.memory.buffer, dst, bytes).fill(0);
+      return { run: () => w.ceiling_memcpy(dst, src, bytes), free: () => (w.ceiling_free(src), w.ceiling_free(dst)) };
+    },
+
+    // GFLOP/s of 12 independent f32x4 multiply-add chains: median of `samples` runs of ~20 ms.
+    simdPeakGflops(samples = 9) {
+      const flopsPer = w.ceiling_madd_flops_per_iteration();
+      let iterations = 1 << 16;
+      for (;;) {  // calibrate to ≥ 20 ms so the timer's resolution does not matter
+        const t0 = performance.now();
+        w.ceiling_madd(iterations, 1);
+        if (performance.now() - t0 > 20) break;
+        iterations *= 2;
+      }
+      const rates = [];
+      for (let s = 0; s < samples; s++) {
+        const t0 = performance.now();
+        w.ceiling_madd(iterations, 1 + s);
+        rates.push((iterations * flopsPer) / ((performance.now() - t0) * 1e6));
+      }
+      rates.sort((a, b) => a - b);
+      return rates[rates.length >> 1];
+    },
+  };
+}

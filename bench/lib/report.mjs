@@ -1,0 +1,112 @@
+// The printed report: medians per implementation and workload, speed-ups of posenc computed from the
+// same run, accuracy against float64, peak heap, and issue 5's targets checked against the run.
+
+const fmtMs = (ms) => (ms === undefined ? '' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toPrecision(3));
+const fmtErr = (a) => (a ? `${a.maxAbs.toExponential(1)} ${a.withinSpec ? 'ok' : 'NO'}` : '');
+const fmtX = (x) => (x === undefined || !Number.isFinite(x) ? '' : x >= 100 ? `${x.toFixed(0)}x` : `${x.toFixed(x >= 10 ? 1 : 2)}x`);
+
+// Columns before `textColumns` are left-aligned text, the rest right-aligned numbers.
+function table(header, rows, textColumns = 1) {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (cells) => cells.map((s, c) => (c < textColumns ? String(s ?? '').padEnd(widths[c]) : String(s ?? '').padStart(widths[c]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const ms = (row, name) => row?.impls[name]?.medianMs;
+
+// The posenc variant each comparison uses: the call writing into a caller's `out` (a normal call).
+export const POSENC = 'posenc wasm-simd';
+
+// Issue 5's targets as checks over this run's medians; missing numbers are reported, not passed.
+export function targets(results, peakGflops) {
+  const byId = Object.fromEntries(results.map((r) => [r.id, r]));
+  const out = [];
+  const ratio = (id, num, den, op, limit, what) => {
+    const a = ms(byId[id], num), b = ms(byId[id], den);
+    if (!byId[id]) return;
+    const value = a !== undefined && b !== undefined ? a / b : undefined;
+    out.push({ id, what: what ?? `${num} / ${den}`, value, op, limit,
+      ok: value === undefined ? undefined : op === '>=' ? value >= limit : value <= limit });
+  };
+  ratio('W1', 'plain JS', POSENC, '>=', 25);
+  ratio('W1', 'tuned JS', POSENC, '>=', 5);
+  ratio('W1', 'tfjs-wasm', POSENC, '>=', 40);
+  for (const id of ['W2 half', 'W2 interleaved']) {
+    const row = byId[id];
+    if (!row) continue;
+    const copy = Math.min(ms(row, 'copy: TypedArray.set') ?? Infinity, ms(row, 'copy: wasm memcpy') ?? Infinity);
+    for (const [name, limit] of [[`${POSENC} in-place`, 1.5], [POSENC, 3]]) {
+      const v = ms(row, name) / copy;
+      out.push({ id, what: `${name} / fastest copy of the same bytes`, value: Number.isFinite(v) ? v : undefined,
+        op: '<=', limit, ok: Number.isFinite(v) ? v <= limit : undefined });
+    }
+    ratio(id, 'plain JS', POSENC, '>=', 6);
+    ratio(id, 'tfjs-wasm', POSENC, '>=', 50);
+  }
+  ratio('W2 hot', 'posenc wasm-scalar in-place', `${POSENC} in-place`, '>=', 2.5, 'wasm-scalar / wasm-simd, in place, in cache');
+  ratio('W3', 'tfjs-wasm', POSENC, '>=', 2);
+  ratio('W3', 'plain JS', POSENC, '>=', 15);
+  const w3 = byId.W3;
+  if (w3) {
+    const g = w3.flops / (ms(w3, POSENC) * 1e6);
+    out.push({ id: 'W3', what: `${POSENC} GFLOP/s / SIMD madd peak (${peakGflops?.toFixed(1)} GFLOP/s)`,
+      value: Number.isFinite(g / peakGflops) ? g / peakGflops : undefined, op: '>=', limit: 0.5,
+      ok: Number.isFinite(g / peakGflops) ? g / peakGflops >= 0.5 : undefined });
+    const heap = w3.impls[POSENC]?.peakHeapBytes;
+    out.push({ id: 'W3', what: `${POSENC} peak heap / (inputs + outputs)`, value: heap === undefined ? undefined : heap / w3.bytes,
+      op: '<=', limit: 1.25, ok: heap === undefined ? undefined : heap / w3.bytes <= 1.25 });
+  }
+  const w4 = results.filter((r) => r.op === 'decodeRope');
+  if (w4.length === 2) {
+    const [near, far] = w4;
+    const v = ms(far, POSENC) / ms(near, POSENC);
+    out.push({ id: 'W4', what: `${POSENC} RoPE step ${far.config.position} / ${near.config.position}`,
+      value: Number.isFinite(v) ? v : undefined, op: '<=', limit: 1.5, ok: Number.isFinite(v) ? v <= 1.5 && v >= 1 / 1.5 : undefined });
+  }
+  return out;
+}
+
+export function report(run, machineLine) {
+  const { results, simdPeakGflops: peak } = run;
+  const names = [...new Set(results.flatMap((r) => Object.keys(r.impls)))];
+  const ids = results.map((r) => r.id);
+  const parts = [`posenc benchmark${run.quick ? ' (--quick: tiny shapes, proves it runs; numbers mean nothing)' : ''}`, machineLine, ''];
+  for (const r of results) parts.push(`${r.id.padEnd(14)} ${r.title}`);
+  parts.push('', 'median ms per call (lower is better)');
+  parts.push(table(['implementation', ...ids], names.map((n) => [n, ...results.map((r) => fmtMs(ms(r, n)))])));
+  parts.push('', `speed-up of ${POSENC} (the call writing into a caller's out array) = other median / its median`);
+  parts.push(table(['implementation', ...ids], names.filter((n) => n !== POSENC)
+    .map((n) => [n, ...results.map((r) => fmtX(ms(r, n) / ms(r, POSENC)))])));
+  parts.push('', 'accuracy: max |error| vs float64 on each row\'s check case (W1/W2 at position 1e6); ok = within SPEC §11 (2e-6 + 2e-6|x|)');
+  parts.push(table(['implementation', ...ids], names.filter((n) => !n.startsWith('copy'))
+    .map((n) => [n, ...results.map((r) => fmtErr(r.impls[n]?.accuracy))])));
+  const heapRows = names.filter((n) => results.some((r) => r.impls[n]?.peakHeapBytes !== undefined));
+  if (heapRows.length) {
+    parts.push('', 'peak wasm heap growth during the workload, MiB (inputs + outputs in the last line)');
+    parts.push(table(['implementation', ...ids], [
+      ...heapRows.map((n) => [n, ...results.map((r) => (r.impls[n]?.peakHeapBytes === undefined ? '' : (r.impls[n].peakHeapBytes / 2 ** 20).toFixed(1)))]),
+      ['inputs + outputs', ...results.map((r) => (r.bytes / 2 ** 20).toFixed(1))],
+    ]));
+  }
+  const w3 = results.find((r) => r.id === 'W3');
+  if (peak !== undefined) {
+    parts.push('', `ceiling: wasm SIMD128 multiply-add peak ${peak.toFixed(1)} GFLOP/s (bench/ceiling.cpp, same run)`);
+  }
+  if (w3) {
+    const g = (n) => (w3.flops / (ms(w3, n) * 1e6)).toFixed(2);
+    parts.push(`W3 executed flops ${(w3.flops / 1e9).toFixed(3)} GFLOP (causal half skipped): ` +
+      names.filter((n) => ms(w3, n) !== undefined && !n.startsWith('copy')).map((n) => `${n} ${g(n)}`).join(', ') + ' GFLOP/s');
+  }
+  const builds = results.filter((r) => r.op === 'decodeRope')
+    .flatMap((r) => Object.entries(r.impls).filter(([, v]) => v.cacheBuildsWhileTimed !== undefined)
+      .map(([n, v]) => `${r.id} ${n}: ${v.cacheBuildsWhileTimed}`));
+  if (builds.length) parts.push(`W4 RoPE cache rebuilds during the timed steps: ${builds.join(', ')}`);
+  const t = targets(results, peak);
+  if (t.length) {
+    parts.push('', 'targets (issue 5)');
+    parts.push(table(['row', 'measure', 'value', 'target', ''], t.map((x) => [x.id, x.what,
+      x.value === undefined ? 'n/a' : x.value.toFixed(2), `${x.op} ${x.limit}`, x.ok === undefined ? 'n/a' : x.ok ? 'met' : 'MISSED']), 2));
+  }
+  if (run.notes.length) parts.push('', 'notes:', ...run.notes.map((n) => `  - ${n}`));
+  return parts.join('\n');
+}

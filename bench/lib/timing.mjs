@@ -1,0 +1,43 @@
+// Interleaved medians: every round runs each implementation once (the order rotating from round to
+// round) so that drift of a noisy shared machine hits all of them alike; ratios are taken between
+// medians of the same run.
+
+const now = () => performance.now();
+
+// One timed sample of a runner in ms per call: its own clock (native) or the JS clock around run().
+async function sample(runner) {
+  await runner.prepare?.();
+  globalThis.gc?.();  // garbage of the previous runner must not be collected inside this one's timing
+  if (runner.time) return runner.time();
+  const reps = runner.reps ?? 1;
+  const t0 = now();
+  for (let i = 0; i < reps; i++) runner.run();
+  return (now() - t0) / reps;
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// runners: Map name → runner. Each gets `warmup` untimed calls, then up to `rounds` samples; one that
+// has spent more than budgetMs stops after minSamples (slow baselines would otherwise dominate the run).
+export async function measure(runners, { warmup, rounds, minSamples = 3, budgetMs = 4000 }) {
+  const names = [...runners.keys()];
+  const samples = new Map(names.map((n) => [n, []]));
+  const spent = new Map(names.map((n) => [n, 0]));
+  for (let w = 0; w < warmup; w++) {
+    for (const n of names) spent.set(n, spent.get(n) + await sample(runners.get(n)));
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const n = names[(i + r) % names.length];
+      const s = samples.get(n);
+      if (s.length >= minSamples && spent.get(n) > budgetMs) continue;
+      const t = await sample(runners.get(n));
+      s.push(t);
+      spent.set(n, spent.get(n) + t);
+    }
+  }
+  return new Map(names.map((n) => [n, { medianMs: median(samples.get(n)), samples: samples.get(n) }]));
+}

@@ -1,0 +1,178 @@
+// posenc benchmark (issue 5): W1–W4 for every implementation in one run, interleaved, medians after
+// warm-up, ratios between medians of this run, accuracy against float64, ceilings measured alongside.
+//   node --expose-gc bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
+// Normally started by `npm run bench` (scripts/bench.sh builds everything first). --quick runs tiny
+// shapes with two samples each: it only proves that every implementation runs (CI).
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { plainJs, tunedJs } from './impl/javascript.mjs';
+import { loadPosenc } from './impl/posenc.mjs';
+import { loadCeilings } from './lib/ceilings.mjs';
+import { machine, machineLine } from './lib/machine.mjs';
+import { NativeBench } from './lib/native.mjs';
+import { report } from './lib/report.mjs';
+import { measure } from './lib/timing.mjs';
+import { compare } from './reference.mjs';
+import { expected, traffic, withInputs, workloads } from './workloads.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    impls: { type: 'string' },
+    json: { type: 'string' },
+    'no-child': { type: 'boolean', default: false },
+  },
+});
+args.json ??= path.join(root, args.quick ? 'bench/results-quick.json' : 'bench/results.json');
+const log = args.json === '-' ? (...a) => console.error(...a) : (...a) => console.log(...a);
+const timing = args.quick ? { warmup: 1, rounds: 1, minSamples: 1, budgetMs: 200 } : { warmup: 2, rounds: 9, minSamples: 3, budgetMs: 5000 };
+
+// ---- implementations -------------------------------------------------------------------------
+const impls = [];
+const notes = [];
+const posenc = await loadPosenc();
+if (posenc.impls.length) impls.push(...posenc.impls);
+else notes.push(`posenc wasm: ${posenc.reason}`);
+
+const nativePath = path.join(root, 'build/native/bench/posenc_native_bench');
+let native, nativeInfo = {};
+if (NativeBench.exists(nativePath)) {
+  native = new NativeBench(nativePath);
+  nativeInfo = await native.info();
+  const scratch = path.join(root, 'build/bench/native-output.f32');
+  const spec = {
+    table: (c) => `table ${c.start} ${c.count} ${c.d}`,
+    rope: (c) => `rope ${c.heads} ${c.seq} ${c.dim} ${c.layout} ${c.offset}`,
+    sdpa: (c) => `sdpa ${c.heads} ${c.qLen} ${c.kLen} ${c.dim}`,
+    decodeRope: (c) => `decode_rope ${c.heads} ${c.dim} ${c.maxLen} ${c.position}`,
+  };
+  const outputs = {
+    table: (c) => c.count * c.d, rope: (c) => c.heads * c.seq * c.dim,
+    sdpa: (c) => c.heads * c.qLen * c.dim, decodeRope: (c) => c.heads * c.dim,
+  };
+  const nativeImpl = { name: 'posenc native' };
+  for (const op of Object.keys(spec)) {
+    nativeImpl[op] = (c, reps) => native.runner(spec[op](c), { reps, outputs: outputs[op](c), scratch });
+  }
+  impls.push(nativeImpl);
+} else {
+  notes.push(`posenc native: ${path.relative(root, nativePath)} not built (scripts/bench.sh builds it)`);
+}
+
+impls.push(plainJs, tunedJs);
+
+let tfjsVersion;
+for (const backend of ['wasm', 'cpu']) {
+  try {
+    const { create } = await import('./impl/tfjs.mjs');
+    const t = await create(backend);
+    tfjsVersion = t.version;
+    impls.push(t);
+  } catch (e) {
+    notes.push(`tfjs-${backend}: ${e.message}`);
+  }
+}
+
+const ceilings = await loadCeilings(path.join(root, 'build/bench/ceiling.wasm'));
+const copyImpl = (name, make) => {
+  const impl = { name, ceiling: true };
+  for (const op of ['table', 'rope', 'sdpa', 'decodeRope']) impl[op] = (c) => make(traffic(op, c).bytes);
+  return impl;
+};
+impls.push(copyImpl('copy: TypedArray.set', ceilings.typedArraySet), copyImpl('copy: wasm memcpy', ceilings.wasmMemcpy));
+
+const selected = args.impls ? impls.filter((i) => args.impls.split(',').includes(i.name)) : impls;
+
+// ---- workloads --------------------------------------------------------------------------------
+const results = [];
+const chosen = workloads(args.quick).filter((w) => !args.only || args.only.split(',').includes(w.id));
+for (const w of chosen) {
+  log(`\n${w.id}: ${w.title}`);
+  const cfg = withInputs(w.op, w.cfg);
+  const runners = new Map();
+  for (const impl of selected) {
+    if (!impl[w.op]) continue;
+    try {
+      const r = await impl[w.op](cfg, w.reps ?? 1);
+      if (!r.time && w.reps) r.reps ??= w.reps;
+      runners.set(impl.name, r);
+    } catch (e) {
+      notes.push(`${w.id} ${impl.name}: ${e.message}`);
+    }
+  }
+  const times = await measure(runners, timing);
+  const row = { id: w.id, title: w.title, op: w.op, config: w.cfg, ...traffic(w.op, cfg), impls: {} };
+  for (const [name, t] of times) {
+    const r = runners.get(name);
+    row.impls[name] = { medianMs: t.medianMs, samples: t.samples.length };
+    if (r.heapBytes) row.impls[name].peakHeapBytes = r.heapBytes();
+    if (r.cacheBuilds) row.impls[name].cacheBuildsWhileTimed = await r.cacheBuilds();
+    log(`  ${name.padEnd(28)} ${t.medianMs.toPrecision(4).padStart(10)} ms  (${t.samples.length} samples)`);
+    await r.free?.();
+  }
+  runners.clear();
+
+  // Accuracy: the same implementations on the check configuration, against float64.
+  const check = withInputs(w.op, w.check);
+  const exp = expected(w.op, check);
+  for (const impl of selected) {
+    if (impl.ceiling || !impl[w.op] || !row.impls[impl.name]) continue;
+    try {
+      const r = await impl[w.op](check, 1);
+      await r.prepare?.();
+      if (!r.time) r.run();
+      const got = await r.output();
+      let worst = { maxAbs: 0, withinSpec: true };
+      got.forEach((g, i) => {
+        const c = compare(g, exp[i]);
+        worst = { maxAbs: Math.max(worst.maxAbs, c.maxAbs), withinSpec: worst.withinSpec && c.withinSpec };
+      });
+      row.impls[impl.name].accuracy = worst;
+      await r.free?.();
+    } catch (e) {
+      notes.push(`${w.id} ${impl.name} accuracy: ${e.message}`);
+    }
+  }
+  row.check = w.check;
+  results.push(row);
+}
+native?.close();
+
+// The fresh-result call again in a child whose glibc reuses freed memory (a long-running app's view).
+if (!args['no-child'] && posenc.impls.some((i) => i.name === 'posenc wasm-simd copy')) {
+  const ids = chosen.filter((w) => w.op === 'rope' && w.id !== 'W2 hot').map((w) => w.id);
+  if (ids.length) {
+    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...(args.quick ? ['--quick'] : []),
+      '--no-child', '--only', ids.join(','), '--impls', 'posenc wasm-simd copy,plain JS', '--json', '-'], {
+      encoding: 'utf8', maxBuffer: 1 << 26,
+      env: { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 40), MALLOC_TOP_PAD_: String(2 ** 28) },
+    });
+    if (child.status === 0) {
+      for (const r of JSON.parse(child.stdout).results) {
+        const row = results.find((x) => x.id === r.id);
+        for (const [name, v] of Object.entries(r.impls)) row.impls[`${name} (glibc reuse)`] = v;
+      }
+    } else {
+      notes.push(`glibc-reuse child failed: ${child.stderr.slice(-400)}`);
+    }
+  }
+}
+
+const peak = args['no-child'] ? undefined : ceilings.simdPeakGflops(args.quick ? 3 : 9);
+const info = machine(root, { nativeArch: nativeInfo.arch, nativeCompiler: nativeInfo.compiler, tfjs: tfjsVersion,
+  posenc: posenc.version });
+const out = { date: new Date().toISOString(), quick: args.quick, machine: info, simdPeakGflops: peak, results, notes };
+if (args.json === '-') {
+  process.stdout.write(JSON.stringify(out));
+} else {
+  log('\n' + report(out, machineLine(info)));
+  writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n');
+  log(`\nresults written to ${path.relative(process.cwd(), args.json)}`);
+}
+process.exit(0);  // tfjs keeps handles open

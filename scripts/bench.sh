@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up, builds (native with the bench driver, wasm-simd, wasm-scalar, the ceiling kernel) and runs the
+# benchmark of issue 5: one table of medians and ratios, written to bench/results.json too.
+# Usage: scripts/bench.sh [--quick] [bench/run.mjs options]   (--quick: tiny shapes, proves it runs)
+# POSENC_SKIP_SETUP=1 skips set-up and build (when the caller, e.g. scripts/test.sh, has just done both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${POSENC_SKIP_SETUP:-0}" != 1 ]; then
+  bash scripts/setup.sh
+  bash scripts/build.sh
+fi
+export NODE_PATH=/usr/share/nodejs  # emcc 3.1.6 needs Debian's acorn at -O2+
+
+# The ceiling kernel: no JS glue, instantiated directly by bench/lib/ceilings.mjs.
+ceiling=build/bench/ceiling.wasm
+if [ ! -f "$ceiling" ] || [ bench/ceiling.cpp -nt "$ceiling" ]; then
+  echo "[bench] building $ceiling"
+  mkdir -p build/bench
+  em++ -O3 -msimd128 -mbulk-memory --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 \
+    -sEXPORTED_FUNCTIONS=_ceiling_alloc,_ceiling_free,_ceiling_memcpy,_ceiling_madd,_ceiling_madd_flops_per_iteration \
+    bench/ceiling.cpp -o "$ceiling"
+fi
+exec node --expose-gc bench/run.mjs "$@"
