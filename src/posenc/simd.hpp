@@ -37,6 +37,15 @@ inline void sincos(const Floats& v, Floats& s, Floats& c) {
 }
 inline float reduce_add(const Floats& v) { return xsimd::reduce_add(v); }
 inline float reduce_max(const Floats& v) { return xsimd::reduce_max(v); }
+inline Floats abs(const Floats& v) { return xsimd::abs(v); }
+// Lane i holds the sum of rows[i]'s lanes (rows: kWidth batches); one transpose-add instead of kWidth reductions.
+inline Floats hadd_lanes(const Floats* rows) { return xsimd::haddp(rows); }
+// start, start+1, …, start+kWidth−1.
+inline Floats ramp(float start) {
+  alignas(Floats::arch_type::alignment()) float lanes[kWidth];
+  for (std::size_t i = 0; i < kWidth; ++i) lanes[i] = start + static_cast<float>(i);
+  return Floats::load_aligned(lanes);
+}
 
 #else
 
@@ -68,6 +77,9 @@ inline void sincos(const Floats& v, Floats& s, Floats& c) {
 }
 inline float reduce_add(const Floats& v) { return v.v; }
 inline float reduce_max(const Floats& v) { return v.v; }
+inline Floats abs(const Floats& v) { return std::fabs(v.v); }
+inline Floats hadd_lanes(const Floats* rows) { return rows[0]; }
+inline Floats ramp(float start) { return start; }
 
 #endif
 
