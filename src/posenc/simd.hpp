@@ -39,7 +39,16 @@ inline float reduce_add(const Floats& v) { return xsimd::reduce_add(v); }
 inline float reduce_max(const Floats& v) { return xsimd::reduce_max(v); }
 inline Floats abs(const Floats& v) { return xsimd::abs(v); }
 // Lane i holds the sum of rows[i]'s lanes (rows: kWidth batches); one transpose-add instead of kWidth reductions.
-inline Floats hadd_lanes(const Floats* rows) { return xsimd::haddp(rows); }
+// xsimd 13.2's AVX-512 haddp returns lanes 2–5 and 10–13 permuted, so 16-lane builds reduce one by one.
+inline Floats hadd_lanes(const Floats* rows) {
+  if constexpr (kWidth == 16) {
+    alignas(Floats::arch_type::alignment()) float sums[kWidth];
+    for (std::size_t i = 0; i < kWidth; ++i) sums[i] = xsimd::reduce_add(rows[i]);
+    return Floats::load_aligned(sums);
+  } else {
+    return xsimd::haddp(rows);
+  }
+}
 // start, start+1, …, start+kWidth−1.
 inline Floats ramp(float start) {
   alignas(Floats::arch_type::alignment()) float lanes[kWidth];
