@@ -1,6 +1,6 @@
 // posenc native in the benchmark: the C++ library built for this host's best xsimd arch, driven by
 // bench/run.mjs over stdin so that native runs interleave with the JavaScript implementations.
-// One command a line, one answer a line:
+// One command a line, one answer a line (or, for a quick look, each argument is one command line):
 //   time <reps> <op> <args…>   → nanoseconds per rep (median-free: the harness takes medians)
 //   dump <path> <op> <args…>   → writes the op's float32 outputs from pristine inputs to <path>, "ok"
 //   info                       → {"arch": …, "compiler": …}
@@ -156,7 +156,7 @@ std::string compiler() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::map<std::string, std::unique_ptr<Op>> ops;  // prepared once per distinct op line
   auto prepared = [&](const std::string& spec) -> Op& {
     auto& slot = ops[spec];
@@ -167,7 +167,9 @@ int main() {
     return *slot;
   };
   std::string line;
-  while (std::getline(std::cin, line)) {
+  int arg = 1;
+  while (argc > 1 ? arg < argc : static_cast<bool>(std::getline(std::cin, line))) {
+    if (argc > 1) line = argv[arg++];
     std::istringstream in(line);
     std::string command;
     in >> command;

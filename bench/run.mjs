@@ -111,7 +111,7 @@ for (const w of chosen) {
   for (const [name, t] of times) {
     const r = runners.get(name);
     row.impls[name] = { medianMs: t.medianMs, samples: t.samples.length };
-    if (r.heapBytes) row.impls[name].peakHeapBytes = r.heapBytes();
+    if (r.heapBytesAsync && !args.quick) row.impls[name].peakHeapBytes = await r.heapBytesAsync();
     if (r.cacheBuilds) row.impls[name].cacheBuildsWhileTimed = await r.cacheBuilds();
     log(`  ${name.padEnd(28)} ${t.medianMs.toPrecision(4).padStart(10)} ms  (${t.samples.length} samples)`);
     await r.free?.();

@@ -1,6 +1,8 @@
 #include "posenc/angles.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "posenc/simd.hpp"
 
@@ -37,6 +39,45 @@ void sincos_at(double position, const double* freq, std::size_t n, float* sin_ou
     for (; j < m; ++j) {  // scalar tail
       sin_out[base + j] = std::sin(reduced[j]);
       cos_out[base + j] = std::cos(reduced[j]);
+    }
+  }
+}
+
+SincosRows::SincosRows(const double* freq, std::size_t n)
+    : freq_(freq), n_(n), step_sin_(kAnchorStride * n), step_cos_(kAnchorStride * n) {
+  for (std::size_t r = 0; r < kAnchorStride; ++r) {
+    sincos_at(static_cast<double>(r), freq, n, &step_sin_[r * n], &step_cos_[r * n]);
+  }
+}
+
+void SincosRows::fill(std::int64_t first, std::size_t rows, float* sin_out, float* cos_out) const {
+  // Anchors sit at absolute positions that are multiples of kAnchorStride, so row p is the same
+  // function of p whichever call computes it (a module's cache and a one-off call agree bit for bit).
+  const std::size_t n = n_, vend = simd::vector_end(n);
+  std::vector<float> anchor_sin(n), anchor_cos(n);
+  const float* as = anchor_sin.data();
+  const float* ac = anchor_cos.data();
+  const auto stride = static_cast<std::int64_t>(kAnchorStride);
+  const std::int64_t end = first + static_cast<std::int64_t>(rows);
+  for (std::int64_t anchor = first - first % stride; anchor < end; anchor += stride) {
+    sincos_at(static_cast<double>(anchor), freq_, n, anchor_sin.data(), anchor_cos.data());
+    for (std::int64_t p = std::max(anchor, first); p < std::min(anchor + stride, end); ++p) {
+      // sin(a + b) = sin a cos b + cos a sin b, cos(a + b) = cos a cos b − sin a sin b.
+      const auto r = static_cast<std::size_t>(p - anchor);
+      const float* ss = &step_sin_[r * n];
+      const float* sc = &step_cos_[r * n];
+      float* os = sin_out + static_cast<std::size_t>(p - first) * n;
+      float* oc = cos_out + static_cast<std::size_t>(p - first) * n;
+      std::size_t j = 0;
+      for (; j < vend; j += simd::kWidth) {
+        const simd::Floats sa = simd::load(as + j), ca = simd::load(ac + j), sb = simd::load(ss + j), cb = simd::load(sc + j);
+        simd::store(os + j, simd::fma(sa, cb, ca * sb));
+        simd::store(oc + j, simd::fms(ca, cb, sa * sb));
+      }
+      for (; j < n; ++j) {  // scalar tail
+        os[j] = as[j] * sc[j] + ac[j] * ss[j];
+        oc[j] = ac[j] * sc[j] - as[j] * ss[j];
+      }
     }
   }
 }

@@ -303,11 +303,15 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
   const auto rows = static_cast<std::size_t>(pos.distinct_rows());
   const float scale = static_cast<float>(options.inverse ? 1.0 / params.attention_factor : params.attention_factor);
   std::vector<float> cos_t(rows * seq * half), sin_t(rows * seq * half);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t s = 0; s < seq; ++s) {
-      const std::size_t at = (r * seq + s) * half;
-      sincos_at(static_cast<double>(pos.at(static_cast<std::int64_t>(r), static_cast<std::int64_t>(s))),
-                params.inv_freq.data(), half, sin_t.data() + at, cos_t.data() + at);
+  if (options.positions.empty()) {  // consecutive positions: anchors plus exact-step rotations
+    SincosRows(params.inv_freq.data(), half).fill(options.offset, seq, sin_t.data(), cos_t.data());
+  } else {
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t s = 0; s < seq; ++s) {
+        const std::size_t at = (r * seq + s) * half;
+        sincos_at(static_cast<double>(pos.at(static_cast<std::int64_t>(r), static_cast<std::int64_t>(s))),
+                  params.inv_freq.data(), half, sin_t.data() + at, cos_t.data() + at);
+      }
     }
   }
   if (scale != 1.0f) {
@@ -321,12 +325,17 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
 void rope_rotate_heads(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,
                        const float* cos_t, const float* sin_t, bool per_batch, bool inverse) {
   const auto head_dim = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
-  const std::size_t slice = seq * head_dim, table_size = seq * (d_rot / 2);
+  const std::size_t slice = seq * head_dim, half = d_rot / 2, table_size = seq * half;
+  // Blocks of rows across all heads, so each block's cos/sin rows are read from cache by every head.
+  constexpr std::size_t kRowBlock = 32;
   for (std::int64_t b = 0; b < shape.batch; ++b) {
     const std::size_t table = per_batch ? static_cast<std::size_t>(b) * table_size : 0;
-    for (std::int64_t h = 0; h < shape.heads; ++h) {
-      const std::size_t at = static_cast<std::size_t>(b * shape.heads + h) * slice;
-      rope_rotate(x.data() + at, out.data() + at, seq, head_dim, d_rot, layout, cos_t + table, sin_t + table, inverse);
+    for (std::size_t s0 = 0; s0 < seq; s0 += kRowBlock) {
+      const std::size_t rows = std::min(kRowBlock, seq - s0), t = table + s0 * half;
+      for (std::int64_t h = 0; h < shape.heads; ++h) {
+        const std::size_t at = static_cast<std::size_t>(b * shape.heads + h) * slice + s0 * head_dim;
+        rope_rotate(x.data() + at, out.data() + at, rows, head_dim, d_rot, layout, cos_t + t, sin_t + t, inverse);
+      }
     }
   }
 }

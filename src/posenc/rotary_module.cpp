@@ -60,14 +60,13 @@ void RotaryPositionalEmbedding::ensure_cached(std::int64_t end) {
   cos_.resize(static_cast<std::size_t>(len) * half);
   sin_.resize(static_cast<std::size_t>(len) * half);
   const auto a = static_cast<float>(params_.attention_factor);
-  for (std::int64_t p = cached_len_; p < len; ++p) {
-    const std::size_t at = static_cast<std::size_t>(p) * half;
-    sincos_at(static_cast<double>(p), params_.inv_freq.data(), half, sin_.data() + at, cos_.data() + at);
-    if (a != 1.0f) {
-      for (std::size_t j = 0; j < half; ++j) {
-        cos_[at + j] *= a;
-        sin_[at + j] *= a;
-      }
+  const std::size_t at = static_cast<std::size_t>(cached_len_) * half;
+  SincosRows(params_.inv_freq.data(), half)
+      .fill(cached_len_, static_cast<std::size_t>(len - cached_len_), sin_.data() + at, cos_.data() + at);
+  if (a != 1.0f) {
+    for (std::size_t i = at; i < cos_.size(); ++i) {
+      cos_[i] *= a;
+      sin_[i] *= a;
     }
   }
   cache_builds_ += static_cast<std::uint64_t>(len - cached_len_);

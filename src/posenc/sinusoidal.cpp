@@ -3,12 +3,14 @@
 // one [seq, d] slice of the table is built once and added to every batch row (SIMD add, scalar tail).
 #include "posenc/sinusoidal.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "posenc/angles.hpp"
 #include "posenc/error.hpp"
 #include "posenc/row_add.hpp"
+#include "posenc/simd.hpp"
 
 namespace posenc {
 
@@ -38,16 +40,31 @@ TableRange validate_table(std::int64_t max_len, std::int64_t d, double base, std
   return {start, rows};
 }
 
-// Rows [first, first+rows) of the table into out ([rows, d]), interleaving sin and cos per pair.
+// Rows [first, first+rows) of the table into out ([rows, d]): sin and cos rows of a block of positions
+// (SincosRows, anchor stride rows at a time so they stay in cache), then interleaved pair by pair.
 void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, const std::vector<double>& freq, float* out) {
   const std::size_t half = static_cast<std::size_t>(d / 2);
-  std::vector<float> s(half), c(half);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    sincos_at(static_cast<double>(first + r), freq.data(), half, s.data(), c.data());
-    float* row = out + static_cast<std::size_t>(r) * static_cast<std::size_t>(d);
-    for (std::size_t i = 0; i < half; ++i) {
-      row[2 * i] = s[i];
-      row[2 * i + 1] = c[i];
+  const std::size_t block = kAnchorStride;
+  const SincosRows angles(freq.data(), half);
+  std::vector<float> s(block * half), c(block * half);
+  const std::size_t vend = simd::kHasPairs ? simd::vector_end(half) : 0;
+  for (std::int64_t r0 = 0; r0 < rows; r0 += static_cast<std::int64_t>(block)) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::int64_t>(rows - r0, static_cast<std::int64_t>(block)));
+    angles.fill(first + r0, n, s.data(), c.data());
+    for (std::size_t r = 0; r < n; ++r) {
+      const float* sr = s.data() + r * half;
+      const float* cr = c.data() + r * half;
+      float* row = out + (static_cast<std::size_t>(r0) + r) * static_cast<std::size_t>(d);
+      std::size_t i = 0;
+      for (; i < vend; i += simd::kWidth) {  // [s0 c0 s1 c1 …] from a sin vector and a cos vector
+        const simd::Floats sv = simd::load(sr + i), cv = simd::load(cr + i);
+        simd::store(row + 2 * i, simd::zip_lo(sv, cv));
+        simd::store(row + 2 * i + simd::kWidth, simd::zip_hi(sv, cv));
+      }
+      for (; i < half; ++i) {  // scalar tail (all of it in the one-lane build)
+        row[2 * i] = sr[i];
+        row[2 * i + 1] = cr[i];
+      }
     }
   }
 }
