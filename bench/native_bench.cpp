@@ -1,7 +1,7 @@
 // posenc native in the benchmark: the C++ library built for this host's best xsimd arch, driven by
 // bench/run.mjs over stdin so that native runs interleave with the JavaScript implementations.
 // One command a line, one answer a line (or, for a quick look, each argument is one command line):
-//   time <reps> <op> <args…>   → nanoseconds per rep (median-free: the harness takes medians)
+//   time <reps> <op> <args…>   → wall and CPU nanoseconds per rep (the harness takes medians)
 //   dump <path> <op> <args…>   → writes the op's float32 outputs from pristine inputs to <path>, "ok"
 //   info                       → {"arch": …, "compiler": …}
 // Ops (inputs are bench/inputs.mjs's deterministic values, reproduced here):
@@ -10,6 +10,7 @@
 //   sdpa <heads> <q_len> <k_len> <dim>              causal attention with ALiBi applied in the kernel
 //   decode_rope <heads> <dim> <max_len> <position>  one token of q and k through the cached RoPE module
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -144,6 +145,13 @@ std::unique_ptr<Op> make_op(std::istringstream& in) {
   throw std::runtime_error("unknown op '" + op + "'");
 }
 
+// CPU time of this process (it is single-threaded): leaves out the time a busy machine did not run it.
+double cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
+}
+
 std::string compiler() {
 #if defined(__clang__)
   return "clang " __clang_version__;
@@ -183,10 +191,13 @@ int main(int argc, char** argv) {
         std::string spec;
         std::getline(in >> std::ws, spec);
         Op& op = prepared(spec);
+        const double c0 = cpu_ns();
         const auto t0 = std::chrono::steady_clock::now();
         for (long r = 0; r < reps; ++r) op.run();
         const auto t1 = std::chrono::steady_clock::now();
-        std::cout << std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(reps) << std::endl;
+        const double cpu = cpu_ns() - c0;
+        std::cout << std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(reps) << ' '
+                  << cpu / static_cast<double>(reps) << std::endl;
       } else if (command == "dump") {
         std::string path, spec;
         in >> path;

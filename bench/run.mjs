@@ -110,10 +110,10 @@ for (const w of chosen) {
   const row = { id: w.id, title: w.title, op: w.op, config: w.cfg, ...traffic(w.op, cfg), impls: {} };
   for (const [name, t] of times) {
     const r = runners.get(name);
-    row.impls[name] = { medianMs: t.medianMs, samples: t.samples.length };
+    row.impls[name] = { medianMs: t.medianMs, cpuMedianMs: t.cpuMedianMs, samples: t.samples };
     if (r.heapBytesAsync && !args.quick) row.impls[name].peakHeapBytes = await r.heapBytesAsync();
     if (r.cacheBuilds) row.impls[name].cacheBuildsWhileTimed = await r.cacheBuilds();
-    log(`  ${name.padEnd(28)} ${t.medianMs.toPrecision(4).padStart(10)} ms  (${t.samples.length} samples)`);
+    log(`  ${name.padEnd(30)} ${t.medianMs.toPrecision(4).padStart(10)} ms wall ${t.cpuMedianMs.toPrecision(4).padStart(10)} ms CPU  (${t.samples} samples)`);
     await r.free?.();
   }
   runners.clear();

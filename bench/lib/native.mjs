@@ -1,5 +1,5 @@
 // posenc native as a child process (bench/native_bench.cpp): one command a line over stdin, one answer
-// a line, so its runs interleave with the JavaScript ones; it reports its own time in ns.
+// a line, so its runs interleave with the JavaScript ones; it reports its own wall and CPU time in ns.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -31,10 +31,13 @@ export class NativeBench {
     await this.ask(`time 1 ${spec}`);  // prepares the inputs outside any timing
     return {
       reps,
-      time: async () => Number(await this.ask(`time ${reps} ${spec}`)) / 1e6,
+      time: async () => {
+        const [wall, cpu] = (await this.ask(`time ${reps} ${spec}`)).split(' ').map(Number);
+        return { wall: wall / 1e6, cpu: cpu / 1e6 };
+      },
       output: async () => {
         await this.ask(`dump ${scratch} ${spec}`);
-        const all = new Float32Array(readFileSync(scratch).buffer.slice(0));
+        const all = new Float32Array(new Uint8Array(readFileSync(scratch)).buffer);  // small reads share a pool
         rmSync(scratch);
         const parts = [];
         for (let at = 0; at < all.length; at += outputs) parts.push(all.subarray(at, at + outputs));

@@ -1,18 +1,24 @@
 // Interleaved medians: every round runs each implementation once (the order rotating from round to
 // round) so that drift of a noisy shared machine hits all of them alike; ratios are taken between
-// medians of the same run.
+// medians of the same run. Each sample records wall time and the process's CPU time (user + system):
+// on a machine shared by many jobs the CPU time leaves out the time the benchmark was not running.
 
 const now = () => performance.now();
+const cpuMs = (since) => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
 
-// One timed sample of a runner in ms per call: its own clock (native) or the JS clock around run().
+// One timed sample of a runner, { wall, cpu } in ms per call: its own clocks (native) or the JS ones.
 async function sample(runner) {
   await runner.prepare?.();
   globalThis.gc?.();  // garbage of the previous runner must not be collected inside this one's timing
   if (runner.time) return runner.time();
   const reps = runner.reps ?? 1;
-  const t0 = now();
+  const c0 = process.cpuUsage(), t0 = now();
   for (let i = 0; i < reps; i++) runner.run();
-  return (now() - t0) / reps;
+  const wall = now() - t0;
+  return { wall: wall / reps, cpu: cpuMs(c0) / reps };
 }
 
 export function median(xs) {
@@ -27,7 +33,7 @@ export async function measure(runners, { warmup, rounds, minSamples = 3, budgetM
   const samples = new Map(names.map((n) => [n, []]));
   const spent = new Map(names.map((n) => [n, 0]));
   for (let w = 0; w < warmup; w++) {
-    for (const n of names) spent.set(n, spent.get(n) + await sample(runners.get(n)));
+    for (const n of names) spent.set(n, spent.get(n) + (await sample(runners.get(n))).wall);
   }
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < names.length; i++) {
@@ -36,8 +42,11 @@ export async function measure(runners, { warmup, rounds, minSamples = 3, budgetM
       if (s.length >= minSamples && spent.get(n) > budgetMs) continue;
       const t = await sample(runners.get(n));
       s.push(t);
-      spent.set(n, spent.get(n) + t);
+      spent.set(n, spent.get(n) + t.wall);
     }
   }
-  return new Map(names.map((n) => [n, { medianMs: median(samples.get(n)), samples: samples.get(n) }]));
+  return new Map(names.map((n) => {
+    const s = samples.get(n);
+    return [n, { medianMs: median(s.map((x) => x.wall)), cpuMedianMs: median(s.map((x) => x.cpu)), samples: s.length }];
+  }));
 }

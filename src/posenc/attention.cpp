@@ -7,8 +7,8 @@
 // visible key are never touched, so the masked half costs nothing.
 // Remainders: dot products run kWidth lanes along head_dim with a scalar tail; keys go kWidth at a
 // time (one transpose-add gives kWidth scores) with a one-key tail; value columns go in chunks of
-// kValueVectors vectors, then single vectors, then scalar columns; query rows past the last full
-// block go one at a time.
+// kValueVectors vectors, then single vectors, then scalar columns; a short last block repeats its
+// last row and discards the copies.
 #include "posenc/attention.hpp"
 
 #include <algorithm>
@@ -55,26 +55,25 @@ inline float dot(const float* a, const float* b, std::size_t n) {
   return sum;
 }
 
-// Raw scores q_r · k_j for rows q[0..Rows) and keys [0, kend) into scores[r * ld + j].
-template <std::int64_t Rows>
+// Raw scores q_r · k_j for rows q[0..kScoreRows) and keys [0, kend) into scores[r * ld + j].
 void score_tile(const float* const* q, const float* k, std::size_t dk, std::int64_t kend, float* scores,
                 std::int64_t ld) {
   const std::size_t vend = simd::vector_end(dk);
   std::int64_t j = 0;
   for (; j + static_cast<std::int64_t>(kWidth) <= kend; j += kWidth) {
-    Floats acc[Rows][kWidth];
+    Floats acc[kScoreRows][kWidth];
     for (auto& row : acc)
       for (auto& a : row) a = simd::splat(0.0f);
     const float* kj = k + j * static_cast<std::int64_t>(dk);
     for (std::size_t c = 0; c < vend; c += kWidth) {
-      Floats qv[Rows];
-      for (std::int64_t r = 0; r < Rows; ++r) qv[r] = simd::load(q[r] + c);
+      Floats qv[kScoreRows];
+      for (std::int64_t r = 0; r < kScoreRows; ++r) qv[r] = simd::load(q[r] + c);
       for (std::size_t w = 0; w < kWidth; ++w) {
         const Floats kv = simd::load(kj + w * dk + c);
-        for (std::int64_t r = 0; r < Rows; ++r) acc[r][w] = simd::fma(qv[r], kv, acc[r][w]);
+        for (std::int64_t r = 0; r < kScoreRows; ++r) acc[r][w] = simd::fma(qv[r], kv, acc[r][w]);
       }
     }
-    for (std::int64_t r = 0; r < Rows; ++r) {
+    for (std::int64_t r = 0; r < kScoreRows; ++r) {
       Floats sums = simd::hadd_lanes(acc[r]);
       if (vend < dk) {  // head_dim tail, one scalar per key
         alignas(64) float tail[kWidth];
@@ -89,7 +88,7 @@ void score_tile(const float* const* q, const float* k, std::size_t dk, std::int6
     }
   }
   for (; j < kend; ++j) {
-    for (std::int64_t r = 0; r < Rows; ++r) scores[r * ld + j] = dot(q[r], k + j * static_cast<std::int64_t>(dk), dk);
+    for (std::int64_t r = 0; r < kScoreRows; ++r) scores[r * ld + j] = dot(q[r], k + j * static_cast<std::int64_t>(dk), dk);
   }
 }
 
@@ -153,88 +152,82 @@ float softmax_numerators(float* s, std::int64_t n) {
 }
 
 // out_r[c0 .. c0 + vectors·kWidth) = inv_r · Σ_j w[r,j] v[j, ·] for the block's rows.
-template <std::int64_t Rows, std::size_t Vectors>
+template <std::size_t Vectors>
 void weighted_values(const float* w, std::int64_t ld, std::int64_t kend, const float* v, std::size_t dv, std::size_t c0,
                      const float* inv, float* const* out) {
-  Floats acc[Rows][Vectors];
+  Floats acc[kBlockRows][Vectors];
   for (auto& row : acc)
     for (auto& a : row) a = simd::splat(0.0f);
   const float* vj = v + c0;
   for (std::int64_t j = 0; j < kend; ++j, vj += dv) {
     Floats vv[Vectors];
     for (std::size_t t = 0; t < Vectors; ++t) vv[t] = simd::load(vj + t * kWidth);
-    for (std::int64_t r = 0; r < Rows; ++r) {
+    for (std::int64_t r = 0; r < kBlockRows; ++r) {
       const Floats wr = simd::splat(w[r * ld + j]);
       for (std::size_t t = 0; t < Vectors; ++t) acc[r][t] = simd::fma(wr, vv[t], acc[r][t]);
     }
   }
-  for (std::int64_t r = 0; r < Rows; ++r) {
+  for (std::int64_t r = 0; r < kBlockRows; ++r) {
     for (std::size_t t = 0; t < Vectors; ++t) simd::store(out[r] + c0 + t * kWidth, acc[r][t] * simd::splat(inv[r]));
   }
 }
 
-// Query rows i0 … i0+Rows−1 of one (batch, head): q [Q,Dk], k [K,Dk], v [K,Dv] → out [Q,Dv], probs [Q,K].
-template <std::int64_t Rows>
-void attend_block(const Problem& p, std::int64_t i0, const float* q, const float* k, const float* v, float* out,
-                  float* probs, const float* bias_head, float slope, float* scores, std::int64_t ld) {
-  const AttentionShape& sh = p.shape;
-  const std::size_t dk = static_cast<std::size_t>(sh.head_dim), dv = static_cast<std::size_t>(sh.v_dim);
-  const std::int64_t K = sh.k_len;
-  const float* qrow[Rows];
-  float* orow[Rows];
-  std::int64_t row_end[Rows];
-  for (std::int64_t r = 0; r < Rows; ++r) {
-    const std::int64_t i = i0 + r;
-    qrow[r] = q + i * static_cast<std::int64_t>(dk);
-    orow[r] = out + i * static_cast<std::int64_t>(dv);
-    row_end[r] = p.causal ? std::min(K, p.q_offset + i + 1) : K;
-  }
-  const std::int64_t kend = row_end[Rows - 1];  // keys past it are masked for every row
-  constexpr std::int64_t tile = Rows < kScoreRows ? Rows : kScoreRows;
-  for (std::int64_t r = 0; r < Rows; r += tile) score_tile<tile>(qrow + r, k, dk, kend, scores + r * ld, ld);
-  float inv[Rows];
-  for (std::int64_t r = 0; r < Rows; ++r) {
-    float* s = scores + r * ld;
-    const std::int64_t i = i0 + r;
-    finish_scores(s, row_end[r], p.scale, bias_head ? bias_head + i * K : nullptr, p, slope, p.q_offset + i);
-    inv[r] = softmax_numerators(s, row_end[r]);
-    std::fill(s + row_end[r], s + kend, 0.0f);  // masked keys weigh nothing in the shared P·V loop
-  }
-  std::size_t c = 0;
-  for (; c + kValueVectors * kWidth <= dv; c += kValueVectors * kWidth)
-    weighted_values<Rows, kValueVectors>(scores, ld, kend, v, dv, c, inv, orow);
-  for (; c + kWidth <= dv; c += kWidth) weighted_values<Rows, 1>(scores, ld, kend, v, dv, c, inv, orow);
-  for (; c < dv; ++c) {
-    for (std::int64_t r = 0; r < Rows; ++r) {
-      float acc = 0;
-      for (std::int64_t j = 0; j < kend; ++j) acc += scores[r * ld + j] * v[j * static_cast<std::int64_t>(dv) + c];
-      orow[r][c] = acc * inv[r];
-    }
-  }
-  if (probs) {
-    for (std::int64_t r = 0; r < Rows; ++r) {
-      float* pr = probs + (i0 + r) * K;
-      const float* s = scores + r * ld;
-      for (std::int64_t j = 0; j < kend; ++j) pr[j] = s[j] * inv[r];
-      std::fill(pr + kend, pr + K, 0.0f);
-    }
-  }
-}
-
-// One (batch, head): blocks of kBlockRows query rows, then the last rows one at a time.
+// One (batch, head): q [Q,Dk], k [K,Dk], v [K,Dv] → out [Q,Dv], probs [Q,K] (or null).
 void attend_head(const Problem& p, std::int64_t b, std::int64_t h, const float* q, const float* k, const float* v,
                  float* out, float* probs, std::vector<float>& scratch) {
   const AttentionShape& sh = p.shape;
+  const std::size_t dk = static_cast<std::size_t>(sh.head_dim), dv = static_cast<std::size_t>(sh.v_dim);
   const std::int64_t K = sh.k_len;
   const float slope = p.alibi ? p.slopes[static_cast<std::size_t>(h)] : 0.0f;
   const float* bias_head =
       p.bias ? p.bias + ((p.bias_has_batch ? b * sh.heads : 0) + h) * sh.q_len * K : nullptr;
   // Scratch row capacity K rounded up, so the transpose-add may store a full vector past kend.
   const std::int64_t ld = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(K) + kWidth - 1));
-  std::int64_t i0 = 0;
-  for (; i0 + kBlockRows <= sh.q_len; i0 += kBlockRows)
-    attend_block<kBlockRows>(p, i0, q, k, v, out, probs, bias_head, slope, scratch.data(), ld);
-  for (; i0 < sh.q_len; ++i0) attend_block<1>(p, i0, q, k, v, out, probs, bias_head, slope, scratch.data(), ld);
+  float* scores = scratch.data();
+  for (std::int64_t i0 = 0; i0 < sh.q_len; i0 += kBlockRows) {
+    const std::int64_t rows = std::min(kBlockRows, sh.q_len - i0);
+    const float* qrow[kBlockRows];
+    float* orow[kBlockRows];
+    std::int64_t row_end[kBlockRows];
+    for (std::int64_t r = 0; r < kBlockRows; ++r) {
+      const std::int64_t i = i0 + std::min(r, rows - 1);  // a short block repeats its last row
+      qrow[r] = q + i * static_cast<std::int64_t>(dk);
+      orow[r] = r < rows ? out + i * static_cast<std::int64_t>(dv) : nullptr;
+      row_end[r] = p.causal ? std::min(K, p.q_offset + i + 1) : K;
+    }
+    const std::int64_t kend = row_end[kBlockRows - 1];  // keys past it are masked for every row
+    for (std::int64_t r = 0; r < kBlockRows; r += kScoreRows) score_tile(qrow + r, k, dk, kend, scores + r * ld, ld);
+    float inv[kBlockRows];
+    for (std::int64_t r = 0; r < kBlockRows; ++r) {
+      float* s = scores + r * ld;
+      const std::int64_t i = i0 + std::min(r, rows - 1);
+      finish_scores(s, row_end[r], p.scale, bias_head ? bias_head + i * K : nullptr, p, slope, p.q_offset + i);
+      inv[r] = softmax_numerators(s, row_end[r]);
+      std::fill(s + row_end[r], s + kend, 0.0f);  // masked keys weigh nothing in the shared P·V loop
+    }
+    // A short block's repeated rows write into a throwaway row at the end of the scratch.
+    for (std::int64_t r = 0; r < kBlockRows; ++r)
+      if (!orow[r]) orow[r] = scratch.data() + kBlockRows * ld;
+    std::size_t c = 0;
+    for (; c + kValueVectors * kWidth <= dv; c += kValueVectors * kWidth)
+      weighted_values<kValueVectors>(scores, ld, kend, v, dv, c, inv, orow);
+    for (; c + kWidth <= dv; c += kWidth) weighted_values<1>(scores, ld, kend, v, dv, c, inv, orow);
+    for (; c < dv; ++c) {
+      for (std::int64_t r = 0; r < kBlockRows; ++r) {
+        float acc = 0;
+        for (std::int64_t j = 0; j < kend; ++j) acc += scores[r * ld + j] * v[j * static_cast<std::int64_t>(dv) + c];
+        orow[r][c] = acc * inv[r];
+      }
+    }
+    if (probs) {
+      for (std::int64_t r = 0; r < rows; ++r) {
+        float* pr = probs + (i0 + r) * K;
+        const float* s = scores + r * ld;
+        for (std::int64_t j = 0; j < kend; ++j) pr[j] = s[j] * inv[r];
+        std::fill(pr + kend, pr + K, 0.0f);
+      }
+    }
+  }
 }
 
 Problem validate(Span<const float> q, Span<const float> k, Span<const float> v, const AttentionShape& shape,
@@ -294,7 +287,7 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
   const Problem p = validate(q, k, v, shape, out, probs, options);
   const std::int64_t Q = shape.q_len, K = shape.k_len, dk = shape.head_dim, dv = shape.v_dim;
   const std::int64_t ld = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(K) + kWidth - 1));
-  std::vector<float> scratch(static_cast<std::size_t>(kBlockRows * ld));
+  std::vector<float> scratch(static_cast<std::size_t>(kBlockRows * ld + dv));
   for (std::int64_t b = 0; b < shape.batch; ++b) {
     for (std::int64_t h = 0; h < shape.heads; ++h) {
       const std::int64_t bh = b * shape.heads + h;
