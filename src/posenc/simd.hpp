@@ -51,6 +51,24 @@ struct SwapPairsIndex {
 inline Floats swap_pairs(const Floats& v) {
   return xsimd::swizzle(v, xsimd::make_batch_constant<std::uint32_t, Floats::arch_type, detail::SwapPairsIndex>());
 }
+inline Floats abs(const Floats& v) { return xsimd::abs(v); }
+// Lane i holds the sum of rows[i]'s lanes (rows: kWidth batches); one transpose-add instead of kWidth reductions.
+// xsimd 13.2's AVX-512 haddp returns lanes 2–5 and 10–13 permuted, so 16-lane builds reduce one by one.
+inline Floats hadd_lanes(const Floats* rows) {
+  if constexpr (kWidth == 16) {
+    alignas(Floats::arch_type::alignment()) float sums[kWidth];
+    for (std::size_t i = 0; i < kWidth; ++i) sums[i] = xsimd::reduce_add(rows[i]);
+    return Floats::load_aligned(sums);
+  } else {
+    return xsimd::haddp(rows);
+  }
+}
+// start, start+1, …, start+kWidth−1.
+inline Floats ramp(float start) {
+  alignas(Floats::arch_type::alignment()) float lanes[kWidth];
+  for (std::size_t i = 0; i < kWidth; ++i) lanes[i] = start + static_cast<float>(i);
+  return Floats::load_aligned(lanes);
+}
 
 #else
 
@@ -87,6 +105,9 @@ inline constexpr bool kHasPairs = false;
 inline Floats zip_lo(const Floats& a, const Floats&) { return a; }
 inline Floats zip_hi(const Floats&, const Floats& b) { return b; }
 inline Floats swap_pairs(const Floats& v) { return v; }
+inline Floats abs(const Floats& v) { return std::fabs(v.v); }
+inline Floats hadd_lanes(const Floats* rows) { return rows[0]; }
+inline Floats ramp(float start) { return start; }
 
 #endif
 
