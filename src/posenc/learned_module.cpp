@@ -24,8 +24,8 @@ const LearnedPositionalEmbedding::Config& validated(const LearnedPositionalEmbed
   if (c.relative) require_heads("num_heads", c.num_heads);
   require_size("dim", c.dim);
   require_size("max_len", c.max_len);
-  if (c.relative && c.max_distance < 0) {
-    fail(ErrorCode::BadSize, "max_distance must be at least 0, got " + std::to_string(c.max_distance));
+  if (c.relative && (c.max_distance < 0 || c.max_distance > kMaxPosition)) {
+    fail(ErrorCode::BadSize, "max_distance must be an integer in [0, 2147483647], got " + std::to_string(c.max_distance));
   }
   require_range(c.dropout >= 0 && c.dropout <= 1, "dropout", c.dropout, "be in [0, 1]");
   require_range(c.scale > 0, "scale", c.scale, "be greater than 0");

@@ -143,6 +143,7 @@ TEST_CASE("LearnedPositionalEmbedding construction errors", "[modules][learned][
   check::throws_code(make([](Config& c) { c.dim = 0; }), "BAD_SIZE", "dim");
   check::throws_code(make([](Config& c) { c.max_len = -1; }), "BAD_SIZE", "max_len");
   check::throws_code(make([](Config& c) { c.relative = true; c.max_distance = -1; }), "BAD_SIZE", "max_distance");
+  check::throws_code(make([](Config& c) { c.relative = true; c.max_distance = std::int64_t{1} << 62; }), "BAD_SIZE", "max_distance");
   check::throws_code(make([](Config& c) { c.dropout = -0.5; }), "OUT_OF_RANGE", "dropout");
   check::throws_code(make([](Config& c) { c.scale = -1; }), "OUT_OF_RANGE", "scale");
 }
