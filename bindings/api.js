@@ -887,9 +887,9 @@ export function createApi(M) {
 
   // ---- introspection -----------------------------------------------------------------------------
 
-  /** Heap size, bytes in use by malloc, and the stack pointer: for leak checks. */
+  /** Heap size, bytes in use by malloc, malloc's peak footprint, and the stack pointer: for leak checks. */
   function memoryStats() {
-    return { heapBytes: byteHeap().length, inUse: M.heapInUse(), stackPointer: M.stackSave() };
+    return { heapBytes: byteHeap().length, inUse: M.heapInUse(), peakBytes: M.heapPeak(), stackPointer: M.stackSave() };
   }
 
   return {

@@ -115,6 +115,8 @@ std::string version() { return POSENC_VERSION; }
 std::string arch() { return simd::arch_name(); }
 bool simdBuild() { return POSENC_SIMD != 0; }
 double heapInUse() { return static_cast<double>(mallinfo().uordblks); }
+// malloc's largest footprint so far (dlmalloc's max_footprint): a workload's peak heap on a fresh instance.
+double heapPeak() { return static_cast<double>(mallinfo().usmblks); }
 std::string ropeTypeName(int i) { return rope_type_name(static_cast<RopeType>(i)); }
 std::string ropeLayoutName(int i) { return rope_layout_name(static_cast<RopeLayout>(i)); }
 std::string alibiModeName(int i) { return alibi_mode_name(static_cast<AlibiMode>(i)); }
@@ -369,6 +371,7 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("arch", &arch);
   function("simdBuild", &simdBuild);
   function("heapInUse", &heapInUse);
+  function("heapPeak", &heapPeak);
   function("ropeTypeName", &ropeTypeName);
   function("ropeLayoutName", &ropeLayoutName);
   function("alibiModeName", &alibiModeName);

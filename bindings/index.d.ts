@@ -103,6 +103,8 @@ export interface MemoryStats {
   heapBytes: number;
   /** Bytes currently allocated by malloc. */
   inUse: number;
+  /** The most memory malloc has held at once since load (its peak footprint), in bytes. */
+  peakBytes: number;
   /** The wasm stack pointer (constant between calls unless something leaks). */
   stackPointer: number;
 }
