@@ -145,10 +145,10 @@ std::unique_ptr<Op> make_op(std::istringstream& in) {
   throw std::runtime_error("unknown op '" + op + "'");
 }
 
-// CPU time of this process (it is single-threaded): leaves out the time a busy machine did not run it.
+// CPU time of this thread: leaves out the time a busy machine did not run it.
 double cpu_ns() {
   timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
 }
 

@@ -303,6 +303,15 @@ export function createApi(M) {
 
   // Where a result goes. `out` may be absent (a fresh owned copy), a typed array of the right length,
   // a {data, shape}, or a heap tensor (written in place, no copy). Returns { ptr, finish() }.
+  // The caller's typed array behind `out` (a typed array or {data, shape}), checked; null when absent.
+  function outputTarget(name, out, n, shape, Ctor) {
+    if (out === undefined || out === null) return null;
+    const target = out instanceof Ctor ? out : typeof out === 'object' && out.data instanceof Ctor ? out.data : null;
+    if (!target) fail('SHAPE_MISMATCH', `${name} must be a ${Ctor.name}, a {data: ${Ctor.name}, shape} or a heap tensor, got ${show(out)}`);
+    if (target.length !== n) fail('SHAPE_MISMATCH', `${name} must have ${n} elements for shape ${showShape(shape)}, got ${target.length}`);
+    return target;
+  }
+
   function outputArg(frame, name, out, shape, Ctor = Float32Array, asTensor = true) {
     const n = shape.reduce((a, b) => a * b, 1);
     const dtype = Ctor === Int32Array ? 'int32' : 'float32';
@@ -313,12 +322,7 @@ export function createApi(M) {
       }
       return { ptr: out.byteOffset, finish: () => out };
     }
-    let target = null;
-    if (out !== undefined && out !== null) {
-      target = out instanceof Ctor ? out : typeof out === 'object' && out.data instanceof Ctor ? out.data : null;
-      if (!target) fail('SHAPE_MISMATCH', `${name} must be a ${Ctor.name}, a {data: ${Ctor.name}, shape} or a heap tensor, got ${show(out)}`);
-      if (target.length !== n) fail('SHAPE_MISMATCH', `${name} must have ${n} elements for shape ${showShape(shape)}, got ${target.length}`);
-    }
+    const target = outputTarget(name, out, n, shape, Ctor);
     const ptr = frame.alloc(n * 4);
     return {
       ptr,
@@ -461,6 +465,8 @@ export function createApi(M) {
     });
   }
 
+  // Array tensors larger than this go through ropeForward in slices of whole heads (see there).
+  const ROPE_SLICE_BYTES = 1 << 20;
   function ropeForward(x, opts) {
     const o = options('options', opts);
     const xa = tensorArg('x', x, ['batch', 'heads', 'seq', 'headDim']);
@@ -473,9 +479,30 @@ export function createApi(M) {
     const scaling = scalingArg(o.scaling);
     const mpe = optSize('maxPositionEmbeddings', o.maxPositionEmbeddings);
     const seqLen = optSize('seqLen', o.seqLen);
+    const [b, h, s, d] = xa.shape;
+    const headsPerSlice = Math.max(1, Math.floor(ROPE_SLICE_BYTES / (s * d * 4)));
+    if (!xa.heap && !pos && !(o.out instanceof HeapTensor) && b * h > headsPerSlice) {
+      // A large array tensor crosses into WebAssembly memory a slice of heads at a time and is rotated in
+      // place there: each value crosses once each way and the slice is still in cache when it is read
+      // back, where a whole-tensor copy in, rotation and copy out would stream it through memory 3 times.
+      // Positions are offset + s for every (batch, head), so slices are [1, heads, seq, dim] tensors.
+      const target = outputTarget('out', o.out, xa.n, xa.shape, Float32Array) ?? new Float32Array(xa.n);
+      return withFrame((frame) => {
+        const slice = headsPerSlice * s * d;
+        const ptr = frame.alloc(slice * 4);
+        const scalingPtr = ptrOf(scaling, frame);
+        for (let at = 0; at < xa.n; at += slice) {
+          const len = Math.min(slice, xa.n - at);
+          heapF32().set(x.data.subarray(at, at + len), ptr >> 2);
+          call(M.ropeForward, ptr, 1, len / (s * d), s, d, ptr, dRot, base, layout, 0, 0, offset, inverse, scalingPtr,
+            mpe, seqLen);
+          target.set(heapF32().subarray(ptr >> 2, (ptr >> 2) + len), at);
+        }
+        return { data: target, shape: xa.shape };
+      });
+    }
     return withFrame((frame) => {
       const out = outputArg(frame, 'out', o.out, xa.shape);
-      const [b, h, s, d] = xa.shape;
       call(M.ropeForward, xa.ptr(frame), b, h, s, d, out.ptr, dRot, base, layout, ptrOf(pos, frame), lenOf(pos),
         offset, inverse, ptrOf(scaling, frame), mpe, seqLen);
       return out.finish();

@@ -79,21 +79,26 @@ export async function create(backend) {
       return runner(backend, () => xs.map(rotate), [a, cos, sin, ...xs]);
     },
 
-    // The decoding step's RoPE: a cos/sin cache of maxLen rows, one row sliced per step.
+    // The decoding step's RoPE: a cos/sin cache of maxLen rows computed by tfjs once, kept as arrays;
+    // each step uploads its one row (tf.slice of the cached tensor costs O(rows) per step in tfjs-wasm).
     async decodeRope({ heads, dim, maxLen, position, q, k }) {
       await use(backend);
-      const half = dim / 2;
-      const rows = Math.max(maxLen, position + 1);
-      const a = tf.mul(tf.reshape(tf.range(0, rows, 1, 'float32'), [rows, 1]), tf.reshape(invFreq(dim), [1, half]));
-      const cos = tf.cos(a), sin = tf.sin(a);
+      const half = dim / 2, rows = Math.max(maxLen, position + 1);
+      const [cosAll, sinAll] = tf.tidy(() => {
+        const a = tf.mul(tf.reshape(tf.range(0, rows, 1, 'float32'), [rows, 1]), tf.reshape(invFreq(dim), [1, half]));
+        return [tf.cos(a), tf.sin(a)];
+      });
+      const cache = [cosAll.dataSync(), sinAll.dataSync()];
+      cosAll.dispose();
+      sinAll.dispose();
       const xs = [tf.tensor2d(q, [heads, dim]), tf.tensor2d(k, [heads, dim])];
       return runner(backend, () => {
-        const c = tf.slice(cos, [position, 0], [1, half]), s = tf.slice(sin, [position, 0], [1, half]);
+        const [c, s] = cache.map((t) => tf.tensor2d(t.subarray(position * half, (position + 1) * half), [1, half]));
         return xs.map((x) => {
           const [u, w] = tf.split(x, 2, 1);
           return tf.concat([tf.sub(tf.mul(u, c), tf.mul(w, s)), tf.add(tf.mul(w, c), tf.mul(u, s))], 1);
         });
-      }, [a, cos, sin, ...xs]);
+      }, xs);
     },
 
     // Causal ALiBi attention; the bias plus mask is a resident constant per head (tfjs's best case);

@@ -3,6 +3,8 @@
 // multiply-add peak of bench/ceiling.cpp (built by scripts/bench.sh into build/bench/ceiling.wasm).
 import { readFileSync } from 'node:fs';
 
+import { cpuNow } from './timing.mjs';
+
 export async function loadCeilings(wasmPath) {
   const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {
     env: { emscripten_notify_memory_growth() {} },
@@ -38,11 +40,11 @@ export async function loadCeilings(wasmPath) {
       }
       const wall = [], cpu = [];
       for (let s = 0; s < samples; s++) {
-        const c0 = process.cpuUsage(), t0 = performance.now();
+        const c0 = cpuNow(), t0 = performance.now();
         w.ceiling_madd(iterations, 1 + s);
-        const t = performance.now() - t0, c = process.cpuUsage(c0);
+        const t = performance.now() - t0, c = cpuNow() - c0;
         wall.push((iterations * flopsPer) / (t * 1e6));
-        cpu.push((iterations * flopsPer) / ((c.user + c.system) * 1e3));
+        cpu.push((iterations * flopsPer) / (c * 1e6));
       }
       const mid = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
       return { wall: mid(wall), cpu: mid(cpu) };
