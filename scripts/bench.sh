@@ -20,4 +20,5 @@ if [ ! -f "$ceiling" ] || [ bench/ceiling.cpp -nt "$ceiling" ]; then
     -sEXPORTED_FUNCTIONS=_ceiling_alloc,_ceiling_free,_ceiling_memcpy,_ceiling_madd,_ceiling_madd_flops_per_iteration \
     bench/ceiling.cpp -o "$ceiling"
 fi
-exec node --expose-gc bench/run.mjs "$@"
+# --single-threaded: no V8 helper threads, so the process's CPU time is the benchmark's own.
+exec node --single-threaded --expose-gc bench/run.mjs "$@"

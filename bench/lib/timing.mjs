@@ -1,27 +1,15 @@
 // Interleaved medians: every round runs each implementation once (the order rotating from round to
 // round) so that drift of a noisy shared machine hits all of them alike; ratios are taken between
-// medians of the same run. Each sample records wall time and the CPU time of the main thread: on a
-// machine shared by many jobs the CPU time leaves out the time the benchmark was not running.
-import { openSync, readSync } from 'node:fs';
+// medians of the same run. Each sample records wall time and the process's CPU time (user + system):
+// on a machine shared by many jobs the CPU time leaves out the time the benchmark was not running.
+// Run Node with --single-threaded so that V8's helper threads (GC, compilers) add nothing to it.
 
 const now = () => performance.now();
 
-// On-CPU time of this (the main) thread in ms, from Linux's /proc/thread-self/schedstat (ns); elsewhere
-// the process's user + system time, which also counts V8's helper threads (GC, compilers).
-export const cpuNow = (() => {
-  try {
-    const fd = openSync('/proc/thread-self/schedstat', 'r');
-    const buf = Buffer.alloc(64);
-    const read = () => Number(buf.toString('latin1', 0, readSync(fd, buf, 0, 64, 0)).split(' ')[0]) / 1e6;
-    if (Number.isFinite(read())) return read;
-  } catch {
-    // not Linux: fall through
-  }
-  return () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
-})();
+export function cpuNow() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 // One timed sample of a runner, { wall, cpu } in ms per call: its own clocks (native) or the JS ones.
 async function sample(runner) {
