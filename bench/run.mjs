@@ -1,10 +1,11 @@
 // posenc benchmark (issue 5): W1–W4 for every implementation in one run, interleaved, medians after
 // warm-up, ratios between medians of this run, accuracy against float64, ceilings measured alongside.
 //   node --single-threaded --expose-gc bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
+//   node bench/run.mjs --report bench/results.json    (prints the table of a saved run again)
 // Normally started by `npm run bench` (scripts/bench.sh builds everything first). --quick runs tiny
 // shapes with two samples each: it only proves that every implementation runs (CI).
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,8 +28,14 @@ const { values: args } = parseArgs({
     impls: { type: 'string' },
     json: { type: 'string' },
     'no-child': { type: 'boolean', default: false },
+    report: { type: 'string' },
   },
 });
+if (args.report) {
+  const saved = JSON.parse(readFileSync(args.report, 'utf8'));
+  console.log(report(saved, machineLine(saved.machine)));
+  process.exit(0);
+}
 args.json ??= path.join(root, args.quick ? 'bench/results-quick.json' : 'bench/results.json');
 const log = args.json === '-' ? (...a) => console.error(...a) : (...a) => console.log(...a);
 const timing = args.quick ? { warmup: 1, rounds: 1, minSamples: 1, budgetMs: 200 } : { warmup: 2, rounds: 9, minSamples: 3, budgetMs: 5000 };

@@ -36,6 +36,7 @@ export function machine(root, extra = {}) {
     node: process.version,
     emcc: emccVersion(),
     xsimd: xsimdVersion(root),
+    loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),  // other jobs on a shared machine
     ...extra,
   };
 }
@@ -45,5 +46,6 @@ export function machineLine(m) {
     `xsimd ${m.xsimd ?? '?'}`];
   if (m.nativeArch) parts.push(`native ${m.nativeArch} (${m.nativeCompiler})`);
   if (m.tfjs) parts.push(`tfjs ${m.tfjs}`);
+  if (m.loadAverage) parts.push(`load average ${m.loadAverage.join(' ')} at the end`);
   return parts.join(' · ');
 }

@@ -19,53 +19,57 @@ const ms = (row, name) => row?.impls[name]?.[clock];
 // The posenc variant each comparison uses: the call writing into a caller's `out` (a normal call).
 export const POSENC = 'posenc wasm-simd';
 
+const INPLACE = `${POSENC} in-place`;
+
 // Issue 5's targets as checks over this run's medians; missing numbers are reported, not passed.
+// Plain and tuned JS take and return JS arrays, so they are compared with the `out` call; tfjs is timed
+// on tensors already resident in its backend, so the like-for-like posenc is the zero-copy path (the
+// `out` call's ratio is listed beside it, marked info).
 export function targets(results, peaks, which = 'cpuMedianMs') {
   clock = which;
   const peakGflops = peaks?.[which === 'cpuMedianMs' ? 'cpu' : 'wall'];
   const byId = Object.fromEntries(results.map((r) => [r.id, r]));
   const out = [];
+  const push = (id, what, value, op, limit) => {
+    const ok = value === undefined || !Number.isFinite(value) ? undefined
+      : op === 'info' ? 'info' : op === '>=' ? value >= limit : value <= limit;
+    out.push({ id, what, value: Number.isFinite(value) ? value : undefined, op, limit, ok });
+  };
   const ratio = (id, num, den, op, limit, what) => {
-    const a = ms(byId[id], num), b = ms(byId[id], den);
     if (!byId[id]) return;
-    const value = a !== undefined && b !== undefined ? a / b : undefined;
-    out.push({ id, what: what ?? `${num} / ${den}`, value, op, limit,
-      ok: value === undefined ? undefined : op === '>=' ? value >= limit : value <= limit });
+    push(id, what ?? `${num} / ${den}`, ms(byId[id], num) / ms(byId[id], den), op, limit);
   };
   ratio('W1', 'plain JS', POSENC, '>=', 25);
   ratio('W1', 'tuned JS', POSENC, '>=', 5);
-  ratio('W1', 'tfjs-wasm', POSENC, '>=', 40);
+  ratio('W1', 'tfjs-wasm', INPLACE, '>=', 40);
+  ratio('W1', 'tfjs-wasm', POSENC, 'info', 40);
   for (const id of ['W2 half', 'W2 interleaved']) {
     const row = byId[id];
     if (!row) continue;
     const copy = Math.min(ms(row, 'copy: TypedArray.set') ?? Infinity, ms(row, 'copy: wasm memcpy') ?? Infinity);
-    for (const [name, limit] of [[`${POSENC} in-place`, 1.5], [POSENC, 3]]) {
-      const v = ms(row, name) / copy;
-      out.push({ id, what: `${name} / fastest copy of the same bytes`, value: Number.isFinite(v) ? v : undefined,
-        op: '<=', limit, ok: Number.isFinite(v) ? v <= limit : undefined });
-    }
+    push(id, `${INPLACE} / fastest copy of the same bytes`, ms(row, INPLACE) / copy, '<=', 1.5);
+    push(id, `${POSENC} / fastest copy of the same bytes`, ms(row, POSENC) / copy, '<=', 3);
     ratio(id, 'plain JS', POSENC, '>=', 6);
-    ratio(id, 'tfjs-wasm', POSENC, '>=', 50);
+    ratio(id, 'tfjs-wasm', INPLACE, '>=', 50);
+    ratio(id, 'tfjs-wasm', POSENC, 'info', 50);
   }
-  ratio('W2 hot', 'posenc wasm-scalar in-place', `${POSENC} in-place`, '>=', 2.5, 'wasm-scalar / wasm-simd, in place, in cache');
-  ratio('W3', 'tfjs-wasm', POSENC, '>=', 2);
+  ratio('W2 hot', 'posenc wasm-scalar in-place', INPLACE, '>=', 2.5, 'wasm-scalar / wasm-simd, in place, in cache');
+  ratio('W3', 'tfjs-wasm', INPLACE, '>=', 2);
+  ratio('W3', 'tfjs-wasm', POSENC, 'info', 2);
   ratio('W3', 'plain JS', POSENC, '>=', 15);
   const w3 = byId.W3;
   if (w3) {
     const g = w3.flops / (ms(w3, POSENC) * 1e6);
-    out.push({ id: 'W3', what: `${POSENC} GFLOP/s / SIMD madd peak (${peakGflops?.toFixed(1)} GFLOP/s)`,
-      value: Number.isFinite(g / peakGflops) ? g / peakGflops : undefined, op: '>=', limit: 0.5,
-      ok: Number.isFinite(g / peakGflops) ? g / peakGflops >= 0.5 : undefined });
+    push('W3', `${POSENC} GFLOP/s / SIMD madd peak (${peakGflops?.toFixed(1)} GFLOP/s)`, g / peakGflops, '>=', 0.5);
     const heap = w3.impls[POSENC]?.peakHeapBytes;
-    out.push({ id: 'W3', what: `${POSENC} peak heap / (inputs + outputs)`, value: heap === undefined ? undefined : heap / w3.bytes,
-      op: '<=', limit: 1.25, ok: heap === undefined ? undefined : heap / w3.bytes <= 1.25 });
+    push('W3', `${POSENC} peak heap / (inputs + outputs)`, heap === undefined ? undefined : heap / w3.bytes, '<=', 1.25);
   }
   const w4 = results.filter((r) => r.op === 'decodeRope');
   if (w4.length === 2) {
     const [near, far] = w4;
     const v = ms(far, POSENC) / ms(near, POSENC);
-    out.push({ id: 'W4', what: `${POSENC} RoPE step ${far.config.position} / ${near.config.position}`,
-      value: Number.isFinite(v) ? v : undefined, op: '<=', limit: 1.5, ok: Number.isFinite(v) ? v <= 1.5 && v >= 1 / 1.5 : undefined });
+    push('W4', `${POSENC} RoPE step ${far.config.position} / ${near.config.position}`, v, '<=', 1.5);
+    if (out.at(-1).ok === true && v < 1 / 1.5) out.at(-1).ok = false;
   }
   return out;
 }
@@ -113,11 +117,11 @@ export function report(run, machineLine) {
   const tc = targets(results, peak, 'cpuMedianMs'), tw = targets(results, peak, 'medianMs');
   clock = 'cpuMedianMs';
   if (tc.length) {
-    const verdict = (x) => (x.ok === undefined ? 'n/a' : x.ok ? 'met' : 'MISSED');
+    const verdict = (x) => (x.ok === undefined ? 'n/a' : x.ok === 'info' ? '' : x.ok ? 'met' : 'MISSED');
     const value = (x) => (x.value === undefined ? 'n/a' : x.value.toFixed(2));
     parts.push('', 'targets (issue 5), evaluated on CPU-time medians and on wall-time medians');
     parts.push(table(['row', 'measure', 'target', 'CPU', '', 'wall', ''], tc.map((x, i) => [x.id, x.what,
-      `${x.op} ${x.limit}`, value(x), verdict(x), value(tw[i]), verdict(tw[i])]), 2));
+      x.op === 'info' ? 'info' : `${x.op} ${x.limit}`, value(x), verdict(x), value(tw[i]), verdict(tw[i])]), 2));
   }
   if (run.notes.length) parts.push('', 'notes:', ...run.notes.map((n) => `  - ${n}`));
   return parts.join('\n');

@@ -353,7 +353,8 @@ void rope_rotate_heads(Span<const float> x, const Bhsd& shape, Span<float> out, 
 // Rotation kernel (SPEC §3). x, out: [rows, head_dim]; cos, sin: [rows, d_rot/2]. Pair j is
 // (x[j·step], x[j·step + partner]): half has step 1, partner d_rot/2; interleaved has step 2, partner 1.
 // Vector body: half loads W pairs' first and second members as two contiguous vectors; interleaved loads
-// 2W adjacent floats and combines each with its lane-swapped copy, cos/sin expanded to pairs by zip.
+// 2W adjacent floats, unzips them into the same two vectors and zips the results back (4 shuffles per
+// 2W floats; pairing each vector with its lane-swapped copy took 7).
 // Remainder: the scalar loop below, written once for both layouts through (step, partner); it does all
 // the work in the one-lane build. inverse rotates by −θ (sin negated); partial rotary copies the rest.
 void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, std::size_t d_rot,
@@ -372,14 +373,14 @@ void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_
     const float* c = cos_table + r * half;
     const float* s = sin_table + r * half;
     std::size_t j = 0;
-    if (interleaved) {
+    if (interleaved) {  // 2W adjacent floats unzipped into W first and W second members, rotated, zipped back
       for (; j < vend; j += W) {
-        const simd::Floats cv = simd::load(c + j), sv = simd::load(s + j) * vsign, nsv = -sv;
+        const simd::Floats cv = simd::load(c + j), sv = simd::load(s + j) * vsign;
         const simd::Floats x0 = simd::load(xr + 2 * j), x1 = simd::load(xr + 2 * j + W);
-        const simd::Floats y0 = simd::fma(x0, simd::zip_lo(cv, cv), simd::swap_pairs(x0) * simd::zip_lo(nsv, sv));
-        const simd::Floats y1 = simd::fma(x1, simd::zip_hi(cv, cv), simd::swap_pairs(x1) * simd::zip_hi(nsv, sv));
-        simd::store(o + 2 * j, y0);
-        simd::store(o + 2 * j + W, y1);
+        const simd::Floats u = simd::unzip_even(x0, x1), v = simd::unzip_odd(x0, x1);
+        const simd::Floats ru = simd::fms(u, cv, v * sv), rv = simd::fma(u, sv, v * cv);
+        simd::store(o + 2 * j, simd::zip_lo(ru, rv));
+        simd::store(o + 2 * j + W, simd::zip_hi(ru, rv));
       }
     } else {
       for (; j < vend; j += W) {

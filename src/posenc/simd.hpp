@@ -51,6 +51,20 @@ struct SwapPairsIndex {
 inline Floats swap_pairs(const Floats& v) {
   return xsimd::swizzle(v, xsimd::make_batch_constant<std::uint32_t, Floats::arch_type, detail::SwapPairsIndex>());
 }
+// unzip_even(a, b) = [a0, a2, …, b0, b2, …], unzip_odd(a, b) = [a1, a3, …, b1, b3, …]: the inverse of
+// zip_lo/zip_hi, so interleaved pairs can be handled as two plain vectors.
+namespace detail {
+template <unsigned Odd>
+struct UnzipIndex {
+  static constexpr unsigned get(unsigned i, unsigned) { return 2 * i + Odd; }
+};
+}  // namespace detail
+inline Floats unzip_even(const Floats& a, const Floats& b) {
+  return xsimd::shuffle(a, b, xsimd::make_batch_constant<std::uint32_t, Floats::arch_type, detail::UnzipIndex<0>>());
+}
+inline Floats unzip_odd(const Floats& a, const Floats& b) {
+  return xsimd::shuffle(a, b, xsimd::make_batch_constant<std::uint32_t, Floats::arch_type, detail::UnzipIndex<1>>());
+}
 inline Floats abs(const Floats& v) { return xsimd::abs(v); }
 // Lane i holds the sum of rows[i]'s lanes (rows: kWidth batches); one transpose-add instead of kWidth reductions.
 // xsimd 13.2's AVX-512 haddp returns lanes 2–5 and 10–13 permuted, so 16-lane builds reduce one by one.
@@ -105,6 +119,8 @@ inline constexpr bool kHasPairs = false;
 inline Floats zip_lo(const Floats& a, const Floats&) { return a; }
 inline Floats zip_hi(const Floats&, const Floats& b) { return b; }
 inline Floats swap_pairs(const Floats& v) { return v; }
+inline Floats unzip_even(const Floats& a, const Floats&) { return a; }
+inline Floats unzip_odd(const Floats&, const Floats& b) { return b; }
 inline Floats abs(const Floats& v) { return std::fabs(v.v); }
 inline Floats hadd_lanes(const Floats* rows) { return rows[0]; }
 inline Floats ramp(float start) { return start; }
