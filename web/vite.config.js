@@ -1,0 +1,18 @@
+// Vite app for the demo page. `posenc` resolves to this repository's own npm package (its browser entry),
+// so web/ imports it exactly as a user's app would.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+// POSENC_STANDIN=1 swaps in a plain-JS stand-in for development before the package is built; never shipped.
+const entry = process.env.POSENC_STANDIN === '1' ? 'web/dev/posenc-standin.js' : 'bindings/index.js';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: './',
+  resolve: { alias: [{ find: /^posenc$/, replacement: repo + entry }] },
+  server: { host: '127.0.0.1', fs: { allow: [repo] } },
+  preview: { host: '127.0.0.1' },
+  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 800 },
+  clearScreen: false,
+});
