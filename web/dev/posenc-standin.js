@@ -73,6 +73,7 @@ function ropeParams(dRot, { base = 10000, scaling = null, maxPositionEmbeddings,
   const type = sc.rope_type ?? sc.type ?? 'default';
   const mpe = maxPositionEmbeddings ?? 2048;
   let a = 1;
+  if (sc.factor !== undefined && !(sc.factor >= 1)) fail('OUT_OF_RANGE', `factor must be >= 1, got ${sc.factor}`);
   if (type === 'default') { /* nothing */ } else if (type === 'linear') {
     for (let j = 0; j < half; j++) inv[j] /= sc.factor;
   } else if (type === 'dynamic') {

@@ -17,7 +17,7 @@ export function mountAlibi(root, pe) {
   const slopesPlot = new LinePlot(root, { title: 'Slope m_h per head (log scale)', xLabel: 'head h', yLabel: 'slope m_h', yLog: true, height: 220, markers: true });
   const slopesText = note(root, '', 'note stats');
   const biasGrid = grid(root, 'grid small');
-  note(root, 'Each map is one head\'s bias added to the scaled scores (not divided by √d). Steep heads look only at nearby keys; shallow heads see far. With key length > query length the queries sit at the last positions (KV-cache decoding). In causal mode the future keys (upper right) are removed by the causal mask, not by the bias.');
+  note(root, 'Each map is one head\'s bias added to the scaled scores (not divided by √d). Steep heads look only at nearby keys; shallow heads see far. With key length > query length the queries sit at the last positions (KV-cache decoding). In causal mode the future keys (grey) are removed by the causal mask, not by the bias.');
 
   root.append(el('h3', { text: 'Why key_only gives the same attention' }));
   const kc = controlsRow(root);
@@ -39,6 +39,10 @@ export function mountAlibi(root, pe) {
     slopesText.innerHTML = `m = [${Array.from(slopes.slice(0, 24), (m) => `2^${fmt(log2(m))}`).join(', ')}${n > 24 ? ', …' : ''}]` +
       (c0 === n ? ` — a power of two: m_h = 2^(−8(h+1)/${n}).` : ` — ${n} is not a power of two: the first ${c0} slopes are the ${c0}-head list, the other ${n - c0} are every other slope of the ${2 * c0}-head list, so the list is deliberately not monotonic (SPEC pitfall P3).`);
     const bias = pe.alibiBias(n, Q, K, { mode: mode.value });
+    const shownBias = Float32Array.from(bias.data);
+    if (mode.value === 'causal') {  // future keys are removed by the causal mask: draw them grey
+      for (let h = 0; h < n; h++) for (let i = 0; i < Q; i++) for (let j = K - Q + i + 1; j < K; j++) shownBias[(h * Q + i) * K + j] = -Infinity;
+    }
     const shown = Math.min(n, 16);
     if (maps.length !== shown) {
       biasGrid.replaceChildren();
@@ -47,7 +51,7 @@ export function mountAlibi(root, pe) {
     maps.forEach((m, h) => {
       m.surface.wrap.querySelector('figcaption')?.remove();
       m.surface.wrap.prepend(el('figcaption', { text: `head ${h}: m = ${fmt(slopes[h])}` }));
-      m.draw({ data: bias.data.subarray(h * Q * K, (h + 1) * Q * K), rows: Q, cols: K });
+      m.draw({ data: shownBias.subarray(h * Q * K, (h + 1) * Q * K), rows: Q, cols: K });
     });
     root.dataset.heads = String(n);
   });

@@ -75,7 +75,7 @@ export function mountLearned(root, pe) {
     const rows = Number.isInteger(k) && k >= 0 ? 2 * k + 1 : 1;
     const rel = { data: random(num(seed) + 100).normals(rows * Math.max(1, H | 0), 1), shape: [rows, H] };
     const bias = pe.clippedRelativeBias(rel, { numHeads: H, maxDistance: k, qLen: n, kLen: n });
-    if (relMaps.length !== H) {
+    if (relMaps.length !== Math.min(H, 16)) {
       relGrid.replaceChildren();
       relMaps = Array.from({ length: Math.min(H, 16) }, (_, h) => new Heatmap(relGrid, { title: `head ${h}`, xLabel: 'key j', yLabel: 'query i', height: 200, valueLabel: 'bias' }));
     }

@@ -55,7 +55,7 @@ export function mountRope(root, pe) {
   const lg = grid(root);
   const halfMap = new Heatmap(lg, { title: 'half: pairs (x[j], x[j+d/2]) — GPT-NeoX, HF', xLabel: 'position', yLabel: 'dim', height: 240, valueLabel: 'rotated x' });
   const interMap = new Heatmap(lg, { title: 'interleaved: pairs (x[2j], x[2j+1]) — RoFormer, Meta LLaMA', xLabel: 'position', yLabel: 'dim', height: 240, valueLabel: 'rotated x' });
-  note(root, 'The same vector rotated at positions 0…63. In <b>half</b> the fast-turning pairs sit in the first rows of each half; in <b>interleaved</b> they are the first adjacent rows. Both are the same rotation with the dimensions permuted (SPEC: <code>half(Px) = P·interleaved(x)</code>), which is why Hugging Face\'s LLaMA converter permutes the rows of W_q and W_k.');
+  note(root, 'The all-ones vector rotated at positions 0…63. In <b>half</b> the fast-turning pairs sit in the first rows of each half; in <b>interleaved</b> they are the first adjacent rows. Both are the same rotation with the dimensions permuted (SPEC: <code>half(Px) = P·interleaved(x)</code>), which is why Hugging Face\'s LLaMA converter permutes the rows of W_q and W_k.');
 
   root.append(el('h3', { text: 'One pair\'s rotation as the position moves' }));
   const pc = controlsRow(root);
@@ -63,7 +63,7 @@ export function mountRope(root, pe) {
   const pos = rangeInput(pc, 'position', { value: 12, min: 0, max: 100, id: 'rope-pos' });
   const posText = el('span', { class: 'measure' });
   pc.append(posText);
-  const pairSurface = new Surface(root, { height: 260, title: 'pair j of x = e_j rotated by θ = p·ω_j (trail: positions 0 … p)' });
+  const pairSurface = new Surface(root, { height: 300, title: 'pair j of x = e_j rotated by θ = p·ω_j (trail: positions 0 … p)' });
 
   root.append(el('h3', { text: 'q·k versus distance: relativity in both layouts and with partial rotary' }));
   const rc = controlsRow(root);
@@ -100,7 +100,7 @@ export function mountRope(root, pe) {
   const rotate = (opts) => (x, positions) => pe.ropeForward(x, { base: num(base), positions, ...opts });
 
   const drawLayouts = redrawer(errors, () => {
-    const x = vec(num(seed)), D = x.length, P = 64;
+    const D = num(headDim), x = new Float32Array(D).fill(1), P = 64;  // all ones: the pairing shows as stripes
     const opts = { base: num(base), positions: range(P) };
     const h = pe.ropeForward(repeated(x, P), { ...opts, layout: 'half' }), it = pe.ropeForward(repeated(x, P), { ...opts, layout: 'interleaved' });
     const T = (t) => { const o = new Float32Array(D * P); for (let p = 0; p < P; p++) for (let k = 0; k < D; k++) o[k * P + p] = t.data[p * D + k]; return o; };
@@ -124,11 +124,11 @@ export function mountRope(root, pe) {
       axisLabel(ctx, `x[${j}] (first of the pair)`, cx + R - 30, cy + 12);
       axisLabel(ctx, `x[${j + D / 2}]`, cx + 26, cy - R - 4);
       pts.forEach(([u, v], p) => {
-        ctx.fillStyle = `rgba(27,108,168,${0.2 + 0.8 * (p + 1) / pts.length})`;
-        ctx.beginPath(); ctx.arc(cx + u * R, cy - v * R, 3, 0, 2 * Math.PI); ctx.fill();
+        ctx.fillStyle = `rgba(27,108,168,${0.25 + 0.75 * (p + 1) / pts.length})`;
+        ctx.beginPath(); ctx.arc(cx + u * R, cy - v * R, 4.5, 0, 2 * Math.PI); ctx.fill();
       });
       const [u, v] = pts[P];
-      ctx.strokeStyle = '#d1495b'; ctx.lineWidth = 2.5;
+      ctx.strokeStyle = '#d1495b'; ctx.lineWidth = 3.5;
       ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(cx + u * R, cy - v * R); ctx.stroke();
       ctx.lineWidth = 1; ctx.fillStyle = '#222'; ctx.textAlign = 'left';
       ctx.fillText(`p = ${P}: (${u.toFixed(3)}, ${v.toFixed(3)})`, 8, 14);

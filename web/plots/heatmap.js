@@ -56,9 +56,12 @@ export class Heatmap {
       const yTicks = o.yLabels && rows <= 40 ? [...Array(rows).keys()] : indexTicks(rows, 5);
       const labelW = Math.max(...yTicks.map((i) => ctx.measureText(String(yName(i))).width), 10);
       const left = Math.min(90, labelW + 26), right = 62, top = 8;
-      const xRotated = !!o.xLabels && cols > 6;
-      const bottom = xRotated ? 30 + Math.min(50, Math.max(...o.xLabels.map((s) => ctx.measureText(String(s)).width))) : 38;
-      const pw = Math.max(20, w - left - right), ph = Math.max(20, h - top - bottom);
+      const pw = Math.max(20, w - left - right);
+      // Word labels are turned when they would overlap their neighbours.
+      const xLabelW = o.xLabels ? Math.max(...o.xLabels.map((s) => ctx.measureText(String(s)).width)) : 0;
+      const xRotated = !!o.xLabels && xLabelW > pw / cols - 4;
+      const bottom = xRotated ? 30 + Math.min(50, xLabelW * 0.87) : 38;
+      const ph = Math.max(20, h - top - bottom);
       box = { left, top, pw, ph };
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(cellImage(data, rows, cols, Math.ceil(pw), Math.ceil(ph), (v) => (Number.isFinite(v) ? colour((v - lo) / (hi - lo)) : MASKED)), left, top, pw, ph);

@@ -41,7 +41,7 @@ export function fmt(v) {
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (Number.isInteger(v) && a < 1e7) return String(v);
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(2).replace('e+', 'e');
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(2).replace(/\.?0+e/, 'e').replace('e+', 'e');
   return String(+v.toPrecision(4));
 }
 
