@@ -4,13 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-// POSENC_STANDIN=1 swaps in a plain-JS stand-in for development before the package is built; never shipped.
-const entry = process.env.POSENC_STANDIN === '1' ? 'web/dev/posenc-standin.js' : 'bindings/index.js';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  resolve: { alias: [{ find: /^posenc$/, replacement: repo + entry }] },
+  resolve: { alias: [{ find: /^posenc$/, replacement: `${repo}bindings/index.js` }] },
   server: { host: '127.0.0.1', fs: { allow: [repo] } },
   preview: { host: '127.0.0.1' },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 800 },

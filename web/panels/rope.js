@@ -176,8 +176,15 @@ export function mountRope(root, pe) {
       { name: `original context ${L0}`, x: [0, js.length - 1], y: [L0, L0], colour: '#2a9d55', dash: [4, 4], width: 1.5 },
     ]);
     ratioPlot.draw([{ name: `${type}: scaled ÷ default`, x: js, y: js.map((j) => scaled.invFreq[j] / plain.invFreq[j]), colour: '#1b6ca8' }], { markers: true });
-    scaleText.textContent = `rope_type ${type}: attention factor a = ${fmt(scaled.attentionFactor)} (q and k are both multiplied by a, so logits scale by a² = ${fmt(scaled.attentionFactor ** 2)}). ` +
-      `Pairs whose wavelength stays under the original context keep their frequency; long-wavelength pairs are interpolated.`;
+    const how = {
+      default: 'Unscaled RoPE.',
+      linear: 'Linear (position interpolation) divides every frequency by the factor: positions are squeezed uniformly.',
+      dynamic: 'Dynamic NTK raises the base once seq_len exceeds max_position_embeddings: fast pairs barely change, slow pairs are interpolated most.',
+      yarn: 'YaRN keeps the pairs that turn many times within the original context (extrapolate), divides the slow ones by the factor (interpolate), and ramps in between.',
+      llama3: 'Llama 3 keeps pairs with wavelength below L0/high_freq_factor, divides those above L0/low_freq_factor by the factor, and blends in between.',
+      longrope: 'LongRoPE divides each pair by its own searched factor (long_factor once seq_len exceeds the original context, else short_factor).',
+    }[type] ?? '';
+    scaleText.textContent = `${how} Attention factor a = ${fmt(scaled.attentionFactor)} (q and k are both multiplied by a, so logits scale by a² = ${fmt(scaled.attentionFactor ** 2)}).`;
     root.dataset.scalingType = type;
   });
 
