@@ -1,5 +1,6 @@
-// Entry: loads the posenc package like any app would, then mounts each panel. A panel that fails to
-// mount shows its error in place; the others keep working.
+// Entry: loads the posenc package like any app would, then mounts each panel when it comes near the
+// viewport, so the first screen is ready at once. A panel that fails to mount shows its error in place;
+// the others keep working.
 import { load } from 'posenc';
 import { mountAlibi } from './panels/alibi.js';
 import { mountAnswers } from './panels/answers.js';
@@ -11,13 +12,15 @@ import { mountSpeed } from './panels/speed.js';
 import { mountT5Xpos } from './panels/t5-xpos.js';
 import { errorBox, showError } from './ui.js';
 
-const panels = [
-  ['sinusoidal', mountSinusoidal], ['learned', mountLearned], ['rope', mountRope], ['alibi', mountAlibi],
-  ['t5xpos', mountT5Xpos], ['attention', mountAttention], ['answers', mountAnswers], ['speed', mountSpeed],
-];
+const panels = {
+  sinusoidal: mountSinusoidal, learned: mountLearned, rope: mountRope, alibi: mountAlibi,
+  t5xpos: mountT5Xpos, attention: mountAttention, answers: mountAnswers, speed: mountSpeed,
+};
 
 async function main() {
   const status = document.getElementById('status');
+  const timings = {};
+  const started = performance.now();
   let pe;
   try {
     pe = await load();
@@ -27,18 +30,31 @@ async function main() {
     document.body.dataset.ready = 'failed';
     return;
   }
+  timings.load = performance.now() - started;
   status.textContent = `posenc ${pe.features.version} · ${pe.features.simd ? 'WebAssembly SIMD128 build' : 'scalar WebAssembly build (no SIMD in this browser)'}`;
-  window.posencDemo = { features: pe.features };
-  for (const [id, mount] of panels) {
+
+  const mount = (id) => {
     const body = document.querySelector(`#${id} .body`);
+    if (body.dataset.mounted) return;
+    body.dataset.mounted = '1';
+    const t0 = performance.now();
     try {
-      mount(body, pe, load);
+      panels[id](body, pe, load);
     } catch (e) {
       showError(errorBox(body), e);
       console.error(`panel ${id} failed to mount`, e);
     }
-  }
-  document.body.dataset.ready = '1';
+    timings[id] = performance.now() - t0;
+  };
+  window.posencDemo = { features: pe.features, timings, mountAll: () => Object.keys(panels).forEach(mount) };
+
+  // The first report covers every panel, so after it the visible ones are drawn and the page is ready.
+  const near = new IntersectionObserver((entries) => {
+    for (const e of entries) if (e.isIntersecting) { near.unobserve(e.target); mount(e.target.id); }
+    timings.firstScreen ??= performance.now() - started;
+    document.body.dataset.ready = '1';
+  }, { rootMargin: '300px 0px' });
+  for (const id of Object.keys(panels)) near.observe(document.getElementById(id));
 }
 
 main();

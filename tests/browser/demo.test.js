@@ -15,7 +15,7 @@ import { serve } from './static-server.js';
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const shots = path.join(repo, 'test-output', 'screenshots');
 const PANELS = ['sinusoidal', 'learned', 'rope', 'alibi', 't5xpos', 'attention', 'answers', 'speed'];
-let outDir, server, ctx, profile, page;
+let outDir, server, ctx, profile, page, loadMs;
 const consoleErrors = [];
 
 before(async () => {
@@ -31,8 +31,17 @@ before(async () => {
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   mkdirSync(shots, { recursive: true });
+  const t0 = Date.now();
   await page.goto(server.url);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  loadMs = Date.now() - t0;
+  // Panels mount as they come near the viewport: scroll through the page the way a reader would.
+  for (const panel of PANELS) {
+    await page.locator(`#${panel}`).scrollIntoViewIfNeeded();
+    await page.waitForSelector(`#${panel} .body[data-mounted="1"]`);
+    await page.waitForFunction((id) => [...document.querySelectorAll(`#${id} canvas`)].every((c) => Number(c.dataset.version) > 0), panel);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.addStyleTag({ content: 'nav { position: static !important; }' });  // keep the sticky bar out of panel screenshots
 });
 
@@ -58,7 +67,10 @@ async function changeAndWait(watch, change) {
 
 const errorText = (panel) => page.locator(`#${panel} .error:not([hidden])`).first().textContent({ timeout: 5000 });
 
-test('the page loads with no console errors and shows the package version', async () => {
+test('the page loads with no console errors and shows the package version', async (t) => {
+  t.diagnostic(`navigation to first screen ready: ${loadMs} ms (this machine, headless, shared CPU)`);
+  const ms = await page.evaluate(() => window.posencDemo.timings);
+  t.diagnostic(`in the page (ms): ${Object.entries(ms).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
   assert.deepEqual(consoleErrors, []);
   assert.match(await page.textContent('#status'), /posenc .* (SIMD128|scalar)/);
   assert.equal(await page.locator('.error:not([hidden])').count(), 0, 'no panel shows an error on load');
@@ -70,6 +82,16 @@ test('every plotting panel draws non-blank plots', async () => {
     assert.ok(s.length > 0, `${panel} has canvases`);
     s.forEach((c, i) => assert.ok(c.ink > 0.002, `${panel} canvas ${i} has data drawn (ink ${c.ink.toFixed(4)})`));
   }
+});
+
+test('hovering a plot shows the value under the pointer', async () => {
+  const canvas = page.locator('#sinusoidal canvas').first();
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForSelector('.tooltip:not([hidden])');
+  assert.match(await page.textContent('.tooltip'), /dim \d+, position \d+\nPE: -?[\d.]+/);
+  await page.mouse.move(0, 0);
 });
 
 test('changing a control changes the plot, in every panel', async () => {

@@ -21,6 +21,17 @@ export function showTooltip(evt, text) {
 
 export function hideTooltip() { if (tooltip) tooltip.hidden = true; }
 
+const queue = new Set();
+let scheduled = false;
+
+function flush() {
+  scheduled = false;
+  const jobs = [...queue];
+  queue.clear();
+  const widths = jobs.map((surface) => surface.wrap.clientWidth);
+  for (let i = 0; i < jobs.length; i++) jobs[i].draw(widths[i]);
+}
+
 export class Surface {
   constructor(parent, { height = 240, title = '', className = '' } = {}) {
     this.wrap = document.createElement('figure');
@@ -32,6 +43,9 @@ export class Surface {
     }
     this.canvas = document.createElement('canvas');
     this.canvas.dataset.version = '0';
+    this.canvas.style.height = `${height}px`;  // hold the plot's room before its first frame
+    this.canvas.setAttribute('role', 'img');
+    if (title) this.canvas.setAttribute('aria-label', title);
     this.wrap.append(this.canvas);
     parent.append(this.wrap);
     this.height = height;
@@ -45,25 +59,37 @@ export class Surface {
     this.canvas.addEventListener('mouseleave', hideTooltip);
   }
 
-  // Sets the drawing routine, sizes the canvas for the current layout and runs it.
+  // Sets the drawing routine and queues a repaint for the next frame; all queued plots are measured in one
+  // layout pass before any draws, so mounting dozens of plots does not force a layout per plot.
   paint(render = this.render) {
     this.render = render;
+    queue.add(this);
+    if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
+  }
+
+  draw(width) {
     const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(120, this.wrap.clientWidth || 320);
-    this.lastWidth = this.wrap.clientWidth;
-    this.canvas.style.width = `${w}px`;
-    this.canvas.style.height = `${this.height}px`;
-    this.canvas.width = Math.round(w * dpr);
-    this.canvas.height = Math.round(this.height * dpr);
+    const w = Math.max(120, width || 320);
+    this.lastWidth = width;
+    const pw = Math.round(w * dpr), ph = Math.round(this.height * dpr);
+    if (this.canvas.width !== pw || this.canvas.height !== ph) {
+      this.canvas.style.width = `${w}px`;
+      this.canvas.style.height = `${this.height}px`;
+      this.canvas.width = pw;
+      this.canvas.height = ph;
+    }
     const ctx = this.canvas.getContext('2d');
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, this.height);
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, w, this.height);
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = '#222';
     ctx.strokeStyle = '#222';
-    render(ctx, w, this.height);
+    ctx.lineWidth = 1;
+    ctx.setLineDash([]);
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
+    this.render(ctx, w, this.height);
     this.canvas.dataset.version = String(+this.canvas.dataset.version + 1);
   }
 
