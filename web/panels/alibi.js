@@ -14,7 +14,7 @@ export function mountAlibi(root, pe) {
   const kLen = numberInput(c, 'key length', { value: 10, min: 1, id: 'alibi-klen' });
   const mode = selectInput(c, 'mode', [['causal', 'causal: −m·(i−j)'], ['symmetric', 'symmetric: −m·|i−j|'], ['key_only', 'key_only: +m·j (BLOOM)']], { id: 'alibi-mode' });
   const errors = errorBox(root);
-  const slopesPlot = new LinePlot(root, { title: 'Slope m_h per head (log scale)', xLabel: 'head h', yLabel: 'slope m_h', yLog: true, height: 220, markers: true });
+  const slopesPlot = new LinePlot(root, { title: 'Slope m_h per head (log scale)', xLabel: 'head h', yLabel: 'slope m_h', yLog: true, height: 220, markers: true, xInteger: true });
   const slopesText = note(root, '', 'note stats');
   const biasGrid = grid(root, 'grid small');
   note(root, 'Each map is one head\'s bias added to the scaled scores (not divided by √d). Steep heads look only at nearby keys; shallow heads see far. With key length > query length the queries sit at the last positions (KV-cache decoding). In causal mode the future keys (grey) are removed by the causal mask, not by the bias.');

@@ -95,6 +95,7 @@ export function mountLearned(root, pe) {
         loaded = { data: await t.read(), shape: t.shape, name: t.name };
         fileInfo.textContent = `Loaded ${t.name} from ${f.name}: ${t.shape[0]} positions × ${t.shape[1]} dims (${t.dtype}).`;
         root.dataset.loaded = `${t.shape[0]}x${t.shape[1]}`;
+        if (num(seq) > t.shape[0]) seq.value = t.shape[0];  // a short table covers fewer tokens
         source.value = 'file';
         clearError(fileErrors);
         draw.schedule();

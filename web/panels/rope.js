@@ -86,15 +86,15 @@ export function mountRope(root, pe) {
   root.append(el('label', { class: 'control', for: 'rope-scaling-json' }, el('span', { text: 'rope_scaling (JSON from config.json; empty or null = default RoPE)' })), json);
   const scaleErrors = errorBox(root);
   const sg = grid(root);
-  const freqPlot = new LinePlot(sg, { title: 'Wavelength 2π/inv_freq per pair', xLabel: 'pair j', yLabel: 'positions per turn (log)', yLog: true, height: 280 });
-  const ratioPlot = new LinePlot(sg, { title: 'inv_freq scaled ÷ inv_freq default (1 = extrapolate, 1/factor = interpolate)', xLabel: 'pair j', yLabel: 'ratio', height: 280 });
+  const freqPlot = new LinePlot(sg, { title: 'Wavelength 2π/inv_freq per pair', xLabel: 'pair j', yLabel: 'positions per turn (log)', yLog: true, height: 280, xInteger: true });
+  const ratioPlot = new LinePlot(sg, { title: 'inv_freq scaled ÷ inv_freq default (1 = extrapolate, 1/factor = interpolate)', xLabel: 'pair j', yLabel: 'ratio', height: 280, xInteger: true });
   const scaleText = note(root, '', 'note stats');
 
   root.append(el('h3', { text: 'Pitfall P5: float32 angles at large positions' }));
   const fc = controlsRow(root);
   const bigPos = numberInput(fc, 'position p', { value: 1048576, min: 0, max: 2147483647, id: 'rope-bigpos', width: '9em' });
   const p5Errors = errorBox(root);
-  const p5Plot = new LinePlot(root, { title: 'Error of cos/sin(p·ω_j) against float64, d = 64', xLabel: 'pair j', yLabel: 'absolute error (log)', yLog: true, height: 260, markers: true });
+  const p5Plot = new LinePlot(root, { title: 'Error of cos/sin(p·ω_j) against float64, d = 64', xLabel: 'pair j', yLabel: 'absolute error (log)', yLog: true, height: 260, markers: true, xInteger: true });
   const p5Text = note(root, '', 'note stats');
 
   const rotate = (opts) => (x, positions) => pe.ropeForward(x, { base: num(base), positions, ...opts });

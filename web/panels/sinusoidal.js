@@ -13,7 +13,7 @@ export function mountSinusoidal(root, pe) {
   const errors = errorBox(root);
   const g = grid(root);
   const table = new Heatmap(g, { title: 'PE[position, dim]: even dims sin, odd dims cos', xLabel: 'position', yLabel: 'dim', height: 260, valueLabel: 'PE' });
-  const freqs = new LinePlot(g, { title: 'Per-pair frequency ω_i = base^(−2i/d) and wavelength 2π/ω_i', xLabel: 'pair i', yLabel: 'log scale', yLog: true, height: 260, markers: true });
+  const freqs = new LinePlot(g, { title: 'Per-pair frequency ω_i = base^(−2i/d) and wavelength 2π/ω_i', xLabel: 'pair i', yLabel: 'log scale', yLog: true, height: 260, markers: true, xInteger: true });
   const similarity = new Heatmap(g, { title: 'Similarity PE[p]·PE[q] (depends only on p − q)', xLabel: 'position q', yLabel: 'position p', height: 280, colour: 'sequential', valueLabel: 'dot product' });
   const simLine = new LinePlot(g, { title: 'PE[p]·PE[p+k] versus distance k (same for every p)', xLabel: 'distance k', yLabel: 'dot product', height: 280 });
   note(root, 'Hover any plot to read values. Zoom the table out to thousands of positions: the first pairs oscillate fast, the last ones barely move, so every position gets a distinct pattern, and the formula covers any position (try a first position of 1 000 000).');

@@ -5,7 +5,7 @@ import { fmt, linearTicks, logTicks, makeScale } from './scale.js';
 import { Surface, axisLabel } from './surface.js';
 
 export class LinePlot {
-  // options: height, title, xLabel, yLabel, xLog, yLog, yMin, yMax, markers
+  // options: height, title, xLabel, yLabel, xLog, yLog, yMin, yMax, markers, xInteger (whole-number x ticks only)
   constructor(parent, options = {}) {
     this.options = options;
     this.surface = new Surface(parent, { height: options.height ?? 240, title: options.title, className: 'lineplot' });
@@ -63,7 +63,8 @@ export class LinePlot {
         ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + pw, y); ctx.stroke();
         ctx.fillText(fmt(t), left - 4, y);
       }
-      const xT = o.xLog ? logTicks(x0, x1) : linearTicks(x0, x1, Math.max(2, Math.floor(pw / 70)));
+      let xT = o.xLog ? logTicks(x0, x1) : linearTicks(x0, x1, Math.max(2, Math.floor(pw / 70)));
+      if (o.xInteger) xT = xT.filter(Number.isInteger);
       ctx.textAlign = 'center'; ctx.textBaseline = 'top';
       for (const t of xT) {
         const x = sx(t); if (x < left - 1 || x > left + pw + 1) continue;
