@@ -17,6 +17,7 @@ const shots = path.join(repo, 'test-output', 'screenshots');
 const PANELS = ['sinusoidal', 'learned', 'rope', 'alibi', 't5xpos', 'attention', 'answers', 'speed'];
 let outDir, server, ctx, profile, page, loadMs;
 const consoleErrors = [];
+const requests = [];
 
 before(async () => {
   outDir = mkdtempSync(path.join(os.tmpdir(), 'posenc-demo-'));
@@ -30,6 +31,7 @@ before(async () => {
   page = ctx.pages()[0] ?? await ctx.newPage();
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  page.on('request', (r) => requests.push(r.url()));
   mkdirSync(shots, { recursive: true });
   const t0 = Date.now();
   await page.goto(server.url);
@@ -74,6 +76,9 @@ test('the page loads with no console errors and shows the package version', asyn
   assert.deepEqual(consoleErrors, []);
   assert.match(await page.textContent('#status'), /posenc .* (SIMD128|scalar)/);
   assert.equal(await page.locator('.error:not([hidden])').count(), 0, 'no panel shows an error on load');
+  const foreign = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:'));
+  assert.deepEqual(foreign, [], 'works offline: every request goes to the page\'s own server (no CDN, no web fonts)');
+  assert.ok(requests.some((u) => u.endsWith('.wasm')), 'the WebAssembly module is fetched as a separate .wasm');
 });
 
 test('every plotting panel draws non-blank plots', async () => {
