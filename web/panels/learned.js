@@ -24,7 +24,7 @@ export function mountLearned(root, pe) {
   const seq = numberInput(fc, 'sequence length', { value: 16, min: 1, id: 'learned-seq' });
   const errors = errorBox(root);
   const g = grid(root);
-  const tableMap = new Heatmap(g, { title: 'The table: one learned row per position', xLabel: 'dim', yLabel: 'position', height: 260, valueLabel: 'weight' });
+  const tableMap = new Heatmap(g, { title: 'The table: one learned row per position (colours clipped at the 99.5th percentile)', xLabel: 'dim', yLabel: 'position', height: 260, valueLabel: 'weight', robust: true });
   const cosine = new Heatmap(g, { title: 'Cosine similarity between positions\' rows', xLabel: 'position', yLabel: 'position', height: 260, min: -1, max: 1, valueLabel: 'cosine' });
   const forward = new Heatmap(g, { title: 'learnedForward(x, table): x + scale·table[p] (→ LayerNorm)', xLabel: 'dim', yLabel: 'token position', height: 240 });
 

@@ -25,8 +25,19 @@ function cellImage(data, rows, cols, maxW, maxH, toRgb) {
   return canvas;
 }
 
+// Approximate percentiles from an evenly strided sample of at most 20 000 finite values.
+function percentiles(data, p0, p1) {
+  const step = Math.max(1, Math.floor(data.length / 20000)), sample = [];
+  for (let i = 0; i < data.length; i += step) if (Number.isFinite(data[i])) sample.push(data[i]);
+  if (!sample.length) return [Infinity, -Infinity];
+  sample.sort((x, y) => x - y);
+  const at = (p) => sample[Math.min(sample.length - 1, Math.floor(p * (sample.length - 1)))];
+  return [at(p0), at(p1)];
+}
+
 export class Heatmap {
-  // options: height, title, xLabel, yLabel, colour ('diverging' | 'sequential'), valueLabel
+  // options: height, title, xLabel, yLabel, colour ('diverging' | 'sequential'), valueLabel,
+  // robust (colour range from the 0.5th…99.5th percentiles, so a few outliers do not wash out real tables)
   constructor(parent, options = {}) {
     this.options = { colour: 'diverging', valueLabel: 'value', ...options };
     this.surface = new Surface(parent, { height: options.height ?? 240, title: options.title, className: 'heatmap' });
@@ -40,7 +51,8 @@ export class Heatmap {
     let lo = o.min, hi = o.max;
     if (lo === undefined || hi === undefined) {
       let a = Infinity, b = -Infinity;
-      for (let i = 0; i < data.length; i++) { const v = data[i]; if (Number.isFinite(v)) { if (v < a) a = v; if (v > b) b = v; } }
+      if (o.robust) [a, b] = percentiles(data, 0.005, 0.995);
+      else for (let i = 0; i < data.length; i++) { const v = data[i]; if (Number.isFinite(v)) { if (v < a) a = v; if (v > b) b = v; } }
       if (a === Infinity) { a = 0; b = 1; }
       if (o.colour === 'diverging') { const r = Math.max(Math.abs(a), Math.abs(b)) || 1; a = -r; b = r; }
       lo = lo ?? a; hi = hi ?? b;
