@@ -56,7 +56,7 @@ export function mountT5Xpos(root, pe) {
     const xq = pe.xposApply(q, { ...opts, role: 'q', positions: deltas }).data, xk = pe.xposApply(k, { ...opts, role: 'k', positions: kPos }).data;
     const rq = pe.ropeForward(q, { layout: 'interleaved', positions: deltas }).data, rk = pe.ropeForward(k, { layout: 'interleaved', positions: kPos }).data;
     decayPlot.draw([{ name: 'RoPE', x: Array.from(deltas), y: dotAll(rq, rk), colour: '#4a4a4a' }, { name: 'xPos', x: Array.from(deltas), y: dotAll(xq, xk), colour: '#d1495b' }]);
-    const P = 64, ps = Int32Array.from({ length: P }, (_, i) => i * step);
+    const P = 64, ps = Int32Array.from({ length: P }, (_, i) => Math.round(i * N / (P - 1)));
     const ones = { data: new Float32Array(P * D).fill(1), shape: [1, 1, P, D] };
     const xs = pe.xposApply(ones, { ...opts, role: 'q', positions: ps }).data;
     const half = D / 2, M = new Float32Array(half * P);
