@@ -99,9 +99,28 @@ test('hovering a plot shows the value under the pointer', async () => {
   await page.mouse.move(0, 0);
 });
 
+test('dragging across the sinusoidal table zooms into that range of positions; zoom out widens it', async () => {
+  await page.fill('#sin-start', '0');
+  await page.fill('#sin-count', '1000');
+  const canvas = page.locator('#sinusoidal canvas').first();
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  const y = box.y + box.height / 2;
+  await changeAndWait('#sinusoidal', async () => {
+    await page.mouse.move(box.x + box.width * 0.4, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, y, { steps: 4 });
+    await page.mouse.up();
+  });
+  const [start, count] = [await page.inputValue('#sin-start'), await page.inputValue('#sin-count')].map(Number);
+  assert.ok(start > 100 && start < 900 && count > 10 && count < 500, `zoomed to ${start} + ${count}`);
+  await changeAndWait('#sinusoidal', () => page.click('#sin-zoomout'));
+  assert.equal(Number(await page.inputValue('#sin-count')), count * 4);
+});
+
 test('changing a control changes the plot, in every panel', async () => {
   await changeAndWait('#sinusoidal', () => page.fill('#sin-d', '32'));
-  await changeAndWait('#sinusoidal', () => page.selectOption('#sin-count', '2048'));
+  await changeAndWait('#sinusoidal', () => page.fill('#sin-count', '2048'));
   await changeAndWait('#learned', () => page.fill('#learned-seed', '9'));
   await changeAndWait('#learned', () => page.check('#learned-ln'));
   await changeAndWait('#rope', () => page.fill('#rope-base', '500'));

@@ -2,21 +2,25 @@
 // similarity matrix, and dropout in train vs eval mode on a toy embedding.
 import { Heatmap } from '../plots/heatmap.js';
 import { LinePlot } from '../plots/line-plot.js';
-import { checkbox, controlsRow, errorBox, grid, note, num, numberInput, onChange, random, redrawer, selectInput } from '../ui.js';
+import { checkbox, controlsRow, el, errorBox, grid, note, num, numberInput, onChange, random, redrawer } from '../ui.js';
+
+const MAX_SHOWN = 16384;
 
 export function mountSinusoidal(root, pe) {
   const c = controlsRow(root);
   const d = numberInput(c, 'd (even)', { value: 64, min: 2, max: 1024, step: 2, id: 'sin-d' });
   const base = numberInput(c, 'base', { value: 10000, min: 2, step: 1000, id: 'sin-base' });
   const start = numberInput(c, 'first position', { value: 0, min: 0, step: 100, id: 'sin-start' });
-  const count = selectInput(c, 'positions shown (zoom)', [32, 64, 128, 512, 2048, 8192, 16384].map(String), { value: '128', id: 'sin-count' });
+  const count = numberInput(c, 'positions shown (zoom)', { value: 128, min: 2, max: MAX_SHOWN, id: 'sin-count' });
+  const zoomOut = el('button', { type: 'button', text: 'zoom out ×4', id: 'sin-zoomout' });
+  c.append(zoomOut);
   const errors = errorBox(root);
   const g = grid(root);
   const table = new Heatmap(g, { title: 'PE[position, dim]: even dims sin, odd dims cos', xLabel: 'position', yLabel: 'dim', height: 260, valueLabel: 'PE' });
   const freqs = new LinePlot(g, { title: 'Per-pair frequency ω_i = base^(−2i/d) and wavelength 2π/ω_i', xLabel: 'pair i', yLabel: 'log scale', yLog: true, height: 260, markers: true, xInteger: true });
   const similarity = new Heatmap(g, { title: 'Similarity PE[p]·PE[q] (depends only on p − q)', xLabel: 'position q', yLabel: 'position p', height: 280, colour: 'sequential', valueLabel: 'dot product' });
   const simLine = new LinePlot(g, { title: 'PE[p]·PE[p+k] versus distance k (same for every p)', xLabel: 'distance k', yLabel: 'dot product', height: 280 });
-  note(root, 'Hover any plot to read values. Zoom the table out to thousands of positions: the first pairs oscillate fast, the last ones barely move, so every position gets a distinct pattern, and the formula covers any position (try a first position of 1 000 000).');
+  note(root, 'Drag across the table to zoom into a range of positions; double-click or “zoom out” to widen. Hover any plot to read values. Zoom the table out to thousands of positions: the first pairs oscillate fast, the last ones barely move, so every position gets a distinct pattern, and the formula covers any position (try a first position of 1 000 000).');
 
   const dc = controlsRow(root);
   const p = numberInput(dc, 'dropout p', { value: 0.1, min: 0, max: 1, step: 0.05, id: 'sin-p' });
@@ -29,7 +33,8 @@ export function mountSinusoidal(root, pe) {
   const dropoutErrors = errorBox(root);
 
   const draw = redrawer(errors, () => {
-    const D = num(d), n = Number(count.value), s0 = num(start), b = num(base);
+    const D = num(d), n = num(count), s0 = num(start), b = num(base);
+    if (!(Number.isInteger(n) && n >= 2 && n <= MAX_SHOWN)) throw Object.assign(new Error(`positions shown must be an integer in 2…${MAX_SHOWN}, got ${count.value}`), { code: 'BAD_SIZE' });
     const t = pe.sinusoidalTable(s0 + n, D, { base: b, start: s0, count: n });
     const T = new Float32Array(D * n);  // dims as rows, positions as columns
     for (let r = 0; r < n; r++) for (let k = 0; k < D; k++) T[k * n + r] = t.data[r * D + k];
@@ -68,6 +73,45 @@ export function mountSinusoidal(root, pe) {
       ? `Train mode: ${zeros} of ${tr.data.length} values dropped (${(100 * zeros / tr.data.length).toFixed(1)} %, p = ${num(p)}); survivors scaled by ${ratio.toFixed(4)} = 1/(1−p), so the expected value is unchanged.`
       : 'Eval mode: the output equals x + PE exactly; dropout only acts while training.';
   });
+
+  // Drag-to-zoom on the table: the dragged columns become the shown positions.
+  const band = el('div', { class: 'zoom-band', hidden: true });
+  table.surface.wrap.append(band);
+  let drag = null;
+  const colAt = (e) => {
+    const r = table.canvas.getBoundingClientRect(), b = table.box;
+    return Math.min(1, Math.max(0, (e.clientX - r.left - b.left) / b.pw));
+  };
+  table.canvas.addEventListener('pointerdown', (e) => {
+    if (!table.box || e.button !== 0) return;
+    drag = { from: colAt(e), x: e.clientX };
+    table.canvas.setPointerCapture(e.pointerId);
+  });
+  table.canvas.addEventListener('pointermove', (e) => {
+    if (!drag) return;
+    const r = table.canvas.getBoundingClientRect(), w = table.surface.wrap.getBoundingClientRect();
+    Object.assign(band.style, { left: `${Math.min(drag.x, e.clientX) - w.left}px`, width: `${Math.abs(e.clientX - drag.x)}px`, top: `${r.top - w.top + table.box.top}px`, height: `${table.box.ph}px` });
+    band.hidden = false;
+  });
+  table.canvas.addEventListener('pointerup', (e) => {
+    if (!drag) return;
+    const a = Math.min(drag.from, colAt(e)), b = Math.max(drag.from, colAt(e));
+    drag = null;
+    band.hidden = true;
+    const n = num(count), s0 = num(start);
+    if ((b - a) * n < 2 || Math.abs(b - a) < 0.01) return;  // a click, not a drag
+    start.value = Math.round(s0 + a * n);
+    count.value = Math.max(2, Math.round((b - a) * n));
+    draw.schedule();
+  });
+  const widen = () => {
+    const n = num(count), s0 = num(start), n2 = Math.min(MAX_SHOWN, n * 4);
+    start.value = Math.max(0, Math.round(s0 + n / 2 - n2 / 2));
+    count.value = n2;
+    draw.schedule();
+  };
+  table.canvas.addEventListener('dblclick', widen);
+  zoomOut.addEventListener('click', widen);
 
   onChange([d, base, start, count], () => { draw.schedule(); drawDropout.schedule(); });
   onChange([p, seed, train], drawDropout.schedule);

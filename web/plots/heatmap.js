@@ -75,6 +75,7 @@ export class Heatmap {
       const bottom = xRotated ? 30 + Math.min(50, xLabelW * 0.87) : 38;
       const ph = Math.max(20, h - top - bottom);
       box = { left, top, pw, ph };
+      this.box = box;  // the cell area in CSS pixels, for interactions such as drag-to-zoom
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(cellImage(data, rows, cols, Math.ceil(pw), Math.ceil(ph), (v) => (Number.isFinite(v) ? colour((v - lo) / (hi - lo)) : MASKED)), left, top, pw, ph);
       ctx.strokeStyle = '#888';
