@@ -89,6 +89,8 @@ export function mountRope(root, pe) {
   const freqPlot = new LinePlot(sg, { title: 'Wavelength 2π/inv_freq per pair', xLabel: 'pair j', yLabel: 'positions per turn (log)', yLog: true, height: 280, xInteger: true });
   const ratioPlot = new LinePlot(sg, { title: 'inv_freq scaled ÷ inv_freq default (1 = extrapolate, 1/factor = interpolate)', xLabel: 'pair j', yLabel: 'ratio', height: 280, xInteger: true });
   const scaleText = note(root, '', 'note stats');
+  const allPlot = new LinePlot(root, { title: 'Every variant at once, factor 4 from the same model (rope_theta, rotary dims and max_position_embeddings above)', xLabel: 'pair j', yLabel: 'inv_freq scaled ÷ default', height: 280, xInteger: true });
+  note(root, 'Linear interpolates every pair alike; dynamic NTK (at seq_len = 4 × max_position_embeddings) changes the base, so fast pairs stay and slow ones shrink smoothly; YaRN and Llama 3 keep the fast pairs exactly, interpolate the slow ones fully and ramp in between — they differ in where the ramp sits.');
 
   root.append(el('h3', { text: 'Pitfall P5: float32 angles at large positions' }));
   const fc = controlsRow(root);
@@ -186,6 +188,18 @@ export function mountRope(root, pe) {
     }[type] ?? '';
     scaleText.textContent = `${how} Attention factor a = ${fmt(scaled.attentionFactor)} (q and k are both multiplied by a, so logits scale by a² = ${fmt(scaled.attentionFactor ** 2)}).`;
     root.dataset.scalingType = type;
+
+    const mpe = opts.maxPositionEmbeddings, factor = 4;
+    const variants = [
+      ['linear', { rope_type: 'linear', factor }, {}],
+      ['dynamic', { rope_type: 'dynamic', factor }, { seqLen: factor * mpe }],
+      ['yarn', { rope_type: 'yarn', factor, original_max_position_embeddings: mpe }, { maxPositionEmbeddings: factor * mpe }],
+      ['llama3', { rope_type: 'llama3', factor, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: mpe }, {}],
+    ];
+    allPlot.draw(variants.map(([name, sc, extra]) => {
+      const r = pe.ropeParams(dr, { base: opts.base, maxPositionEmbeddings: mpe, scaling: sc, ...extra });
+      return { name, x: js, y: js.map((j) => r.invFreq[j] / plain.invFreq[j]) };
+    }));
   });
 
   const drawP5 = redrawer(p5Errors, () => {
