@@ -9,6 +9,7 @@
 #include "posenc/learned.hpp"
 #include "posenc/modules.hpp"
 #include "posenc/random_normal.hpp"
+#include "posenc/relative.hpp"
 
 namespace posenc {
 
@@ -24,8 +25,8 @@ const LearnedPositionalEmbedding::Config& validated(const LearnedPositionalEmbed
   if (c.relative) require_heads("num_heads", c.num_heads);
   require_size("dim", c.dim);
   require_size("max_len", c.max_len);
-  if (c.relative && c.max_distance < 0) {
-    fail(ErrorCode::BadSize, "max_distance must be at least 0, got " + std::to_string(c.max_distance));
+  if (c.relative && (c.max_distance < 0 || c.max_distance > kMaxPosition)) {
+    fail(ErrorCode::BadSize, "max_distance must be an integer in [0, 2147483647], got " + std::to_string(c.max_distance));
   }
   require_range(c.dropout >= 0 && c.dropout <= 1, "dropout", c.dropout, "be in [0, 1]");
   require_range(c.scale > 0, "scale", c.scale, "be greater than 0");
@@ -60,6 +61,15 @@ void LearnedPositionalEmbedding::forward(Span<const float> x, std::int64_t batch
   options.dropout = {config_.dropout, training_, {}, dropout_call_seed(config_.seed, calls_)};
   learned_forward(x, batch, seq, config_.dim, table_, config_.max_len, config_.dim, out, options);
   if (dropout_active(options.dropout)) ++calls_;
+}
+
+void LearnedPositionalEmbedding::relative_bias(std::int64_t q_len, std::int64_t k_len,
+                                               std::optional<std::int64_t> q_offset, Span<float> out) const {
+  if (!config_.relative) {
+    fail(ErrorCode::ShapeMismatch, "relative_bias needs a module built with relative = true, got relative = false");
+  }
+  clipped_relative_bias(relative_, 2 * config_.max_distance + 1,
+                        config_.num_heads, config_.num_heads, config_.max_distance, q_len, k_len, q_offset, out);
 }
 
 }  // namespace posenc

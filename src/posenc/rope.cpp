@@ -297,25 +297,41 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
   if (!seq_len && (sc.type == RopeType::Dynamic || sc.type == RopeType::LongRope)) seq_len = pos.max() + 1;
   const RopeParams params = compute_params(d_rot, options.base, sc, options.max_position_embeddings, seq_len);
 
-  // One table per distinct position row, shared by every head; the attention factor is folded in.
+  // Tables per distinct position row, shared by every head; the attention factor is folded in.
   const auto half = static_cast<std::size_t>(d_rot / 2);
-  const auto seq = static_cast<std::size_t>(shape.seq);
-  const auto rows = static_cast<std::size_t>(pos.distinct_rows());
   const float scale = static_cast<float>(options.inverse ? 1.0 / params.attention_factor : params.attention_factor);
-  std::vector<float> cos_t(rows * seq * half), sin_t(rows * seq * half);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t s = 0; s < seq; ++s) {
-      const std::size_t at = (r * seq + s) * half;
-      sincos_at(static_cast<double>(pos.at(static_cast<std::int64_t>(r), static_cast<std::int64_t>(s))),
-                params.inv_freq.data(), half, sin_t.data() + at, cos_t.data() + at);
+  rope_rotate_blocked(x, shape, out, static_cast<std::size_t>(d_rot), options.layout, pos.distinct_rows() > 1,
+                      options.inverse, [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
+                        for (std::size_t i = 0; i < count; ++i) {
+                          const auto p = pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i));
+                          sincos_at(static_cast<double>(p), params.inv_freq.data(), half, s + i * half, c + i * half);
+                        }
+                        if (scale == 1.0f) return;
+                        for (std::size_t i = 0; i < count * half; ++i) {
+                          c[i] *= scale;
+                          s[i] *= scale;
+                        }
+                      });
+}
+
+void rope_rotate_blocked(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,
+                         bool per_batch, bool inverse, const RopeTableFill& fill) {
+  const auto head_dim = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
+  const auto batch = static_cast<std::size_t>(shape.batch), heads = static_cast<std::size_t>(shape.heads);
+  const std::size_t half = d_rot / 2, block = std::min(seq, kRopeBlock);
+  std::vector<float> c(block * half), s(block * half);
+  for (std::size_t s0 = 0; s0 < seq; s0 += block) {
+    const std::size_t count = std::min(block, seq - s0);
+    for (std::size_t row = 0; row < (per_batch ? batch : 1); ++row) {
+      fill(row, s0, count, c.data(), s.data());
+      for (std::size_t b = per_batch ? row : 0; b < (per_batch ? row + 1 : batch); ++b) {
+        for (std::size_t h = 0; h < heads; ++h) {
+          const std::size_t at = ((b * heads + h) * seq + s0) * head_dim;
+          rope_rotate(x.data() + at, out.data() + at, count, head_dim, d_rot, layout, c.data(), s.data(), inverse);
+        }
+      }
     }
   }
-  if (scale != 1.0f) {
-    for (auto& v : cos_t) v *= scale;
-    for (auto& v : sin_t) v *= scale;
-  }
-  rope_rotate_heads(x, shape, out, static_cast<std::size_t>(d_rot), options.layout, cos_t.data(), sin_t.data(),
-                    rows > 1, options.inverse);
 }
 
 void rope_rotate_heads(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,

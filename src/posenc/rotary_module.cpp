@@ -111,7 +111,7 @@ void RotaryPositionalEmbedding::forward(Span<const float> q, const Bhsd& q_shape
 void RotaryPositionalEmbedding::rotate(Span<const float> x, const Bhsd& shape, Span<float> out, std::int64_t offset,
                                        Span<const std::int32_t> positions) const {
   const PositionRows pos(positions, offset, shape.batch, shape.seq);
-  const auto half = static_cast<std::size_t>(dim_ / 2), seq = static_cast<std::size_t>(shape.seq);
+  const auto half = static_cast<std::size_t>(dim_ / 2);
   const std::int64_t end = pos.max() + 1;
   if (positions.empty() && end <= cached_len_) {  // rows offset … offset+seq−1 of the cache, no copy
     const std::size_t at = static_cast<std::size_t>(offset) * half;
@@ -119,26 +119,25 @@ void RotaryPositionalEmbedding::rotate(Span<const float> x, const Bhsd& shape, S
     return;
   }
   // Explicit positions gather their cache rows; positions past the cache limit are computed here.
-  const auto rows = static_cast<std::size_t>(pos.distinct_rows());
-  std::vector<float> cos_t(rows * seq * half), sin_t(rows * seq * half);
   const auto a = static_cast<float>(params_.attention_factor);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t s = 0; s < seq; ++s) {
-      const std::int64_t p = pos.at(static_cast<std::int64_t>(r), static_cast<std::int64_t>(s));
-      const std::size_t at = (r * seq + s) * half;
-      if (p < cached_len_) {
-        std::copy_n(cos_.data() + static_cast<std::size_t>(p) * half, half, cos_t.data() + at);
-        std::copy_n(sin_.data() + static_cast<std::size_t>(p) * half, half, sin_t.data() + at);
-        continue;
-      }
-      sincos_at(static_cast<double>(p), params_.inv_freq.data(), half, sin_t.data() + at, cos_t.data() + at);
-      for (std::size_t j = 0; j < half; ++j) {
-        cos_t[at + j] *= a;
-        sin_t[at + j] *= a;
-      }
-    }
-  }
-  rope_rotate_heads(x, shape, out, 2 * half, layout_, cos_t.data(), sin_t.data(), rows > 1, false);
+  rope_rotate_blocked(x, shape, out, 2 * half, layout_, pos.distinct_rows() > 1, false,
+                      [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
+                        for (std::size_t i = 0; i < count; ++i) {
+                          const std::int64_t p = pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i));
+                          float* ci = c + i * half;
+                          float* si = s + i * half;
+                          if (p < cached_len_) {
+                            std::copy_n(cos_.data() + static_cast<std::size_t>(p) * half, half, ci);
+                            std::copy_n(sin_.data() + static_cast<std::size_t>(p) * half, half, si);
+                            continue;
+                          }
+                          sincos_at(static_cast<double>(p), params_.inv_freq.data(), half, si, ci);
+                          for (std::size_t j = 0; j < half; ++j) {
+                            ci[j] *= a;
+                            si[j] *= a;
+                          }
+                        }
+                      });
 }
 
 }  // namespace posenc

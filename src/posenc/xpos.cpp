@@ -70,21 +70,22 @@ void xpos_apply(Span<const float> x, const Bhsd& shape, Span<float> out, const X
   }
 
   const double sign = options.role == XposRole::Query ? 1.0 : -1.0;
-  std::vector<float> cos_t(rows * seq * half), sin_t(rows * seq * half);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t s = 0; s < seq; ++s) {
-      const double p = static_cast<double>(pos.at(static_cast<std::int64_t>(r), static_cast<std::int64_t>(s)));
-      const std::size_t at = (r * seq + s) * half;
-      sincos_at(p, inv_freq.data(), half, sin_t.data() + at, cos_t.data() + at);
-      const double e = sign * (p - options.center) / options.scale_base;
-      for (std::size_t j = 0; j < half; ++j) {
-        const double scale = std::exp(e * log_zeta[j]);
-        cos_t[at + j] = static_cast<float>(cos_t[at + j] * scale);
-        sin_t[at + j] = static_cast<float>(sin_t[at + j] * scale);
-      }
-    }
-  }
-  rope_rotate_heads(x, shape, out, half * 2, options.layout, cos_t.data(), sin_t.data(), rows > 1, false);
+  rope_rotate_blocked(x, shape, out, half * 2, options.layout, rows > 1, false,
+                      [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
+                        for (std::size_t i = 0; i < count; ++i) {
+                          const double p = static_cast<double>(
+                              pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i)));
+                          float* ci = c + i * half;
+                          float* si = s + i * half;
+                          sincos_at(p, inv_freq.data(), half, si, ci);
+                          const double e = sign * (p - options.center) / options.scale_base;
+                          for (std::size_t j = 0; j < half; ++j) {
+                            const double scale = std::exp(e * log_zeta[j]);
+                            ci[j] = static_cast<float>(ci[j] * scale);
+                            si[j] = static_cast<float>(si[j] * scale);
+                          }
+                        }
+                      });
 }
 
 }  // namespace posenc

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "check.hpp"
 #include "posenc/dropout.hpp"
@@ -143,6 +145,33 @@ TEST_CASE("LearnedPositionalEmbedding construction errors", "[modules][learned][
   check::throws_code(make([](Config& c) { c.dim = 0; }), "BAD_SIZE", "dim");
   check::throws_code(make([](Config& c) { c.max_len = -1; }), "BAD_SIZE", "max_len");
   check::throws_code(make([](Config& c) { c.relative = true; c.max_distance = -1; }), "BAD_SIZE", "max_distance");
+  check::throws_code(make([](Config& c) { c.relative = true; c.max_distance = std::int64_t{1} << 62; }), "BAD_SIZE", "max_distance");
   check::throws_code(make([](Config& c) { c.dropout = -0.5; }), "OUT_OF_RANGE", "dropout");
   check::throws_code(make([](Config& c) { c.scale = -1; }), "OUT_OF_RANGE", "scale");
+}
+
+TEST_CASE("LearnedPositionalEmbedding relative_bias reads its clipped table", "[modules][learned][relative]") {
+  LearnedPositionalEmbedding::Config cfg;
+  cfg.dim = 4;
+  cfg.relative = true;
+  cfg.num_heads = 3;
+  cfg.max_distance = 2;
+  cfg.seed = 11;
+  LearnedPositionalEmbedding pe(cfg);
+  const auto& table = pe.relative_table();
+  REQUIRE(table.size() == 5 * 3);
+  const std::int64_t q_len = 3, k_len = 6;
+  std::vector<float> out(static_cast<std::size_t>(3 * q_len * k_len));
+  for (std::int64_t q_offset : {0, 3, 5}) {
+    pe.relative_bias(q_len, k_len, q_offset, out);
+    for (std::int64_t h = 0; h < 3; ++h)
+      for (std::int64_t i = 0; i < q_len; ++i)
+        for (std::int64_t j = 0; j < k_len; ++j) {
+          const std::int64_t rel = std::max<std::int64_t>(-2, std::min<std::int64_t>(2, j - (q_offset + i)));
+          CHECK(out[static_cast<std::size_t>((h * q_len + i) * k_len + j)] == table[static_cast<std::size_t>((rel + 2) * 3 + h)]);
+        }
+  }
+  cfg.relative = false;
+  const LearnedPositionalEmbedding plain(cfg);
+  check::throws_code([&] { plain.relative_bias(q_len, k_len, std::nullopt, out); }, "SHAPE_MISMATCH", "relative");
 }

@@ -258,3 +258,22 @@ TEST_CASE("rope_forward errors carry SPEC codes and name the argument", "[rope][
   // Nothing was written on any failure.
   for (float v : out) CHECK(v == 0.0f);
 }
+
+TEST_CASE("rope_forward over several table blocks (seq 130) with per-batch positions", "[rope]") {
+  const int B = 2, H = 3, S = 130, D = 16;
+  const auto x = check::random_floats(B * H * S * D, 13);
+  std::vector<std::int32_t> pos(B * S);
+  for (int i = 0; i < B * S; ++i) pos[i] = (i * 104729) % 3000000;
+  for (RopeLayout layout : {RopeLayout::Half, RopeLayout::Interleaved}) {
+    RopeForwardOptions opt;
+    opt.layout = layout;
+    opt.positions = pos;
+    const bool il = layout == RopeLayout::Interleaved;
+    check::close(run(x, {B, H, S, D}, opt), ref::rope_apply(x, B, H, S, D, D, il, [&](int b, int s) { return pos[b * S + s]; },
+                                                            {ref::rope_inv_freq(D, 10000)}));
+    opt.positions = {};
+    opt.offset = 99;
+    check::close(run(x, {B, H, S, D}, opt),
+                 ref::rope_apply(x, B, H, S, D, D, il, [](int, int s) { return 99 + s; }, {ref::rope_inv_freq(D, 10000)}));
+  }
+}

@@ -108,6 +108,19 @@ TEST_CASE("rotary module cache grows by doubling and a decode step does not rebu
   same(ko, expected(k, one, RopeLayout::Half, 100099));
 }
 
+TEST_CASE("rotary module with explicit positions over several blocks, some past the cache", "[rope][module]") {
+  RotaryPositionalEmbedding m(8, 16, 10000, RopeLayout::Interleaved);
+  const Bhsd s{2, 2, 100, 8};
+  const auto q = check::random_floats(3200, 9), k = check::random_floats(3200, 10);
+  std::vector<std::int32_t> pos(200);
+  for (int i = 0; i < 200; ++i) pos[i] = i % 3 == 0 ? 2147483647 - i : i;
+  std::vector<float> qo(3200), ko(3200);
+  m.forward(q, s, qo, k, s, ko, 0, pos);
+  same(qo, expected(q, s, RopeLayout::Interleaved, 0, pos));
+  same(ko, expected(k, s, RopeLayout::Interleaved, 0, pos));
+  CHECK(m.cached_len() == 16);
+}
+
 TEST_CASE("rotary module beyond its cache limit computes rows per call", "[rope][module]") {
   RotaryPositionalEmbedding m(8, 16);
   const Bhsd s{1, 1, 3, 8};

@@ -126,3 +126,14 @@ TEST_CASE("xpos_apply errors carry SPEC codes and name the argument", "[xpos][er
   std::vector<float> small(3);
   check::throws_code([&] { posenc::xpos_apply(x, {1, 1, 2, 8}, small); }, "SHAPE_MISMATCH", "out");
 }
+
+TEST_CASE("xpos_apply over several table blocks (seq 150)", "[xpos]") {
+  const int B = 1, H = 2, S = 150, D = 8;
+  const auto x = check::random_floats(B * H * S * D, 31);
+  XposOptions opt;
+  opt.role = XposRole::Key;
+  opt.offset = 40;
+  opt.center = 100;
+  check::close(run(x, {B, H, S, D}, opt),
+               ref::xpos_apply(x, B, H, S, D, false, [](int, int s) { return 40 + s; }, true, 10000, 0.4, 512, 100));
+}
