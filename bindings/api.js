@@ -806,7 +806,7 @@ export function createApi(M) {
     get cachedLen() {
       return this.handle.cachedLen();
     }
-    /** q, k: [batch, heads, seq, dim] → [q rotated, k rotated]. Options: offset, positions, qOut, kOut. */
+    /** q, k: [batch, heads, seq, dim] → [q rotated, k rotated]; keys sit at offset + j, queries at the last q.seq of those. */
     forward(q, k, opts) {
       const o = options('options', opts);
       const h = this.handle;
