@@ -57,13 +57,13 @@ int main() {
   }
   std::printf("\n");
 
-  // A tiny causal attention with ALiBi: 1 head, 6 tokens, identical keys, so only the bias shapes it.
-  const int n = 6, hd = 4;
-  std::vector<float> qkv(n * hd, 0.5f), out(n * hd), probs(n * n);
+  // A tiny causal attention with ALiBi: 8 heads, 6 tokens, identical keys, so only the bias shapes it.
+  const int heads = 8, n = 6, hd = 4;
+  std::vector<float> qkv(heads * n * hd, 0.5f), out(heads * n * hd), probs(heads * n * n);
   posenc::SdpaOptions opt;
   opt.causal = true;
   opt.alibi = posenc::AlibiMode::Causal;
-  posenc::sdpa(qkv, qkv, qkv, {1, 1, n, n, hd, hd}, out, probs, opt);
-  print_rows("Attention weights, 6 tokens, causal + ALiBi (1 head, slope 1/2): recent keys weigh more", probs, n, n);
+  posenc::sdpa(qkv, qkv, qkv, {1, heads, n, n, hd, hd}, out, probs, opt);
+  print_rows("Attention weights of head 0 (ALiBi slope 1/2), 6 tokens, causal: recent keys weigh more", probs, n, n);
   return 0;
 }

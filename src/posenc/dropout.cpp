@@ -1,10 +1,35 @@
+// Inverted dropout (SPEC §9). y = x · keep / (1 − p), where keep comes from the caller's 0/1 mask or from a
+// counter-based hash of (seed, element index). Keep factors (0 or 1/(1−p)) are formed a chunk at a time in
+// scalar code, then multiplied in with SIMD over the chunk and a scalar tail. Multiplying (rather than
+// writing 0) lets NaN activations propagate, as SPEC §10 asks and as x · mask does in PyTorch.
 #include "posenc/dropout.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "posenc/error.hpp"
+#include "posenc/simd.hpp"
 
 namespace posenc {
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// y[i] *= factor[i] for i < n.
+void multiply_in_place(float* y, const float* factor, std::size_t n) {
+  const std::size_t end = simd::vector_end(n);
+  std::size_t i = 0;
+  for (; i < end; i += simd::kWidth) simd::store(y + i, simd::load(y + i) * simd::load(factor + i));
+  for (; i < n; ++i) y[i] *= factor[i];
+}
+
+}  // namespace
 
 void validate_dropout(const DropoutOptions& options, std::size_t n) {
   require_finite("p", options.p);
@@ -20,35 +45,41 @@ void validate_dropout(const DropoutOptions& options, std::size_t n) {
 bool dropout_active(const DropoutOptions& options) { return options.train && options.p > 0; }
 
 bool dropout_keep(std::uint64_t seed, std::uint64_t index, double p) {
-  // splitmix64 of (seed, index): a stateless stream, identical natively and in wasm.
-  std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  const double u = static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);  // [0, 1)
+  // A stateless stream, identical natively and in wasm, and independent of how the work is chunked.
+  const std::uint64_t z = splitmix64(seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull);
+  const double u = static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);  // [0, 1) with 53 bits
   return u >= p;
+}
+
+std::uint64_t dropout_call_seed(std::uint64_t seed, std::uint64_t call) {
+  return splitmix64(splitmix64(seed ^ 0xD1B54A32D192ED03ull) + call);
 }
 
 void dropout_in_place(Span<float> y, const DropoutOptions& options, std::size_t first) {
   if (!dropout_active(options)) return;
   if (options.p >= 1) {
-    for (float& v : y) v = 0.0f;
+    std::fill(y.begin(), y.end(), 0.0f);
     return;
   }
   const float scale = static_cast<float>(1.0 / (1.0 - options.p));
-  if (!options.keep_mask.empty()) {
-    for (std::size_t i = 0; i < y.size(); ++i) y[i] = options.keep_mask[first + i] ? y[i] * scale : 0.0f;
-  } else {
-    for (std::size_t i = 0; i < y.size(); ++i) y[i] = dropout_keep(options.seed, first + i, options.p) ? y[i] * scale : 0.0f;
+  constexpr std::size_t kChunk = 256;
+  float factor[kChunk];
+  for (std::size_t start = 0; start < y.size(); start += kChunk) {
+    const std::size_t m = std::min(kChunk, y.size() - start);
+    const std::size_t at = first + start;
+    if (!options.keep_mask.empty()) {
+      for (std::size_t i = 0; i < m; ++i) factor[i] = options.keep_mask[at + i] ? scale : 0.0f;
+    } else {
+      for (std::size_t i = 0; i < m; ++i) factor[i] = dropout_keep(options.seed, at + i, options.p) ? scale : 0.0f;
+    }
+    multiply_in_place(y.data() + start, factor, m);
   }
 }
 
 void dropout(Span<const float> x, Span<float> out, const DropoutOptions& options) {
   validate_dropout(options, x.size());
   require_length("out", out.size(), x.size());
-  if (out.data() != x.data()) {
-    for (std::size_t i = 0; i < x.size(); ++i) out[i] = x[i];
-  }
+  if (out.data() != x.data()) std::copy(x.begin(), x.end(), out.begin());
   dropout_in_place(out, options);
 }
 

@@ -23,6 +23,9 @@ bool dropout_active(const DropoutOptions& options);
 // build and for every chunking of the work.
 bool dropout_keep(std::uint64_t seed, std::uint64_t index, double p);
 
+// The seed of a module's n-th train-mode call: a fresh mask per call, reproducible from (seed, call).
+std::uint64_t dropout_call_seed(std::uint64_t seed, std::uint64_t call);
+
 // Applies dropout to y in place (validated already); `first` is y[0]'s index in the whole tensor.
 void dropout_in_place(Span<float> y, const DropoutOptions& options, std::size_t first = 0);
 

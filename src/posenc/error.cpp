@@ -47,6 +47,15 @@ void require_finite(const char* name, double value) {
   if (!std::isfinite(value)) fail(ErrorCode::NonFinite, std::string(name) + " must be finite, got " + format_number(value));
 }
 
+void require_finite_entries(const char* name, const float* values, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(values[i])) {
+      fail(ErrorCode::NonFinite, std::string(name) + "[" + std::to_string(i) + "] must be finite, got " +
+                                     format_number(values[i]));
+    }
+  }
+}
+
 void require_heads(const char* name, std::int64_t value) {
   if (value < 1) fail(ErrorCode::BadHeads, std::string(name) + " must be a positive integer, got " + std::to_string(value));
 }

@@ -32,6 +32,7 @@ std::string format_number(double value);
 
 // Each check throws with a message like "d must be even, got 7".
 void require_finite(const char* name, double value);                        // NON_FINITE
+void require_finite_entries(const char* name, const float* values, std::size_t n);  // NON_FINITE, names the index
 void require_heads(const char* name, std::int64_t value);                   // BAD_HEADS unless >= 1
 void require_size(const char* name, std::int64_t value);                    // BAD_SIZE unless >= 1
 void require_even(const char* name, std::int64_t value);                    // ODD_DIM

@@ -67,8 +67,9 @@ struct RopeForwardOptions {
 void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options = {});
 
 // The rotation kernel on precomputed tables. x, out: [rows, head_dim] of one (batch, head) slice;
-// cos_table, sin_table: [rows, d_rot/2], already multiplied by the attention factor (or divided, for
-// the inverse, which also negates sin). Dims d_rot … head_dim−1 are copied unchanged.
+// cos_table, sin_table: [rows, d_rot/2] of cos θ and sin θ, already multiplied by the attention factor
+// (divided by it for the inverse); inverse = true rotates by −θ (the kernel negates sin), so a forward
+// cache serves both directions. Dims d_rot … head_dim−1 are copied unchanged (and unscaled).
 void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, std::size_t d_rot,
                  RopeLayout layout, const float* cos_table, const float* sin_table, bool inverse);
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #ifndef POSENC_SIMD
 #define POSENC_SIMD 1
@@ -37,6 +38,37 @@ inline void sincos(const Floats& v, Floats& s, Floats& c) {
 }
 inline float reduce_add(const Floats& v) { return xsimd::reduce_add(v); }
 inline float reduce_max(const Floats& v) { return xsimd::reduce_max(v); }
+// Lane interleaving for pair-wise kernels (interleaved RoPE): zip_lo(a, b) = [a0, b0, a1, b1, …] from
+// the low halves, zip_hi the same from the high halves, swap_pairs(v) = [v1, v0, v3, v2, …].
+inline constexpr bool kHasPairs = kWidth % 2 == 0;
+inline Floats zip_lo(const Floats& a, const Floats& b) { return xsimd::zip_lo(a, b); }
+inline Floats zip_hi(const Floats& a, const Floats& b) { return xsimd::zip_hi(a, b); }
+namespace detail {
+struct SwapPairsIndex {
+  static constexpr unsigned get(unsigned i, unsigned) { return i ^ 1u; }
+};
+}  // namespace detail
+inline Floats swap_pairs(const Floats& v) {
+  return xsimd::swizzle(v, xsimd::make_batch_constant<std::uint32_t, Floats::arch_type, detail::SwapPairsIndex>());
+}
+inline Floats abs(const Floats& v) { return xsimd::abs(v); }
+// Lane i holds the sum of rows[i]'s lanes (rows: kWidth batches); one transpose-add instead of kWidth reductions.
+// xsimd 13.2's AVX-512 haddp returns lanes 2–5 and 10–13 permuted, so 16-lane builds reduce one by one.
+inline Floats hadd_lanes(const Floats* rows) {
+  if constexpr (kWidth == 16) {
+    alignas(Floats::arch_type::alignment()) float sums[kWidth];
+    for (std::size_t i = 0; i < kWidth; ++i) sums[i] = xsimd::reduce_add(rows[i]);
+    return Floats::load_aligned(sums);
+  } else {
+    return xsimd::haddp(rows);
+  }
+}
+// start, start+1, …, start+kWidth−1.
+inline Floats ramp(float start) {
+  alignas(Floats::arch_type::alignment()) float lanes[kWidth];
+  for (std::size_t i = 0; i < kWidth; ++i) lanes[i] = start + static_cast<float>(i);
+  return Floats::load_aligned(lanes);
+}
 
 #else
 
@@ -68,6 +100,14 @@ inline void sincos(const Floats& v, Floats& s, Floats& c) {
 }
 inline float reduce_add(const Floats& v) { return v.v; }
 inline float reduce_max(const Floats& v) { return v.v; }
+// One lane has no partner lane: kernels test kHasPairs and take their scalar path instead.
+inline constexpr bool kHasPairs = false;
+inline Floats zip_lo(const Floats& a, const Floats&) { return a; }
+inline Floats zip_hi(const Floats&, const Floats& b) { return b; }
+inline Floats swap_pairs(const Floats& v) { return v; }
+inline Floats abs(const Floats& v) { return std::fabs(v.v); }
+inline Floats hadd_lanes(const Floats* rows) { return rows[0]; }
+inline Floats ramp(float start) { return start; }
 
 #endif
 

@@ -1,3 +1,6 @@
+// Sinusoidal encoding (Vaswani et al. 2017 §3.5; SPEC §1). Table: [count, d], interleaved sin/cos per pair,
+// angles formed in float64 and reduced exactly (angles.hpp, pitfall P5). Forward: x, out [batch, seq, d];
+// one [seq, d] slice of the table is built once and added to every batch row (SIMD add, scalar tail).
 #include "posenc/sinusoidal.hpp"
 
 #include <cmath>
@@ -5,6 +8,7 @@
 
 #include "posenc/angles.hpp"
 #include "posenc/error.hpp"
+#include "posenc/row_add.hpp"
 
 namespace posenc {
 
@@ -27,7 +31,7 @@ TableRange validate_table(std::int64_t max_len, std::int64_t d, double base, std
                                      std::to_string(start));
   }
   const std::int64_t rows = count ? *count : max_len - start;
-  if (start + rows > max_len) {
+  if (rows > max_len - start) {  // not start + rows, which can overflow
     fail(ErrorCode::BadPosition, "start + count must be at most max_len = " + std::to_string(max_len) + ", got " +
                                      std::to_string(start) + " + " + std::to_string(rows));
   }
@@ -91,12 +95,7 @@ void sinusoidal_forward(Span<const float> x, std::int64_t batch, std::int64_t se
   // One (seq, d) slice of the table serves every batch row.
   std::vector<float> pe(element_count({seq, d}));
   fill_rows(options.offset, seq, d, sinusoidal_frequencies(d, options.base), pe.data());
-  const std::size_t row = static_cast<std::size_t>(seq * d);
-  for (std::int64_t b = 0; b < batch; ++b) {
-    const float* xb = x.data() + static_cast<std::size_t>(b) * row;
-    float* ob = out.data() + static_cast<std::size_t>(b) * row;
-    for (std::size_t i = 0; i < row; ++i) ob[i] = xb[i] + pe[i];
-  }
+  add_rows_to_batch(x.data(), static_cast<std::size_t>(batch), pe.data(), pe.size(), out.data());
   dropout_in_place(out, options.dropout);
 }
 

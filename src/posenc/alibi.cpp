@@ -1,0 +1,76 @@
+// ALiBi (Press et al. 2022, arXiv:2108.12409; SPEC §6).
+// Slopes: the authors' get_slopes in float64. Bias: out [num_heads, q_len, k_len], query row i at
+// q_offset + i; each element is alibi_term in float64, rounded once to float32.
+#include "posenc/alibi.hpp"
+
+#include <cmath>
+
+#include "posenc/error.hpp"
+#include "posenc/relative.hpp"
+
+namespace posenc {
+namespace {
+
+// get_slopes_power_of_2: start = 2^(−2^−(log2 n − 3)) = 2^(−8/n), ratio = start, slope_h = start·ratio^h.
+void power_of_two_slopes(std::int64_t n, std::vector<double>& out, std::int64_t step, std::int64_t count) {
+  const double start = std::pow(2.0, -std::pow(2.0, -(std::log2(static_cast<double>(n)) - 3.0)));
+  for (std::int64_t h = 0, taken = 0; h < n && taken < count; h += step, ++taken) {
+    out.push_back(start * std::pow(start, static_cast<double>(h)));
+  }
+}
+
+}  // namespace
+
+std::vector<double> alibi_slopes(std::int64_t num_heads) {
+  require_heads("num_heads", num_heads);
+  element_count({num_heads});
+  std::int64_t c = 1;
+  while (c * 2 <= num_heads) c *= 2;  // 2^floor(log2 n), exact for any int64
+  std::vector<double> slopes;
+  slopes.reserve(static_cast<std::size_t>(num_heads));
+  power_of_two_slopes(c, slopes, 1, c);
+  // Non-powers of two: every other slope of the 2c-head list, in order (non-monotonic on purpose, P3).
+  if (c != num_heads) power_of_two_slopes(2 * c, slopes, 2, num_heads - c);
+  return slopes;
+}
+
+void alibi_slopes(std::int64_t num_heads, Span<float> out) {
+  require_heads("num_heads", num_heads);
+  require_length("out", out.size(), static_cast<std::size_t>(num_heads));
+  const auto slopes = alibi_slopes(num_heads);
+  for (std::size_t h = 0; h < slopes.size(); ++h) out[h] = static_cast<float>(slopes[h]);
+}
+
+AlibiMode parse_alibi_mode(const std::string& mode) {
+  if (mode == "causal") return AlibiMode::Causal;
+  if (mode == "symmetric") return AlibiMode::Symmetric;
+  if (mode == "key_only") return AlibiMode::KeyOnly;
+  fail(ErrorCode::OutOfRange, "mode must be one of causal, symmetric, key_only, got '" + mode + "'");
+}
+
+const char* alibi_mode_name(AlibiMode mode) {
+  switch (mode) {
+    case AlibiMode::Causal: return "causal";
+    case AlibiMode::Symmetric: return "symmetric";
+    case AlibiMode::KeyOnly: return "key_only";
+  }
+  return "causal";
+}
+
+void alibi_bias(std::int64_t num_heads, std::int64_t q_len, std::int64_t k_len, std::optional<std::int64_t> q_offset,
+                AlibiMode mode, Span<float> out) {
+  require_heads("num_heads", num_heads);
+  require_size("q_len", q_len);
+  require_size("k_len", k_len);
+  require_length("out", out.size(), element_count({num_heads, q_len, k_len}));
+  const std::int64_t offset = resolve_q_offset(q_offset, q_len, k_len);
+  const auto slopes = alibi_slopes(num_heads);
+  float* row = out.data();
+  for (std::int64_t h = 0; h < num_heads; ++h) {
+    for (std::int64_t i = 0; i < q_len; ++i, row += k_len) {
+      for (std::int64_t j = 0; j < k_len; ++j) row[j] = static_cast<float>(alibi_term(mode, slopes[h], offset + i, j));
+    }
+  }
+}
+
+}  // namespace posenc

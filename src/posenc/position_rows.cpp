@@ -1,0 +1,40 @@
+#include "posenc/position_rows.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "posenc/error.hpp"
+
+namespace posenc {
+
+void PositionRows::require_shape() const {
+  const auto n = static_cast<std::int64_t>(positions_.size());
+  if (n != 0 && n != seq_ && n != batch_ * seq_) {
+    fail(ErrorCode::ShapeMismatch, "positions must have seq = " + std::to_string(seq_) + " or batch*seq = " +
+                                       std::to_string(batch_ * seq_) + " entries, got " + std::to_string(n));
+  }
+}
+
+void PositionRows::require_values() const {
+  if (positions_.empty()) {
+    require_position("offset", offset_);
+    if (offset_ + seq_ - 1 > kMaxPosition) {
+      fail(ErrorCode::BadPosition, "offset + seq - 1 must be at most 2^31-1 = 2147483647, got " +
+                                       std::to_string(offset_) + " + " + std::to_string(seq_) + " - 1");
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < positions_.size(); ++i) {
+    if (positions_[i] < 0) {
+      fail(ErrorCode::BadPosition,
+           "positions[" + std::to_string(i) + "] must be >= 0, got " + std::to_string(positions_[i]));
+    }
+  }
+}
+
+std::int64_t PositionRows::max() const {
+  if (positions_.empty()) return offset_ + seq_ - 1;
+  return *std::max_element(positions_.begin(), positions_.end());
+}
+
+}  // namespace posenc

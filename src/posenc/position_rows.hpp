@@ -1,0 +1,34 @@
+// Positions of an attention-side tensor (SPEC §0): `offset + s`, or explicit `positions` of shape (seq,)
+// shared by every batch row, or (batch, seq). Validation is split so that callers keep SPEC §10's order:
+// the length check is SHAPE_MISMATCH, the values are BAD_POSITION.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "posenc/span.hpp"
+
+namespace posenc {
+
+class PositionRows {
+ public:
+  PositionRows(Span<const std::int32_t> positions, std::int64_t offset, std::int64_t batch, std::int64_t seq)
+      : positions_(positions), offset_(offset), batch_(batch), seq_(seq) {}
+
+  void require_shape() const;   // SHAPE_MISMATCH unless empty, seq or batch·seq entries
+  void require_values() const;  // BAD_POSITION: negative, or offset + seq − 1 above 2^31 − 1
+
+  // Per batch row only when positions are (batch, seq); otherwise one row of positions serves all.
+  bool per_batch() const { return static_cast<std::int64_t>(positions_.size()) == batch_ * seq_ && batch_ > 1; }
+  std::int64_t distinct_rows() const { return per_batch() ? batch_ : 1; }
+  std::int64_t at(std::int64_t row, std::int64_t s) const {
+    if (positions_.empty()) return offset_ + s;
+    return positions_[static_cast<std::size_t>((per_batch() ? row * seq_ : 0) + s)];
+  }
+  std::int64_t max() const;  // the largest position (after validation)
+
+ private:
+  Span<const std::int32_t> positions_;
+  std::int64_t offset_, batch_, seq_;
+};
+
+}  // namespace posenc

@@ -1,0 +1,399 @@
+// RoPE (Su et al., RoFormer, arXiv:2104.09864; SPEC §3) and its scalings (SPEC §4, after HF
+// modeling_rope_utils.py). rope_params turns a rope_scaling config into float64 inverse frequencies and an
+// attention factor; rope_forward builds one cos/sin table per distinct position row and hands each
+// (batch, head) slice to rope_rotate, the single rotation kernel.
+#include "posenc/rope.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "posenc/angles.hpp"
+#include "posenc/error.hpp"
+#include "posenc/position_rows.hpp"
+#include "posenc/rope_detail.hpp"
+#include "posenc/simd.hpp"
+
+namespace posenc {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+struct NamedType {
+  RopeType type;
+  const char* name;
+};
+constexpr NamedType kTypes[] = {{RopeType::Default, "default"}, {RopeType::Linear, "linear"},
+                                {RopeType::Dynamic, "dynamic"}, {RopeType::Yarn, "yarn"},
+                                {RopeType::Llama3, "llama3"},   {RopeType::LongRope, "longrope"}};
+
+void require_finite_opt(const char* name, const std::optional<double>& v) {
+  if (v) require_finite(name, *v);
+}
+
+void require_finite_list(const char* name, const std::vector<double>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) require_finite((std::string(name) + "[" + std::to_string(i) + "]").c_str(), values[i]);
+  }
+}
+
+void require_positive_list(const char* name, const std::vector<double>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!(values[i] > 0)) {
+      require_range(false, (std::string(name) + "[" + std::to_string(i) + "]").c_str(), values[i], "be > 0");
+    }
+  }
+}
+
+void require_mpe(const char* type, const std::optional<std::int64_t>& mpe, const char* why) {
+  if (!mpe) {
+    fail(ErrorCode::BadSize, std::string("max_position_embeddings is required for rope_type ") + type + " (" + why +
+                                 "), got none");
+  }
+}
+
+double default_inv_freq(std::int64_t j, std::int64_t d, double base) {
+  return 1.0 / std::pow(base, 2.0 * static_cast<double>(j) / static_cast<double>(d));
+}
+
+// YaRN's g(s, m): 0.1·m·ln s + 1 for s > 1.
+double yarn_mscale(double s, double m) { return s <= 1 ? 1.0 : 0.1 * m * std::log(s) + 1.0; }
+
+RopeParams compute_params(std::int64_t d, double base, const RopeScaling& sc, std::optional<std::int64_t> mpe,
+                          std::optional<std::int64_t> seq_len) {
+  const std::size_t half = static_cast<std::size_t>(d / 2);
+  RopeParams p;
+  p.inv_freq.resize(half);
+  for (std::size_t j = 0; j < half; ++j) p.inv_freq[j] = default_inv_freq(static_cast<std::int64_t>(j), d, base);
+  switch (sc.type) {
+    case RopeType::Default:
+      break;
+    case RopeType::Linear:
+      for (auto& f : p.inv_freq) f /= *sc.factor;
+      break;
+    case RopeType::Dynamic: {
+      const double factor = *sc.factor, m = static_cast<double>(*mpe);
+      const double len = std::max(static_cast<double>(seq_len.value_or(*mpe)), m);
+      const double dd = static_cast<double>(d);
+      const double scaled_base = base * std::pow(factor * len / m - (factor - 1), dd / (dd - 2));
+      for (std::size_t j = 0; j < half; ++j) p.inv_freq[j] = default_inv_freq(static_cast<std::int64_t>(j), d, scaled_base);
+      break;
+    }
+    case RopeType::Yarn: {
+      const double l0 = static_cast<double>(sc.original_max_position_embeddings.value_or(mpe.value_or(0)));
+      const double s = sc.factor ? *sc.factor : static_cast<double>(*mpe) / l0;
+      const YarnRange range = yarn_correction_range(d, base, l0, sc.beta_fast.value_or(32.0),
+                                                    sc.beta_slow.value_or(1.0), sc.truncate);
+      for (std::size_t j = 0; j < half; ++j) {
+        const double ramp = std::clamp((static_cast<double>(j) - range.lo) / (range.hi - range.lo), 0.0, 1.0);
+        p.inv_freq[j] *= (1 - ramp) + ramp / s;
+      }
+      const double ms = sc.mscale.value_or(0), ms_all = sc.mscale_all_dim.value_or(0);
+      if (sc.attention_factor) {
+        p.attention_factor = *sc.attention_factor;
+      } else if (ms != 0 && ms_all != 0) {
+        p.attention_factor = yarn_mscale(s, ms) / yarn_mscale(s, ms_all);
+      } else {
+        p.attention_factor = yarn_mscale(s, 1.0);
+      }
+      break;
+    }
+    case RopeType::Llama3: {
+      const double factor = sc.factor.value_or(8.0), low = sc.low_freq_factor.value_or(1.0);
+      const double high = sc.high_freq_factor.value_or(4.0);
+      const double l0 = static_cast<double>(sc.original_max_position_embeddings.value_or(8192));
+      for (auto& f : p.inv_freq) {
+        const double wavelen = 2 * kPi / f;
+        if (wavelen < l0 / high) continue;
+        if (wavelen > l0 / low) {
+          f /= factor;
+        } else {
+          const double smooth = (l0 / wavelen - low) / (high - low);
+          f *= (1 - smooth) / factor + smooth;
+        }
+      }
+      break;
+    }
+    case RopeType::LongRope: {
+      const auto l0 = sc.original_max_position_embeddings.value_or(mpe.value_or(0));
+      const double s = sc.factor ? *sc.factor : static_cast<double>(*mpe) / static_cast<double>(l0);
+      const bool long_context = seq_len && *seq_len > l0;
+      const std::vector<double>& ext = long_context ? sc.long_factor : sc.short_factor;
+      for (std::size_t j = 0; j < half; ++j) p.inv_freq[j] /= ext[j];
+      if (sc.attention_factor) {
+        p.attention_factor = *sc.attention_factor;
+      } else {
+        p.attention_factor = s <= 1 ? 1.0 : std::sqrt(1 + std::log(s) / std::log(static_cast<double>(l0)));
+      }
+      break;
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+RopeType parse_rope_type(const std::string& name) {
+  for (const auto& t : kTypes) {
+    if (name == t.name) return t.type;
+  }
+  fail(ErrorCode::OutOfRange, "rope_type must be one of default, linear, dynamic, yarn, llama3, longrope, got '" +
+                                  name + "'");
+}
+
+const char* rope_type_name(RopeType type) {
+  for (const auto& t : kTypes) {
+    if (type == t.type) return t.name;
+  }
+  return "unknown";
+}
+
+RopeLayout parse_rope_layout(const std::string& name) {
+  if (name == "half") return RopeLayout::Half;
+  if (name == "interleaved") return RopeLayout::Interleaved;
+  fail(ErrorCode::OutOfRange, "layout must be 'half' or 'interleaved', got '" + name + "'");
+}
+
+const char* rope_layout_name(RopeLayout layout) { return layout == RopeLayout::Half ? "half" : "interleaved"; }
+
+YarnRange yarn_correction_range(std::int64_t d, double base, double l0, double beta_fast, double beta_slow,
+                                bool truncate) {
+  const double dd = static_cast<double>(d);
+  auto dim = [&](double r) { return dd * std::log(l0 / (2 * kPi * r)) / (2 * std::log(base)); };
+  YarnRange r{dim(beta_fast), dim(beta_slow)};
+  if (truncate) {
+    r.lo = std::floor(r.lo);
+    r.hi = std::ceil(r.hi);
+  }
+  r.lo = std::max(r.lo, 0.0);
+  r.hi = std::min(r.hi, dd - 1);
+  if (r.lo == r.hi) r.hi += 0.001;
+  return r;
+}
+
+void rope_check_finite(double base, const RopeScaling& sc) {
+  require_finite("base", base);
+  require_finite_opt("scaling.factor", sc.factor);
+  require_finite_opt("scaling.attention_factor", sc.attention_factor);
+  require_finite_opt("scaling.beta_fast", sc.beta_fast);
+  require_finite_opt("scaling.beta_slow", sc.beta_slow);
+  require_finite_opt("scaling.mscale", sc.mscale);
+  require_finite_opt("scaling.mscale_all_dim", sc.mscale_all_dim);
+  require_finite_opt("scaling.low_freq_factor", sc.low_freq_factor);
+  require_finite_opt("scaling.high_freq_factor", sc.high_freq_factor);
+  require_finite_list("scaling.short_factor", sc.short_factor);
+  require_finite_list("scaling.long_factor", sc.long_factor);
+}
+
+void rope_check_sizes(std::int64_t d_rot, const RopeScaling& sc, std::optional<std::int64_t> mpe,
+                      std::optional<std::int64_t> seq_len) {
+  require_size("d_rot", d_rot);
+  if (mpe) require_size("max_position_embeddings", *mpe);
+  if (sc.original_max_position_embeddings) {
+    require_size("scaling.original_max_position_embeddings", *sc.original_max_position_embeddings);
+  }
+  if (seq_len) require_size("seq_len", *seq_len);
+  const bool derived = !sc.original_max_position_embeddings || !sc.factor;
+  if (sc.type == RopeType::Dynamic) require_mpe("dynamic", mpe, "the trained length L in the NTK base");
+  if (sc.type == RopeType::Yarn && derived) {
+    require_mpe("yarn", mpe, "the default of original_max_position_embeddings and of factor");
+  }
+  if (sc.type == RopeType::LongRope && derived) {
+    require_mpe("longrope", mpe, "the default of original_max_position_embeddings and of factor");
+  }
+}
+
+void rope_check_ranges(std::int64_t d_rot, double base, const RopeScaling& sc) {
+  require_range(base > 1, "base", base, "be greater than 1");
+  const char* type = rope_type_name(sc.type);
+  const bool needs_factor = sc.type == RopeType::Linear || sc.type == RopeType::Dynamic;
+  if (needs_factor && !sc.factor) {
+    fail(ErrorCode::OutOfRange, std::string("scaling.factor is required for rope_type ") + type + ", got none");
+  }
+  const bool factor_at_least_one = needs_factor || sc.type == RopeType::Yarn || sc.type == RopeType::Llama3;
+  if (factor_at_least_one && sc.factor) require_range(*sc.factor >= 1, "scaling.factor", *sc.factor, "be >= 1");
+  if (sc.type == RopeType::Dynamic) {
+    require_range(d_rot >= 4, "d_rot", static_cast<double>(d_rot), "be >= 4 for rope_type dynamic");
+  }
+  if (sc.type == RopeType::Yarn) {
+    const double fast = sc.beta_fast.value_or(32.0), slow = sc.beta_slow.value_or(1.0);
+    require_range(fast > 0, "scaling.beta_fast", fast, "be > 0");
+    require_range(slow > 0, "scaling.beta_slow", slow, "be > 0");
+    require_range(fast >= slow, "scaling.beta_fast", fast,
+                  ("be >= scaling.beta_slow = " + format_number(slow)).c_str());
+    for (const auto& [name, v] : {std::pair{"scaling.attention_factor", sc.attention_factor},
+                                  std::pair{"scaling.mscale", sc.mscale},
+                                  std::pair{"scaling.mscale_all_dim", sc.mscale_all_dim}}) {
+      if (v) require_range(*v >= 0, name, *v, "be >= 0");
+    }
+  }
+  if (sc.type == RopeType::Llama3) {
+    const double low = sc.low_freq_factor.value_or(1.0), high = sc.high_freq_factor.value_or(4.0);
+    require_range(low > 0, "scaling.low_freq_factor", low, "be > 0");
+    require_range(high > low, "scaling.high_freq_factor", high,
+                  ("be > scaling.low_freq_factor = " + format_number(low)).c_str());
+  }
+  if (sc.type == RopeType::LongRope) {
+    require_positive_list("scaling.short_factor", sc.short_factor);
+    require_positive_list("scaling.long_factor", sc.long_factor);
+    if (sc.attention_factor) {
+      require_range(*sc.attention_factor >= 0, "scaling.attention_factor", *sc.attention_factor, "be >= 0");
+    }
+  }
+}
+
+void rope_check_shapes(std::int64_t d_rot, const RopeScaling& sc) {
+  if (sc.type != RopeType::LongRope) return;
+  const auto half = static_cast<std::size_t>(d_rot / 2);
+  for (const auto& [name, v] : {std::pair{"scaling.short_factor", &sc.short_factor},
+                                std::pair{"scaling.long_factor", &sc.long_factor}}) {
+    if (v->size() != half) {
+      fail(ErrorCode::ShapeMismatch, std::string(name) + " must have d_rot/2 = " + std::to_string(half) +
+                                         " entries, got " + std::to_string(v->size()));
+    }
+  }
+}
+
+RopeParams rope_params(std::int64_t d_rot, double base, const RopeScaling& scaling,
+                       std::optional<std::int64_t> max_position_embeddings, std::optional<std::int64_t> seq_len) {
+  rope_check_finite(base, scaling);
+  rope_check_sizes(d_rot, scaling, max_position_embeddings, seq_len);
+  require_even("d_rot", d_rot);
+  rope_check_ranges(d_rot, base, scaling);
+  rope_check_shapes(d_rot, scaling);
+  return compute_params(d_rot, base, scaling, max_position_embeddings, seq_len);
+}
+
+void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options) {
+  const RopeScaling& sc = options.scaling;
+  rope_check_finite(options.base, sc);
+  require_size("batch", shape.batch);
+  require_size("heads", shape.heads);
+  require_size("seq", shape.seq);
+  require_size("head_dim", shape.head_dim);
+  const std::int64_t d_rot = options.d_rot.value_or(shape.head_dim);
+  rope_check_sizes(d_rot, sc, options.max_position_embeddings, options.seq_len);
+  if (!options.d_rot && shape.head_dim % 2 != 0) {
+    fail(ErrorCode::OddDim, "head_dim must be even when d_rot is not given (d_rot defaults to head_dim), got " +
+                                std::to_string(shape.head_dim));
+  }
+  require_even("d_rot", d_rot);
+  if (d_rot > shape.head_dim) {
+    fail(ErrorCode::RotDim, "d_rot must be at most head_dim = " + std::to_string(shape.head_dim) + ", got " +
+                                std::to_string(d_rot));
+  }
+  rope_check_ranges(d_rot, options.base, sc);
+  rope_check_shapes(d_rot, sc);
+  const PositionRows pos(options.positions, options.offset, shape.batch, shape.seq);
+  pos.require_shape();
+  const std::size_t n = element_count({shape.batch, shape.heads, shape.seq, shape.head_dim});
+  require_length("x", x.size(), n);
+  require_length("out", out.size(), n);
+  pos.require_values();
+
+  // Length-dependent variants see the longest position of this call, as HF's update decorators do.
+  std::optional<std::int64_t> seq_len = options.seq_len;
+  if (!seq_len && (sc.type == RopeType::Dynamic || sc.type == RopeType::LongRope)) seq_len = pos.max() + 1;
+  const RopeParams params = compute_params(d_rot, options.base, sc, options.max_position_embeddings, seq_len);
+
+  // Tables per distinct position row, shared by every head; the attention factor is folded in.
+  const auto half = static_cast<std::size_t>(d_rot / 2);
+  const float scale = static_cast<float>(options.inverse ? 1.0 / params.attention_factor : params.attention_factor);
+  rope_rotate_blocked(x, shape, out, static_cast<std::size_t>(d_rot), options.layout, pos.distinct_rows() > 1,
+                      options.inverse, [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
+                        for (std::size_t i = 0; i < count; ++i) {
+                          const auto p = pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i));
+                          sincos_at(static_cast<double>(p), params.inv_freq.data(), half, s + i * half, c + i * half);
+                        }
+                        if (scale == 1.0f) return;
+                        for (std::size_t i = 0; i < count * half; ++i) {
+                          c[i] *= scale;
+                          s[i] *= scale;
+                        }
+                      });
+}
+
+void rope_rotate_blocked(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,
+                         bool per_batch, bool inverse, const RopeTableFill& fill) {
+  const auto head_dim = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
+  const auto batch = static_cast<std::size_t>(shape.batch), heads = static_cast<std::size_t>(shape.heads);
+  const std::size_t half = d_rot / 2, block = std::min(seq, kRopeBlock);
+  std::vector<float> c(block * half), s(block * half);
+  for (std::size_t s0 = 0; s0 < seq; s0 += block) {
+    const std::size_t count = std::min(block, seq - s0);
+    for (std::size_t row = 0; row < (per_batch ? batch : 1); ++row) {
+      fill(row, s0, count, c.data(), s.data());
+      for (std::size_t b = per_batch ? row : 0; b < (per_batch ? row + 1 : batch); ++b) {
+        for (std::size_t h = 0; h < heads; ++h) {
+          const std::size_t at = ((b * heads + h) * seq + s0) * head_dim;
+          rope_rotate(x.data() + at, out.data() + at, count, head_dim, d_rot, layout, c.data(), s.data(), inverse);
+        }
+      }
+    }
+  }
+}
+
+void rope_rotate_heads(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,
+                       const float* cos_t, const float* sin_t, bool per_batch, bool inverse) {
+  const auto head_dim = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
+  const std::size_t slice = seq * head_dim, table_size = seq * (d_rot / 2);
+  for (std::int64_t b = 0; b < shape.batch; ++b) {
+    const std::size_t table = per_batch ? static_cast<std::size_t>(b) * table_size : 0;
+    for (std::int64_t h = 0; h < shape.heads; ++h) {
+      const std::size_t at = static_cast<std::size_t>(b * shape.heads + h) * slice;
+      rope_rotate(x.data() + at, out.data() + at, seq, head_dim, d_rot, layout, cos_t + table, sin_t + table, inverse);
+    }
+  }
+}
+
+// Rotation kernel (SPEC §3). x, out: [rows, head_dim]; cos, sin: [rows, d_rot/2]. Pair j is
+// (x[j·step], x[j·step + partner]): half has step 1, partner d_rot/2; interleaved has step 2, partner 1.
+// Vector body: half loads W pairs' first and second members as two contiguous vectors; interleaved loads
+// 2W adjacent floats and combines each with its lane-swapped copy, cos/sin expanded to pairs by zip.
+// Remainder: the scalar loop below, written once for both layouts through (step, partner); it does all
+// the work in the one-lane build. inverse rotates by −θ (sin negated); partial rotary copies the rest.
+void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, std::size_t d_rot,
+                 RopeLayout layout, const float* cos_table, const float* sin_table, bool inverse) {
+  const std::size_t half = d_rot / 2;
+  const bool interleaved = layout == RopeLayout::Interleaved;
+  const std::size_t step = interleaved ? 2 : 1, partner = interleaved ? 1 : half;
+  const float sign = inverse ? -1.0f : 1.0f;
+  const simd::Floats vsign = simd::splat(sign);
+  constexpr std::size_t W = simd::kWidth;
+  const bool vector_pairs = !interleaved || simd::kHasPairs;
+  const std::size_t vend = vector_pairs ? simd::vector_end(half) : 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * head_dim;
+    float* o = out + r * head_dim;
+    const float* c = cos_table + r * half;
+    const float* s = sin_table + r * half;
+    std::size_t j = 0;
+    if (interleaved) {
+      for (; j < vend; j += W) {
+        const simd::Floats cv = simd::load(c + j), sv = simd::load(s + j) * vsign, nsv = -sv;
+        const simd::Floats x0 = simd::load(xr + 2 * j), x1 = simd::load(xr + 2 * j + W);
+        const simd::Floats y0 = simd::fma(x0, simd::zip_lo(cv, cv), simd::swap_pairs(x0) * simd::zip_lo(nsv, sv));
+        const simd::Floats y1 = simd::fma(x1, simd::zip_hi(cv, cv), simd::swap_pairs(x1) * simd::zip_hi(nsv, sv));
+        simd::store(o + 2 * j, y0);
+        simd::store(o + 2 * j + W, y1);
+      }
+    } else {
+      for (; j < vend; j += W) {
+        const simd::Floats cv = simd::load(c + j), sv = simd::load(s + j) * vsign;
+        const simd::Floats u = simd::load(xr + j), v = simd::load(xr + j + half);
+        simd::store(o + j, simd::fms(u, cv, v * sv));
+        simd::store(o + j + half, simd::fma(u, sv, v * cv));
+      }
+    }
+    for (; j < half; ++j) {
+      const std::size_t a = j * step, b = a + partner;
+      const float u = xr[a], v = xr[b], cj = c[j], sj = s[j] * sign;
+      o[a] = u * cj - v * sj;
+      o[b] = u * sj + v * cj;
+    }
+    if (o != xr) std::copy(xr + d_rot, xr + head_dim, o + d_rot);
+  }
+}
+
+}  // namespace posenc

@@ -1,0 +1,168 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "check.hpp"
+#include "posenc/learned.hpp"
+#include "posenc/simd.hpp"
+#include "reference/learned.hpp"
+
+using posenc::LearnedForwardOptions;
+
+namespace {
+
+struct Case {
+  std::int64_t batch, seq, d, max_len;
+  std::vector<float> x, table;
+};
+
+Case make_case(std::int64_t batch, std::int64_t seq, std::int64_t d, std::int64_t max_len) {
+  const auto seed = static_cast<std::uint32_t>(batch * 1000 + seq * 10 + d);
+  return {batch, seq, d, max_len, check::random_floats(static_cast<std::size_t>(batch * seq * d), seed),
+          check::random_floats(static_cast<std::size_t>(max_len * d), seed + 1)};
+}
+
+std::vector<float> forward(const Case& c, const LearnedForwardOptions& o) {
+  std::vector<float> out(c.x.size());
+  posenc::learned_forward(c.x, c.batch, c.seq, c.d, c.table, c.max_len, c.d, out, o);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("learned forward with an offset matches the float64 definition", "[learned]") {
+  INFO("simd arch: " << posenc::simd::arch_name());
+  for (std::int64_t d : {2, 6, 8, 64, 130}) {
+    for (std::int64_t seq : {1, 7, 33}) {
+      for (std::int64_t batch : {1, 3}) {
+        for (std::int64_t offset : {0, 5}) {
+          INFO("d=" << d << " seq=" << seq << " batch=" << batch << " offset=" << offset);
+          const Case c = make_case(batch, seq, d, 40);
+          LearnedForwardOptions o;
+          o.offset = offset;
+          o.scale = 0.5;
+          std::vector<std::int64_t> pos;
+          for (std::int64_t b = 0; b < batch; ++b)
+            for (std::int64_t s = 0; s < seq; ++s) pos.push_back(offset + s);
+          ref::Learned r;
+          r.scale = 0.5;
+          check::close(forward(c, o), ref::learned_forward(c.x, batch, seq, d, c.table, pos, r));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("learned forward with shared and per-batch positions", "[learned]") {
+  for (std::int64_t d : {2, 6, 8, 64, 130}) {
+    for (std::int64_t seq : {1, 7, 33}) {
+      const std::int64_t batch = 2, max_len = 50;
+      INFO("d=" << d << " seq=" << seq);
+      const Case c = make_case(batch, seq, d, max_len);
+      std::vector<std::int32_t> shared(static_cast<std::size_t>(seq)), per_batch(static_cast<std::size_t>(batch * seq));
+      for (std::size_t i = 0; i < shared.size(); ++i) shared[i] = static_cast<std::int32_t>((i * 17 + 3) % max_len);
+      for (std::size_t i = 0; i < per_batch.size(); ++i) per_batch[i] = static_cast<std::int32_t>((i * 29 + 11) % max_len);
+      LearnedForwardOptions o;
+      o.offset = 9;  // ignored when positions are given
+      ref::Learned r;
+      o.positions = shared;
+      std::vector<std::int64_t> pos;
+      for (std::int64_t b = 0; b < batch; ++b)
+        for (std::int64_t s = 0; s < seq; ++s) pos.push_back(shared[static_cast<std::size_t>(s)]);
+      check::close(forward(c, o), ref::learned_forward(c.x, batch, seq, d, c.table, pos, r));
+      o.positions = per_batch;
+      pos.assign(per_batch.begin(), per_batch.end());
+      check::close(forward(c, o), ref::learned_forward(c.x, batch, seq, d, c.table, pos, r));
+    }
+  }
+}
+
+TEST_CASE("learned forward with scale and LayerNorm (gamma/beta or none)", "[learned]") {
+  for (std::int64_t d : {2, 6, 8, 64, 130}) {
+    for (std::int64_t seq : {1, 7, 33}) {
+      const std::int64_t batch = 3;
+      INFO("d=" << d << " seq=" << seq);
+      const Case c = make_case(batch, seq, d, 34);
+      const auto gamma = check::random_floats(static_cast<std::size_t>(d), 21, 0.5f, 1.5f);
+      const auto beta = check::random_floats(static_cast<std::size_t>(d), 22);
+      LearnedForwardOptions o;
+      o.offset = 1;
+      o.scale = 2.5;
+      o.use_ln = true;
+      ref::Learned r;
+      r.scale = 2.5;
+      r.use_ln = true;
+      std::vector<std::int64_t> pos;
+      for (std::int64_t b = 0; b < batch; ++b)
+        for (std::int64_t s = 0; s < seq; ++s) pos.push_back(1 + s);
+      check::close(forward(c, o), ref::learned_forward(c.x, batch, seq, d, c.table, pos, r));
+      o.gamma = gamma;
+      o.beta = beta;
+      o.eps = 1e-3;
+      r.gamma = gamma;
+      r.beta = beta;
+      r.eps = 1e-3;
+      check::close(forward(c, o), ref::learned_forward(c.x, batch, seq, d, c.table, pos, r));
+    }
+  }
+}
+
+TEST_CASE("learned forward applies dropout last, in place too", "[learned]") {
+  const Case c = make_case(2, 7, 8, 10);
+  std::vector<std::uint8_t> keep(c.x.size());
+  for (std::size_t i = 0; i < keep.size(); ++i) keep[i] = i % 3 != 0;
+  LearnedForwardOptions o;
+  o.use_ln = true;
+  const auto plain = forward(c, o);
+  o.dropout = {0.25, true, keep, 0};
+  const auto dropped = forward(c, o);
+  for (std::size_t i = 0; i < keep.size(); ++i) CHECK(dropped[i] == (keep[i] ? plain[i] * (1.0f / 0.75f) : 0.0f));
+  auto inplace = c.x;
+  posenc::learned_forward(inplace, 2, 7, 8, c.table, 10, 8, inplace, o);
+  CHECK(inplace == dropped);
+}
+
+TEST_CASE("learned errors carry SPEC codes and name the argument", "[learned][errors]") {
+  const Case c = make_case(2, 3, 4, 5);
+  std::vector<float> out(c.x.size());
+  auto call = [&](LearnedForwardOptions o, std::int64_t batch = 2, std::int64_t seq = 3, std::int64_t d = 4,
+                  std::int64_t max_len = 5, std::int64_t width = 4, const std::vector<float>* table = nullptr) {
+    return [=, &c, &out] { posenc::learned_forward(c.x, batch, seq, d, table ? *table : c.table, max_len, width, out, o); };
+  };
+  LearnedForwardOptions o;
+  auto with = [&](auto&& set) { LearnedForwardOptions m = o; set(m); return m; };
+  check::throws_code(call(with([](auto& m) { m.scale = NAN; })), "NON_FINITE", "scale must be finite, got NaN");
+  check::throws_code(call(with([](auto& m) { m.eps = INFINITY; })), "NON_FINITE", "eps must be finite, got Infinity");
+  check::throws_code(call(with([](auto& m) { m.dropout.p = NAN; })), "NON_FINITE", "p must be finite");
+  auto bad_table = c.table;
+  bad_table[6] = NAN;
+  check::throws_code(call(o, 2, 3, 4, 5, 4, &bad_table), "NON_FINITE", "table[6]");
+  std::vector<float> bad_gamma{1, 1, NAN, 1};
+  check::throws_code(call(with([&](auto& m) { m.gamma = bad_gamma; })), "NON_FINITE", "gamma[2]");
+  check::throws_code(call(with([&](auto& m) { m.beta = bad_gamma; })), "NON_FINITE", "beta[2]");
+  check::throws_code(call(o, 0), "BAD_SIZE", "batch must be a positive integer, got 0");
+  check::throws_code(call(o, 2, 0), "BAD_SIZE", "seq");
+  check::throws_code(call(o, 2, 3, -4), "BAD_SIZE", "d must");
+  check::throws_code(call(o, 2, 3, 4, 0), "BAD_SIZE", "max_len");
+  check::throws_code(call(o, 2, 3, 4, 5, 0), "BAD_SIZE", "table_width");
+  check::throws_code(call(with([](auto& m) { m.scale = 0; })), "OUT_OF_RANGE", "scale must be greater than 0, got 0");
+  check::throws_code(call(with([](auto& m) { m.eps = -1e-5; })), "OUT_OF_RANGE", "eps");
+  check::throws_code(call(with([](auto& m) { m.dropout.p = 2; })), "OUT_OF_RANGE", "p must be in [0, 1], got 2");
+  check::throws_code(call(o, 2, 3, 4, 4, 5), "SHAPE_MISMATCH", "table_width must equal d = 4, got 5");
+  check::throws_code(call(o, 2, 3, 4, 6), "SHAPE_MISMATCH", "table must have 24 elements");
+  std::vector<float> short_gamma(3, 1.0f);
+  check::throws_code(call(with([&](auto& m) { m.gamma = short_gamma; })), "SHAPE_MISMATCH", "gamma must have 4");
+  check::throws_code(call(with([&](auto& m) { m.beta = short_gamma; })), "SHAPE_MISMATCH", "beta must have 4");
+  std::vector<std::int32_t> four_positions{0, 1, 2, 3};
+  check::throws_code(call(with([&](auto& m) { m.positions = four_positions; })), "SHAPE_MISMATCH", "positions must have seq = 3");
+  std::vector<std::uint8_t> short_mask(5, 1);
+  check::throws_code(call(with([&](auto& m) { m.dropout = {0.5, true, short_mask, 0}; })), "SHAPE_MISMATCH", "keep_mask");
+  check::throws_code(call(o, 1), "SHAPE_MISMATCH", "x must have 12 elements");
+  check::throws_code(call(with([](auto& m) { m.offset = 3; })), "BAD_POSITION", "offset + seq must be at most max_len = 5, got 3 + 3");
+  check::throws_code(call(with([](auto& m) { m.offset = -1; })), "BAD_POSITION", "offset must");
+  std::vector<std::int32_t> far{0, 5, 1}, negative{0, -2, 1};
+  check::throws_code(call(with([&](auto& m) { m.positions = far; })), "BAD_POSITION", "positions[1] must be in [0, max_len) = [0, 5), got 5");
+  check::throws_code(call(with([&](auto& m) { m.positions = negative; })), "BAD_POSITION", "positions[1]");
+  std::vector<float> short_out(11);
+  check::throws_code([&] { posenc::learned_forward(c.x, 2, 3, 4, c.table, 5, 4, short_out, o); }, "SHAPE_MISMATCH", "out must");
+}
