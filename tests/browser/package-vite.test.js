@@ -15,7 +15,7 @@ import { installPackedPackage, repoRoot } from '../js/pack.js';
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>posenc in Vite</title></head>
-<body><h1>posenc from a Vite build</h1><pre id="out">computing…</pre><script type="module" src="./main.js"></script></body></html>`;
+<body><h1>posenc from a Vite build</h1><pre id="out" style="white-space: pre-wrap">computing…</pre><script type="module" src="./main.js"></script></body></html>`;
 
 const MAIN = `import { load } from 'posenc';
 const out = document.getElementById('out');
