@@ -24,7 +24,9 @@ try {
   // RoPE: (1, 0) at position 1 → (cos 1, sin 1); ALiBi: 2 heads, query at position 2 of 3 keys.
   const rope = pe.ropeForward({ data: Float32Array.of(1, 0, 0, 1), shape: [1, 1, 1, 4] }, { offset: 1, layout: 'interleaved' });
   const alibi = pe.alibiBias(2, 1, 3);
-  const result = { features: pe.features, rope: Array.from(rope.data), alibi: Array.from(alibi.data) };
+  const scalar = await load({ simd: false });
+  const result = { features: pe.features, rope: Array.from(rope.data), alibi: Array.from(alibi.data),
+    scalar: { features: scalar.features, alibi: Array.from(scalar.alibiBias(2, 1, 3).data) } };
   out.textContent = JSON.stringify(result);
 } catch (e) {
   out.textContent = 'ERROR ' + e.code + ': ' + e.message;
@@ -86,6 +88,8 @@ describe('packed package in a Vite app, headless Chromium', () => {
     result.rope.forEach((v, i) => assert.ok(Math.abs(v - rope[i]) < 1e-6, `rope ${result.rope}`));
     const alibi = [-2 / 16, -1 / 16, 0, -2 / 256, -1 / 256, 0];
     result.alibi.forEach((v, i) => assert.ok(Math.abs(v - alibi[i]) < 1e-7, `alibi ${result.alibi}`));
+    assert.equal(result.scalar.features.arch, 'scalar');
+    result.scalar.alibi.forEach((v, i) => assert.ok(Math.abs(v - alibi[i]) < 1e-7, `scalar alibi ${result.scalar.alibi}`));
   }
 
   before(async () => {
