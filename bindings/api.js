@@ -661,6 +661,19 @@ export function createApi(M) {
     return state[key];
   }
 
+  // A [numHeads, qLen, kLen] bias from a module method taking (qLen, kLen, qOffset, out, outLength).
+  function moduleBias(compute, numHeads, qLen, kLen, opts) {
+    const o = options('options', opts);
+    size('qLen', qLen);
+    size('kLen', kLen);
+    const qOffset = optPosition('qOffset', o.qOffset);
+    return withFrame((frame) => {
+      const out = outputArg(frame, 'out', o.out, [numHeads, qLen, kLen]);
+      call(() => compute(qLen, kLen, qOffset, out.ptr, numHeads * qLen * kLen));
+      return out.finish();
+    });
+  }
+
   class Module {
     #handle;
     #name;
@@ -695,6 +708,12 @@ export function createApi(M) {
     [disposeSymbol]() {
       this.delete();
     }
+    /** Checks `state` against this module's buffers, which are computed from its config (Learned… overrides). */
+    loadStateDict(state) {
+      const own = this.stateDict();
+      for (const key of Object.keys(own)) checkDerived(this.#name, key, stateEntry(state, key, this.#name), own[key]);
+      return this;
+    }
   }
 
   class SinusoidalPositionalEncoding extends Module {
@@ -723,11 +742,6 @@ export function createApi(M) {
     }
     stateDict() {
       return { pe: { data: copyF32(this.handle.table(), this.maxLen * this.dim), shape: [this.maxLen, this.dim] } };
-    }
-    loadStateDict(state) {
-      const cls = 'SinusoidalPositionalEncoding';
-      checkDerived(cls, 'pe', stateEntry(state, 'pe', cls), this.stateDict().pe);
-      return this;
     }
   }
 
@@ -764,17 +778,8 @@ export function createApi(M) {
     }
     /** The learned clipped relative bias [numHeads, qLen, kLen] (only with relative: true). */
     relativeBias(qLen, kLen, opts) {
-      const o = options('options', opts);
       const h = this.handle;
-      size('qLen', qLen);
-      size('kLen', kLen);
-      const qOffset = optPosition('qOffset', o.qOffset);
-      const n = this.numHeads * qLen * kLen;
-      return withFrame((frame) => {
-        const out = outputArg(frame, 'out', o.out, [this.numHeads, qLen, kLen]);
-        call(() => h.relativeBias(qLen, kLen, qOffset, out.ptr, n));
-        return out.finish();
-      });
+      return moduleBias(h.relativeBias.bind(h), this.numHeads, qLen, kLen, opts);
     }
     #shapes() {
       return {
@@ -833,7 +838,7 @@ export function createApi(M) {
     get cachedLen() {
       return this.handle.cachedLen();
     }
-    /** q, k: [batch, heads, seq, dim] → [q rotated, k rotated]. Options: offset, positions, qOut, kOut. */
+    /** q, k: [batch, heads, seq, dim] → [q rotated, k rotated]; keys sit at offset + j, queries at the last q.seq of those. */
     forward(q, k, opts) {
       const o = options('options', opts);
       const h = this.handle;
@@ -859,11 +864,6 @@ export function createApi(M) {
       const half = this.dim / 2;
       return { invFreq: { data: copyF64AsF32(this.handle.invFreq(), half), shape: [half] } };
     }
-    loadStateDict(state) {
-      const cls = 'RotaryPositionalEmbedding';
-      checkDerived(cls, 'invFreq', stateEntry(state, 'invFreq', cls), this.stateDict().invFreq);
-      return this;
-    }
   }
 
   class ALiBiPositionalEncoding extends Module {
@@ -876,17 +876,8 @@ export function createApi(M) {
     }
     /** The causal ALiBi bias [numHeads, qLen, kLen] (queries at the last positions unless qOffset). */
     bias(qLen, kLen, opts) {
-      const o = options('options', opts);
       const h = this.handle;
-      size('qLen', qLen);
-      size('kLen', kLen);
-      const qOffset = optPosition('qOffset', o.qOffset);
-      const n = this.numHeads * qLen * kLen;
-      return withFrame((frame) => {
-        const out = outputArg(frame, 'out', o.out, [this.numHeads, qLen, kLen]);
-        call(() => h.bias(qLen, kLen, qOffset, out.ptr, n));
-        return out.finish();
-      });
+      return moduleBias(h.bias.bind(h), this.numHeads, qLen, kLen, opts);
     }
     /** scores: [batch, numHeads, qLen, kLen] → scores + bias(qLen, kLen). */
     forward(scores, opts) {
@@ -904,11 +895,6 @@ export function createApi(M) {
     /** { slopes: [numHeads] } — computed from numHeads. */
     stateDict() {
       return { slopes: { data: copyF64AsF32(this.handle.slopes(), this.numHeads), shape: [this.numHeads] } };
-    }
-    loadStateDict(state) {
-      const cls = 'ALiBiPositionalEncoding';
-      checkDerived(cls, 'slopes', stateEntry(state, 'slopes', cls), this.stateDict().slopes);
-      return this;
     }
   }
 

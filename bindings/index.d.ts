@@ -157,7 +157,11 @@ export interface RotaryPositionalEmbedding extends ModuleBase {
   readonly layout: RopeLayout;
   /** Positions the cache covers now. */
   readonly cachedLen: number;
-  /** q, k: [batch, heads, seq, dim] → [q rotated, k rotated]; `qOut`/`kOut` may be q/k heap tensors (in place). */
+  /**
+   * q: [batch, heads, qSeq, dim], k: [batch, heads, kSeq, dim] → [q rotated, k rotated]. Keys sit at
+   * offset + j and queries at the last qSeq of those positions (KV-cache decoding), or both at `positions`.
+   * `qOut`/`kOut` may be the q/k heap tensors themselves (in place).
+   */
   forward(q: TensorLike, k: TensorLike, options?: { offset?: number; positions?: Positions; qOut?: Out; kOut?: Out }): [Tensor, Tensor];
   /** `{ invFreq: [dim/2] }` (computed from the config). */
   stateDict(): { invFreq: Tensor };

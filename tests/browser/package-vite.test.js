@@ -2,7 +2,7 @@
 // repository's Vite, served statically and opened in Debian's headless Chromium (playwright-core), whose page
 // computes a RoPE and an ALiBi result with posenc and shows them. The screenshot lands in test-output/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -15,7 +15,7 @@ import { installPackedPackage, repoRoot } from '../js/pack.js';
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>posenc in Vite</title></head>
-<body><h1>posenc from a Vite build</h1><pre id="out">computing…</pre><script type="module" src="./main.js"></script></body></html>`;
+<body><h1>posenc from a Vite build</h1><pre id="out" style="white-space: pre-wrap">computing…</pre><script type="module" src="./main.js"></script></body></html>`;
 
 const MAIN = `import { load } from 'posenc';
 const out = document.getElementById('out');
@@ -24,7 +24,9 @@ try {
   // RoPE: (1, 0) at position 1 → (cos 1, sin 1); ALiBi: 2 heads, query at position 2 of 3 keys.
   const rope = pe.ropeForward({ data: Float32Array.of(1, 0, 0, 1), shape: [1, 1, 1, 4] }, { offset: 1, layout: 'interleaved' });
   const alibi = pe.alibiBias(2, 1, 3);
-  const result = { features: pe.features, rope: Array.from(rope.data), alibi: Array.from(alibi.data) };
+  const scalar = await load({ simd: false });
+  const result = { features: pe.features, rope: Array.from(rope.data), alibi: Array.from(alibi.data),
+    scalar: { features: scalar.features, alibi: Array.from(scalar.alibiBias(2, 1, 3).data) } };
   out.textContent = JSON.stringify(result);
 } catch (e) {
   out.textContent = 'ERROR ' + e.code + ': ' + e.message;
@@ -49,8 +51,47 @@ function serve(root) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+// Vite's dev server on a free port; resolves once it listens.
+function startDevServer(dir) {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), '--port', String(port), '--strictPort',
+    '--host', '127.0.0.1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => /Local/.test(String(d)) && resolve({ child, url: `http://127.0.0.1:${port}/` }));
+    child.on('exit', (code) => reject(new Error(`vite dev server exited with ${code}`)));
+  });
+}
+
 describe('packed package in a Vite app, headless Chromium', () => {
-  let app, server, ctx, profile;
+  let app, server, ctx, profile, dev;
+
+  // Opens the page, waits for its result and returns it parsed (after a screenshot).
+  async function runPage(url, shot) {
+    const page = await ctx.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(url);
+    await page.waitForSelector('#out[data-done="1"]', { timeout: 30000 });
+    const text = await page.textContent('#out');
+    mkdirSync(path.join(repoRoot, 'test-output'), { recursive: true });
+    await page.screenshot({ path: path.join(repoRoot, 'test-output', shot) });
+    await page.close();
+    assert.ok(!text.startsWith('ERROR'), text);
+    assert.deepEqual(errors, []);
+    return JSON.parse(text);
+  }
+
+  function checkResult(result) {
+    assert.equal(result.features.simd, true);
+    const rope = [Math.cos(1), Math.sin(1), -Math.sin(0.01), Math.cos(0.01)];
+    result.rope.forEach((v, i) => assert.ok(Math.abs(v - rope[i]) < 1e-6, `rope ${result.rope}`));
+    const alibi = [-2 / 16, -1 / 16, 0, -2 / 256, -1 / 256, 0];
+    result.alibi.forEach((v, i) => assert.ok(Math.abs(v - alibi[i]) < 1e-7, `alibi ${result.alibi}`));
+    assert.equal(result.scalar.features.arch, 'scalar');
+    result.scalar.alibi.forEach((v, i) => assert.ok(Math.abs(v - alibi[i]) < 1e-7, `scalar alibi ${result.scalar.alibi}`));
+  }
+
   before(async () => {
     app = installPackedPackage('posenc-vite-');
     writeFileSync(path.join(app.dir, 'index.html'), PAGE);
@@ -58,8 +99,16 @@ describe('packed package in a Vite app, headless Chromium', () => {
     execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', 'dist'],
       { cwd: app.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     server = await serve(path.join(app.dir, 'dist'));
+    profile = mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run'],
+    });
   });
   after(async () => {
+    dev?.child.kill();
     await ctx?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
     server?.close();
@@ -72,30 +121,12 @@ describe('packed package in a Vite app, headless Chromium', () => {
     assert.match(assets, /posenc_scalar-.*\.wasm/);
   });
 
-  test('the page computes RoPE and ALiBi with the SIMD build and shows them', async () => {
-    profile = mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run'],
-    });
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await page.waitForSelector('#out[data-done="1"]', { timeout: 30000 });
-    const text = await page.textContent('#out');
-    mkdirSync(path.join(repoRoot, 'test-output'), { recursive: true });
-    await page.screenshot({ path: path.join(repoRoot, 'test-output/package-vite.png') });
-    assert.ok(!text.startsWith('ERROR'), text);
-    const result = JSON.parse(text);
-    assert.equal(result.features.simd, true);
-    const rope = [Math.cos(1), Math.sin(1), 0, 1];
-    result.rope.forEach((v, i) => assert.ok(Math.abs(v - rope[i]) < 1e-6, `rope ${result.rope}`));
-    const alibi = [-2 / 16, -1 / 16, 0, -2 / 256, -1 / 256, 0];
-    result.alibi.forEach((v, i) => assert.ok(Math.abs(v - alibi[i]) < 1e-7, `alibi ${result.alibi}`));
-    assert.deepEqual(errors, []);
+  test('the built page computes RoPE and ALiBi with the SIMD build and shows them', async () => {
+    checkResult(await runPage(`http://127.0.0.1:${server.address().port}/`, 'package-vite.png'));
+  });
+
+  test('the Vite dev server serves the same page', async () => {
+    dev = await startDevServer(app.dir);
+    checkResult(await runPage(dev.url, 'package-vite-dev.png'));
   });
 });

@@ -5,10 +5,11 @@ import { TOL } from './reference.js';
 
 export { load } from 'posenc';
 
+// Both builds; POSENC_BUILDS=simd (or scalar) narrows a run while debugging.
 export const BUILDS = [
   { name: 'simd', simd: true },
   { name: 'scalar', simd: false },
-];
+].filter((b) => !process.env.POSENC_BUILDS || process.env.POSENC_BUILDS.split(',').includes(b.name));
 
 // Element-wise |got − exp| ≤ abs + rel·|exp| (SPEC §11); reports the count and the worst element.
 export function assertClose(got, expected, what = 'values', { abs, rel } = TOL) {

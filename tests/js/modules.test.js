@@ -76,7 +76,7 @@ for (const build of BUILDS) {
       }
     });
 
-    test('RotaryPositionalEmbedding: forward(q, k) → [q, k] like ropeForward, cache grows past maxLen', () => {
+    test('RotaryPositionalEmbedding: forward(q, k) → [q, k] like ropeForward (queries at the last key positions), cache grows past maxLen', () => {
       for (const layout of ['half', 'interleaved']) {
         const m = new pe.RotaryPositionalEmbedding({ dim: 8, maxLen: 4, layout, base: 1000 });
         try {
@@ -87,7 +87,8 @@ for (const build of BUILDS) {
           assert.ok(before >= 4);
           const [rq, rk] = m.forward({ data: q, shape: qs }, { data: k, shape: ks }, { offset: 10 });
           assert.ok(m.cachedLen >= 15 && m.cachedLen > before, `cache grew to ${m.cachedLen}`);
-          assertClose(rq.data, ref.ropeForward([...q], qs, { layout, base: 1000, offset: 10 }), `${layout} q`);
+          // Keys sit at offset + j; queries at the last q.seq of those positions (SPEC §0 query alignment).
+          assertClose(rq.data, ref.ropeForward([...q], qs, { layout, base: 1000, offset: 12 }), `${layout} q`);
           assertClose(rk.data, ref.ropeForward([...k], ks, { layout, base: 1000, offset: 10 }), `${layout} k`);
           const { invFreq } = m.stateDict();
           assertClose(invFreq.data, ref.ropeParams(8, { base: 1000 }).invFreq, 'invFreq');

@@ -1,5 +1,5 @@
 // Compiled with tsc --strict against bindings/index.d.ts (tests/js/types.test.js): the documented usage
-// must type-check exactly as written in docs/javascript.md.
+// must type-check exactly as written in README.md (JavaScript section).
 import { load, PosencError, simdSupported, type Posenc, type Tensor, type HeapTensor, type RopeScaling } from 'posenc';
 
 async function main(): Promise<void> {
