@@ -119,7 +119,7 @@ export function report(run, machineLine) {
   if (tc.length) {
     const verdict = (x) => (x.ok === undefined ? 'n/a' : x.ok === 'info' ? '' : x.ok ? 'met' : 'MISSED');
     const value = (x) => (x.value === undefined ? 'n/a' : x.value.toFixed(2));
-    parts.push('', 'targets (issue 5), evaluated on CPU-time medians and on wall-time medians');
+    parts.push('', `targets (issue 5), evaluated on CPU-time medians and on wall-time medians${run.quick ? ' (--quick: not meaningful)' : ''}`);
     parts.push(table(['row', 'measure', 'target', 'CPU', '', 'wall', ''], tc.map((x, i) => [x.id, x.what,
       x.op === 'info' ? 'info' : `${x.op} ${x.limit}`, value(x), verdict(x), value(tw[i]), verdict(tw[i])]), 2));
   }
