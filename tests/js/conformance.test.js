@@ -70,6 +70,11 @@ for (const build of BUILDS) {
       assertCode(() => pe.sdpa(x4(1, 1, 2, 2), x4(1, 1, 2, 3), x4(1, 1, 2, 2), { scale: 0 }), 'OUT_OF_RANGE', /scale must be > 0, got 0/);
     });
 
+    test('sdpa: a negative default qOffset (qLen > kLen) is BAD_POSITION even without causal or ALiBi', () => {
+      assertCode(() => pe.sdpa(x4(1, 1, 3, 2), x4(1, 1, 2, 2), x4(1, 1, 2, 2)), 'BAD_POSITION', /^qOffset \(default kLen - qLen\).*-1/);
+      assert.deepEqual(pe.sdpa(x4(1, 1, 3, 2), x4(1, 1, 2, 2), x4(1, 1, 2, 2), { qOffset: 0 }).out.shape, [1, 1, 3, 2]);
+    });
+
     test('GPT-OSS yarn (truncate false): hand-derived correction range 8.0928 … 17.3980 (SPEC P7)', () => {
       const scaling = { beta_fast: 32.0, beta_slow: 1.0, factor: 32.0, original_max_position_embeddings: 4096, rope_type: 'yarn', truncate: false };
       const { invFreq, attentionFactor } = pe.ropeParams(64, { base: 150000, scaling, maxPositionEmbeddings: 131072 });
