@@ -44,8 +44,10 @@ fi
 # 3. npm dependencies (dev tools: vite, playwright-core, typescript, benchmark peers).
 if [ -f package-lock.json ]; then
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing npm dependencies (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+    # `npm install` follows the lock like `npm ci` but tolerates vite's Windows-only optional dependency,
+    # which the registry reachable here does not serve (npm ci then calls the lock "out of sync").
+    say "installing npm dependencies (npm install, from package-lock.json)"
+    npm install --no-audit --no-fund --loglevel=error
   else
     say "npm dependencies present"
   fi

@@ -1,0 +1,80 @@
+// Answers panel: the seed questions with links to the panels, and the corrected comparison table whose
+// evidence cells are measured live with the package.
+import { fmt } from '../plots/scale.js';
+import { el, random } from '../ui.js';
+import { answers } from './answers-text.js';
+import { comparison, encodings } from './comparison.js';
+
+const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+function measure(pe) {
+  const ev = {};
+  const attempt = (key, fn) => { try { ev[key] = fn(); } catch (e) { ev[key] = `measurement failed: ${e.code ?? ''} ${e.message}`; } };
+  attempt('alibiSlopes', () => `Live: alibiSlopes(8) = [${Array.from(pe.alibiSlopes(8), (m) => `2^${Math.log2(m)}`).join(', ')}] — computed from the head count alone.`);
+  attempt('ropeFormula', () => {
+    const { invFreq } = pe.ropeParams(64, { base: 10000 });
+    const err = Array.from(invFreq).reduce((m, f, j) => Math.max(m, Math.abs(f - 10000 ** (-2 * j / 64)) / 10000 ** (-2 * j / 64)), 0);
+    return `Live: ropeParams(64).invFreq equals base^(−2j/64) for all 32 pairs (max relative difference ${fmt(err)}).`;
+  });
+  attempt('sinFar', () => {
+    const row = pe.sinusoidalTable(1000001, 8, { start: 1000000, count: 1 }).data;
+    return `Live: sinusoidalTable row for p = 1 000 000: [${Array.from(row, (v) => v.toFixed(3)).join(', ')}].`;
+  });
+  attempt('learnedFar', () => {
+    const table = { data: new Float32Array(16 * 4), shape: [16, 4] };
+    try {
+      pe.learnedForward({ data: new Float32Array(17 * 4), shape: [1, 17, 4] }, table);
+      return 'Live: a 17-token input against a 16-row table was accepted (unexpected).';
+    } catch (e) { return `Live: 17 tokens against a 16-row table → ${e.code}: ${e.message}`; }
+  });
+  attempt('sinRelative', () => {
+    const t = pe.sinusoidalTable(1010, 64, { start: 0, count: 1010 }).data;
+    const dot = (a, b) => { let s = 0; for (let c = 0; c < 64; c++) s += t[a * 64 + c] * t[b * 64 + c]; return s; };
+    return `Live (d = 64): PE[3]·PE[1] = ${fmt(dot(3, 1))}, PE[1003]·PE[1001] = ${fmt(dot(1003, 1001))}.`;
+  });
+  attempt('ropeRelative', () => {
+    const r = random(4), D = 64, q = r.normals(D), k = r.normals(D);
+    const score = (m, n) => {
+      const x = { data: new Float32Array([...q, ...k]), shape: [1, 1, 2, D] };
+      const y = pe.ropeForward(x, { positions: Int32Array.of(m, n) }).data;
+      let s = 0; for (let c = 0; c < D; c++) s += y[c] * y[D + c];
+      return s;
+    };
+    return `Live: q·k at positions (10, 3) = ${fmt(score(10, 3))}, at (5010, 5003) = ${fmt(score(5010, 5003))} — same distance, same score.`;
+  });
+  attempt('alibiAdditive', () => {
+    const b = pe.alibiBias(1, 3, 3, { mode: 'causal' }).data;
+    return `Live: alibiBias(1 head, 3×3) rows = ${[0, 1, 2].map((i) => `[${Array.from(b.slice(3 * i, 3 * i + 3), fmt).join(', ')}]`).join(' ')} — added to the scores.`;
+  });
+  ev.memSin = `Tutorial buffer 5000 × 512 float32 = ${mb(5000 * 512 * 4)}.`;
+  ev.memLearned = `512 × 768 table (BERT) = ${mb(512 * 768 * 4)}, plus as much again for gradients and twice for Adam.`;
+  ev.memAlibi = `Slopes for 16 heads: 64 B; a 16 × 8192 × 8192 float32 bias cache: ${mb(16 * 8192 * 8192 * 4)}.`;
+  return ev;
+}
+
+export function mountAnswers(root, pe) {
+  const list = el('div', { class: 'answers' });
+  for (const group of answers) {
+    list.append(el('h3', {}, el('a', { href: `#${group.panel}`, text: `${group.topic} →` })));
+    const dl = el('dl');
+    for (const [q, a] of group.items) dl.append(el('dt', { text: q }), el('dd', { html: a }));
+    list.append(dl);
+  }
+  root.append(list);
+
+  root.append(el('h3', { text: 'The comparison table, checked' }));
+  root.append(el('p', { class: 'note', html: 'Green: kept. Yellow: kept with a qualification. Red: wrong in the notes, struck out and corrected. Evidence marked "Live" is computed by the package as this page loads.' }));
+  const ev = measure(pe);
+  const fill = (html) => html.replace(/\{\{(\w+)\}\}/g, (_, k) => ev[k] ?? '');
+  const head = el('tr', {}, el('th', { text: 'Property' }), ...encodings.map((e) => el('th', { text: e })));
+  const rows = comparison.map(([prop, cells]) => el('tr', {}, el('th', { text: prop }), ...cells.map(([seed, status, fix, evidence]) => {
+    const td = el('td', { class: status });
+    if (status === 'wrong') td.append(el('s', { text: seed }));
+    else td.append(el('span', { text: seed }));
+    if (fix) td.append(el('span', { class: 'fix', text: fix }));
+    if (evidence) td.append(el('span', { class: 'evidence', html: fill(evidence) }));
+    return td;
+  })));
+  root.append(el('div', { class: 'table-wrap' }, el('table', { id: 'comparison' }, el('thead', {}, head), el('tbody', {}, ...rows))));
+  root.dataset.wrongCells = String(root.querySelectorAll('td.wrong').length);
+}
