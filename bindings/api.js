@@ -31,6 +31,17 @@ function show(v) {
 }
 const showShape = (shape) => (Array.isArray(shape) ? `[${shape.map(show).join(', ')}]` : show(shape));
 
+// C++ messages name arguments as SPEC does (snake_case); a JS caller passed the camelCase option, so the
+// message names that one. Keys inside a rope_scaling object stay snake_case (\b keeps
+// original_max_position_embeddings whole).
+const JS_NAMES = {
+  d_rot: 'dRot', head_dim: 'headDim', max_len: 'maxLen', num_heads: 'numHeads', num_buckets: 'numBuckets',
+  max_distance: 'maxDistance', q_len: 'qLen', k_len: 'kLen', q_offset: 'qOffset', keep_mask: 'keepMask',
+  seq_len: 'seqLen', max_position_embeddings: 'maxPositionEmbeddings', scale_base: 'scaleBase', use_ln: 'useLn',
+};
+const JS_NAME_PATTERN = new RegExp(`(?<![.\\w])(${Object.keys(JS_NAMES).join('|')})\\b`, 'g');
+const jsNames = (message) => message.replace(JS_NAME_PATTERN, (name) => JS_NAMES[name]);
+
 // ---- scalar arguments ------------------------------------------------------------------------------
 
 function options(name, o) {
@@ -101,7 +112,7 @@ export function createApi(M) {
       M.stackRestore(sp);
       if (typeof e === 'number') {
         const code = M.takeExceptionCode(e);
-        throw new PosencError(code, M.takeExceptionMessage(e));
+        throw new PosencError(code, jsNames(M.takeExceptionMessage(e)));
       }
       throw e;
     }
@@ -298,8 +309,18 @@ export function createApi(M) {
     return { n: bytes.length, ptr: (frame) => frame.copy(bytes) };
   }
 
-  // positions: Int32Array (seq,) or (batch, seq), or a tensor of them.
-  const positionsArg = (v) => vectorArg('positions', v, Int32Array);
+  // positions: Int32Array (seq,) or (batch, seq), or a tensor of them. A tensor's shape must say which
+  // (a bare Int32Array of batch·seq is read as (batch, seq)); the C++ side checks the length.
+  function positionsArg(v, batch, seq) {
+    const arg = vectorArg('positions', v, Int32Array);
+    if (arg && !(v instanceof Int32Array) && batch !== undefined) {
+      const s = arg.shape;
+      if (!((s.length === 1 && s[0] === seq) || (s.length === 2 && s[0] === batch && s[1] === seq))) {
+        fail('SHAPE_MISMATCH', `positions.shape must be [${seq}] (seq) or [${batch}, ${seq}] (batch, seq), got ${showShape(s)}`);
+      }
+    }
+    return arg;
+  }
 
   // Where a result goes. `out` may be absent (a fresh owned copy), a typed array of the right length,
   // a {data, shape}, or a heap tensor (written in place, no copy). Returns { ptr, finish() }.
@@ -309,6 +330,9 @@ export function createApi(M) {
     const target = out instanceof Ctor ? out : typeof out === 'object' && out.data instanceof Ctor ? out.data : null;
     if (!target) fail('SHAPE_MISMATCH', `${name} must be a ${Ctor.name}, a {data: ${Ctor.name}, shape} or a heap tensor, got ${show(out)}`);
     if (target.length !== n) fail('SHAPE_MISMATCH', `${name} must have ${n} elements for shape ${showShape(shape)}, got ${target.length}`);
+    if (target !== out && out.shape !== undefined && showShape(out.shape) !== showShape(shape)) {
+      fail('SHAPE_MISMATCH', `${name}.shape must be ${showShape(shape)}, got ${showShape(out.shape)}`);
+    }
     return target;
   }
 
@@ -367,9 +391,10 @@ export function createApi(M) {
   }
 
   // Dropout options shared by sinusoidalForward, learnedForward and dropout.
-  function dropoutArgs(o, pDefault) {
+  // p is a float parameter: callers read it first (NON_FINITE leads SPEC §10's order).
+  function dropoutArgs(o, p) {
     return {
-      p: num('p', o.p, pDefault),
+      p,
       train: bool('train', o.train, false),
       mask: maskArg(o.keepMask),
       seed: int('seed', o.seed, 'OUT_OF_RANGE', 0, 0),
@@ -380,9 +405,9 @@ export function createApi(M) {
 
   function sinusoidalTable(maxLen, d, opts) {
     const o = options('options', opts);
+    const base = num('base', o.base, 10000);
     size('maxLen', maxLen);
     size('d', d);
-    const base = num('base', o.base, 10000);
     const start = position('start', o.start, 0);
     const count = optSize('count', o.count);
     const rows = Number.isNaN(count) ? Math.max(maxLen - start, 0) : count;
@@ -395,11 +420,11 @@ export function createApi(M) {
 
   function sinusoidalForward(x, opts) {
     const o = options('options', opts);
-    const xa = tensorArg('x', x, ['batch', 'seq', 'd']);
-    const maxLen = size('maxLen', o.maxLen, 5000);
-    const offset = position('offset', o.offset, 0);
     const base = num('base', o.base, 10000);
-    const dr = dropoutArgs(o, 0.1);
+    const dr = dropoutArgs(o, num('p', o.p, 0.1));
+    const maxLen = size('maxLen', o.maxLen, 5000);
+    const xa = tensorArg('x', x, ['batch', 'seq', 'd']);
+    const offset = position('offset', o.offset, 0);
     return withFrame((frame) => {
       const out = outputArg(frame, 'out', o.out, xa.shape);
       const [b, s, d] = xa.shape;
@@ -411,16 +436,16 @@ export function createApi(M) {
 
   function learnedForward(x, table, opts) {
     const o = options('options', opts);
+    const scale = num('scale', o.scale, 1);
+    const eps = num('eps', o.eps, 1e-5);
+    const dr = dropoutArgs(o, num('p', o.p, 0));
+    const useLn = bool('useLn', o.useLn, false);
     const xa = tensorArg('x', x, ['batch', 'seq', 'd']);
     const ta = tensorArg('table', table, ['maxLen', 'd']);
-    const offset = position('offset', o.offset, 0);
-    const pos = positionsArg(o.positions);
-    const scale = num('scale', o.scale, 1);
-    const useLn = bool('useLn', o.useLn, false);
     const gamma = vectorArg('gamma', o.gamma);
     const beta = vectorArg('beta', o.beta);
-    const eps = num('eps', o.eps, 1e-5);
-    const dr = dropoutArgs(o, 0);
+    const offset = position('offset', o.offset, 0);
+    const pos = positionsArg(o.positions, xa.shape[0], xa.shape[1]);
     return withFrame((frame) => {
       const out = outputArg(frame, 'out', o.out, xa.shape);
       const [b, s, d] = xa.shape;
@@ -452,8 +477,8 @@ export function createApi(M) {
 
   function ropeParams(dRot, opts) {
     const o = options('options', opts);
-    size('dRot', dRot);
     const base = num('base', o.base, 10000);
+    size('dRot', dRot);
     const scaling = scalingArg(o.scaling);
     const mpe = optSize('maxPositionEmbeddings', o.maxPositionEmbeddings);
     const seqLen = optSize('seqLen', o.seqLen);
@@ -469,11 +494,11 @@ export function createApi(M) {
   const ROPE_SLICE_BYTES = 1 << 20;
   function ropeForward(x, opts) {
     const o = options('options', opts);
-    const xa = tensorArg('x', x, ['batch', 'heads', 'seq', 'headDim']);
-    const dRot = optSize('dRot', o.dRot);
     const base = num('base', o.base, 10000);
+    const dRot = optSize('dRot', o.dRot);
+    const xa = tensorArg('x', x, ['batch', 'heads', 'seq', 'headDim']);
     const layout = choice('layout', o.layout, enumNames().layout, 'half');
-    const pos = positionsArg(o.positions);
+    const pos = positionsArg(o.positions, xa.shape[0], xa.shape[2]);
     const offset = position('offset', o.offset, 0);
     const inverse = bool('inverse', o.inverse, false);
     const scaling = scalingArg(o.scaling);
@@ -511,15 +536,15 @@ export function createApi(M) {
 
   function xposApply(x, opts) {
     const o = options('options', opts);
-    const xa = tensorArg('x', x, ['batch', 'heads', 'seq', 'headDim']);
-    const role = choice('role', o.role, ['q', 'k'], 'q');
-    const pos = positionsArg(o.positions);
-    const offset = position('offset', o.offset, 0);
     const base = num('base', o.base, 10000);
     const gamma = num('gamma', o.gamma, 0.4);
     const scaleBase = num('scaleBase', o.scaleBase, 512);
     const center = num('center', o.center, 0);
+    const xa = tensorArg('x', x, ['batch', 'heads', 'seq', 'headDim']);
+    const role = choice('role', o.role, ['q', 'k'], 'q');
     const layout = choice('layout', o.layout, enumNames().layout, 'interleaved');
+    const pos = positionsArg(o.positions, xa.shape[0], xa.shape[2]);
+    const offset = position('offset', o.offset, 0);
     return withFrame((frame) => {
       const out = outputArg(frame, 'out', o.out, xa.shape);
       const [b, h, s, d] = xa.shape;
@@ -573,10 +598,13 @@ export function createApi(M) {
     const o = options('options', opts);
     const ta = tensorArg('table', table, ['numBuckets', 'heads']);
     const numHeads = heads('numHeads', o.numHeads, ta.shape[1]);
+    const numBuckets = size('numBuckets', o.numBuckets, ta.shape[0]);
     const qLen = size('qLen', o.qLen);
     const kLen = size('kLen', o.kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
     const bidirectional = bool('bidirectional', o.bidirectional, true);
+    // numBuckets is the table's row count; a different explicit one would silently index another table.
+    if (numBuckets !== ta.shape[0]) fail('SHAPE_MISMATCH', `table must have numBuckets = ${numBuckets} rows, got ${ta.shape[0]}`);
     const maxDistance = size('maxDistance', o.maxDistance, 128);
     return withFrame((frame) => {
       const out = outputArg(frame, 'out', o.out, [numHeads, qLen, kLen]);
@@ -588,6 +616,8 @@ export function createApi(M) {
 
   function sdpa(q, k, v, opts) {
     const o = options('options', opts);
+    const scale = optNum('scale', o.scale);
+    if (scale <= 0) fail('OUT_OF_RANGE', `scale must be > 0, got ${scale}`);
     const qa = tensorArg('q', q, ['batch', 'heads', 'qLen', 'headDim']);
     const ka = tensorArg('k', k, ['batch', 'heads', 'kLen', 'headDim']);
     const va = tensorArg('v', v, ['batch', 'heads', 'kLen', 'vDim']);
@@ -612,7 +642,6 @@ export function createApi(M) {
     else if (o.alibi !== undefined && o.alibi !== null && o.alibi !== false) slopes = vectorArg('alibi', o.alibi);
     const causal = bool('causal', o.causal, false);
     const qOffset = optPosition('qOffset', o.qOffset);
-    const scale = optNum('scale', o.scale);
     const returnProbs = bool('returnProbs', o.returnProbs, false);
     return withFrame((frame) => {
       const out = outputArg(frame, 'out', o.out, [B, H, Q, Dv]);
@@ -626,8 +655,8 @@ export function createApi(M) {
 
   function dropout(x, opts) {
     const o = options('options', opts);
+    const dr = dropoutArgs(o, num('p', o.p, 0));
     const xa = tensorArg('x', x, null);
-    const dr = dropoutArgs(o, 0);
     return withFrame((frame) => {
       const out = outputArg(frame, 'out', o.out, xa.shape);
       call(M.dropout, xa.ptr(frame), xa.n, out.ptr, dr.p, dr.train, ptrOf(dr.mask, frame), lenOf(dr.mask), dr.seed);
@@ -769,7 +798,7 @@ export function createApi(M) {
       const xa = tensorArg('x', x, ['batch', 'seq', 'dim']);
       if (xa.shape[2] !== this.dim) fail('SHAPE_MISMATCH', `x.shape[2] must be dim = ${this.dim}, got ${xa.shape[2]}`);
       const offset = position('offset', o.offset, 0);
-      const pos = positionsArg(o.positions);
+      const pos = positionsArg(o.positions, xa.shape[0], xa.shape[1]);
       return withFrame((frame) => {
         const out = outputArg(frame, 'out', o.out, xa.shape);
         call(() => h.forward(xa.ptr(frame), xa.shape[0], xa.shape[1], out.ptr, offset, ptrOf(pos, frame), lenOf(pos)));

@@ -36,7 +36,7 @@ export interface HeapTensor<T extends Float32Array | Int32Array = Float32Array> 
 export type TensorLike = Tensor | HeapTensor;
 /** Where a result goes: a typed array of the right length, a `{data, shape}`, or a heap tensor (in place). */
 export type Out<T extends Float32Array | Int32Array = Float32Array> = T | Tensor<T> | HeapTensor<T>;
-/** Explicit positions per sequence index, shape (seq,) or (batch, seq). */
+/** Explicit positions per sequence index, shape (seq,) or (batch, seq); a bare Int32Array of batch·seq is (batch, seq). */
 export type Positions = Int32Array | Tensor<Int32Array> | HeapTensor<Int32Array>;
 /** 0/1 per element: a Uint8Array, any typed array or array of 0/1 (or booleans). */
 export type KeepMask = Uint8Array | ArrayLike<number | boolean>;
@@ -246,14 +246,16 @@ export interface Posenc {
     options?: { bidirectional?: boolean; numBuckets?: number; maxDistance?: number; out?: Int32Array }): Int32Array;
   t5Buckets(relativePositions: Tensor<Int32Array> | HeapTensor<Int32Array>,
     options?: { bidirectional?: boolean; numBuckets?: number; maxDistance?: number; out?: Out<Int32Array> }): Tensor<Int32Array>;
-  /** table: [numBuckets, heads] → bias [numHeads, qLen, kLen]. */
+  /** table: [numBuckets, heads] → bias [numHeads, qLen, kLen]; numBuckets, if given, must equal the table's rows. */
   t5Bias<O extends Out | undefined = undefined>(table: TensorLike, options: {
-    numHeads?: number; qLen: number; kLen: number; qOffset?: number; bidirectional?: boolean; maxDistance?: number; out?: O;
+    numHeads?: number; numBuckets?: number; qLen: number; kLen: number; qOffset?: number; bidirectional?: boolean;
+    maxDistance?: number; out?: O;
   }): Result<O>;
   /**
    * Scaled dot-product attention: q [B,H,Q,D], k [B,H,K,D], v [B,H,K,Dv] → out [B,H,Q,Dv] (and probs
    * [B,H,Q,K] with returnProbs). `bias` is [H,Q,K] or [B,H,Q,K]; `alibi` a mode (or true for 'causal') or
    * the slopes, applied inside the kernel; `causal` masks keys after qOffset + i (default qOffset kLen − qLen).
+   * qOffset must be ≥ 0 in every call (SPEC §10): for cross-attention with qLen > kLen pass qOffset: 0.
    */
   sdpa(q: TensorLike, k: TensorLike, v: TensorLike, options?: {
     bias?: TensorLike; alibi?: AlibiMode | boolean | Float32Array | TensorLike; causal?: boolean; qOffset?: number;

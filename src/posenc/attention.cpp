@@ -264,8 +264,9 @@ Problem validate(Span<const float> q, Span<const float> k, Span<const float> v, 
   p.shape = shape;
   p.scale = static_cast<float>(options.scale ? *options.scale : 1.0 / std::sqrt(static_cast<double>(s.head_dim)));
   p.causal = options.causal;
-  // The offset places queries for the mask and for ALiBi; plain attention never reads it.
-  p.q_offset = (options.causal || alibi || options.q_offset) ? resolve_q_offset(options.q_offset, s.q_len, s.k_len) : 0;
+  // Validated even when neither the mask nor ALiBi reads it: SPEC §10 makes a negative q_offset, including the
+  // default k_len − q_len, BAD_POSITION for every call (pass q_offset = 0 for cross-attention with q_len > k_len).
+  p.q_offset = resolve_q_offset(options.q_offset, s.q_len, s.k_len);
   p.bias = options.bias.empty() ? nullptr : options.bias.data();
   p.bias_has_batch = options.bias_has_batch;
   p.alibi = alibi;

@@ -60,8 +60,10 @@ TEST_CASE("sdpa matches the float64 reference over SIMD remainders", "[attention
         const Inputs in(shape, static_cast<std::uint32_t>(d * 1000 + lens[0] * 10 + lens[1]));
         SdpaOptions opt;
         opt.causal = causal;
+        // More queries than keys (cross-attention) needs an explicit offset: the default would be negative.
+        if (lens[0] > lens[1]) opt.q_offset = 0;
         const auto got = run(in, opt);
-        const auto want = reference(in, causal, lens[1] - lens[0]);
+        const auto want = reference(in, causal, opt.q_offset.value_or(lens[1] - lens[0]));
         check::close(got.out, want.out);
         check::close(got.probs, want.probs);
       }
@@ -271,4 +273,10 @@ TEST_CASE("sdpa errors carry SPEC codes and name the argument", "[attention][err
   SdpaOptions e;
   e.alibi = posenc::AlibiMode::Symmetric;
   check::throws_code([&] { posenc::sdpa(tall.q, tall.k, tall.v, tall.shape, tall_out, {}, e); }, "BAD_POSITION", "q_offset");
+  // Plain attention too (SPEC §10: "including the default when q_len > k_len"); an explicit 0 is accepted.
+  check::throws_code([&] { posenc::sdpa(tall.q, tall.k, tall.v, tall.shape, tall_out, {}, {}); }, "BAD_POSITION",
+                     "q_offset (default k_len - q_len)");
+  SdpaOptions top;
+  top.q_offset = 0;
+  posenc::sdpa(tall.q, tall.k, tall.v, tall.shape, tall_out, {}, top);
 }

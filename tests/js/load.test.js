@@ -1,0 +1,52 @@
+// load() takes the .wasm from where the caller says: a path, a file: URL or an http URL (served here on
+// loopback), or the bytes themselves; each choice computes the same values.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { BUILDS, load } from './helpers.js';
+
+const distUrl = (file) => new URL(`../../dist/${file}`, import.meta.url);
+
+async function withServer(bytes, fn) {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests += 1;
+    res.writeHead(200, { 'content-type': 'application/wasm' });
+    res.end(bytes);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await fn(`http://127.0.0.1:${server.address().port}/moved.wasm`);
+    return requests;
+  } finally {
+    server.close();
+  }
+}
+
+for (const build of BUILDS) {
+  const file = build.simd ? 'posenc_simd.wasm' : 'posenc_scalar.wasm';
+  test(`${build.name}: load({ wasmUrl }) and load({ wasmBinary }) give the same module as the default`, async () => {
+    const expected = (await load({ simd: build.simd })).alibiSlopes(12);
+    const bytes = await readFile(distUrl(file));
+    const sources = [
+      { wasmUrl: fileURLToPath(distUrl(file)) },
+      { wasmUrl: distUrl(file).href },
+      { wasmBinary: bytes },
+    ];
+    for (const source of sources) {
+      const pe = await load({ simd: build.simd, ...source });
+      assert.equal(pe.features.simd, build.simd);
+      assert.deepEqual(pe.alibiSlopes(12), expected);
+    }
+    const requests = await withServer(bytes, async (url) => {
+      const pe = await load({ simd: build.simd, wasmUrl: url });
+      assert.deepEqual(pe.alibiSlopes(12), expected);
+    });
+    assert.equal(requests, 1, 'the module came from the given http URL');
+    await assert.rejects(load({ simd: build.simd, wasmUrl: '/nonexistent/posenc.wasm' }),
+      (e) => e instanceof Error && e.code === 'LOAD_FAILED' && e.message.includes('/nonexistent/posenc.wasm'));
+  });
+}
