@@ -67,7 +67,17 @@ async function changeAndWait(watch, change) {
   assert.fail(`plots under ${watch} did not change`);
 }
 
-const errorText = (panel) => page.locator(`#${panel} .error:not([hidden])`).first().textContent({ timeout: 5000 });
+// The page updates after a short debounce, so an earlier error may still show for a moment: poll until the
+// visible error matches (or 5 s pass), then assert on the last text seen.
+async function expectError(panel, pattern) {
+  const error = page.locator(`#${panel} .error:not([hidden])`).first();
+  let text = '';
+  for (const end = Date.now() + 5000; Date.now() < end; await page.waitForTimeout(50)) {
+    text = (await error.count()) ? await error.textContent() : '';
+    if (pattern.test(text)) return;
+  }
+  assert.match(text, pattern);
+}
 
 test('the page loads with no console errors and shows the package version', async (t) => {
   t.diagnostic(`navigation to first screen ready: ${loadMs} ms (this machine, headless, shared CPU)`);
@@ -142,9 +152,9 @@ test('pasted rope_scaling JSON (yarn, llama3) updates the frequency plot; malfor
   await changeAndWait(freq, () => page.fill('#rope-scaling-json', JSON.stringify(llama3)));
   assert.equal(await page.getAttribute('#rope .body', 'data-scaling-type'), 'llama3');
   await page.fill('#rope-scaling-json', '{"rope_type": "yarn", "factor": }');
-  assert.match(await errorText('rope'), /JSON/);
+  await expectError('rope', /JSON/);
   await page.fill('#rope-scaling-json', '{"rope_type": "yarn", "factor": 0.5}');
-  assert.match(await errorText('rope'), /OUT_OF_RANGE/);
+  await expectError('rope', /OUT_OF_RANGE/);
   await changeAndWait(freq, () => page.fill('#rope-scaling-json', JSON.stringify(yarn)));
   assert.equal(await page.locator('#rope .error:not([hidden])').count(), 0, 'the error clears once the JSON is valid');
   await page.locator('#rope').screenshot({ path: path.join(shots, 'rope-yarn.png') });
@@ -152,9 +162,9 @@ test('pasted rope_scaling JSON (yarn, llama3) updates the frequency plot; malfor
 
 test('bad input shows the package error in the page and the page keeps working', async () => {
   await page.fill('#sin-d', '7');
-  assert.match(await errorText('sinusoidal'), /ODD_DIM/);
+  await expectError('sinusoidal', /ODD_DIM/);
   await page.fill('#alibi-heads', '0');
-  assert.match(await errorText('alibi'), /BAD_HEADS/);
+  await expectError('alibi', /BAD_HEADS/);
   await changeAndWait('#sinusoidal', () => page.fill('#sin-d', '64'));
   await changeAndWait('#alibi', () => page.fill('#alibi-heads', '12'));
   assert.equal(await page.locator('#sinusoidal .error:not([hidden]), #alibi .error:not([hidden])').count(), 0);
@@ -193,7 +203,7 @@ test('tiny attention refuses a text longer than the learned table with a readabl
   await page.selectOption('#attn-encoding', 'learned');
   await page.fill('#attn-tablelen', '4');
   await page.fill('#attn-text', 'one two three four five six');
-  assert.match(await errorText('attention'), /BAD_POSITION/);
+  await expectError('attention', /BAD_POSITION/);
   await page.fill('#attn-tablelen', '16');
   await page.waitForFunction(() => document.querySelector('#attention .error').hidden);
 });
@@ -227,7 +237,7 @@ test('the learned panel loads a table from .npy, .safetensors and .json files an
     assert.equal(await page.getAttribute('#learned .body', 'data-loaded'), dims, name);
   }
   await page.setInputFiles('#learned-file', { name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"wpe": [[1, 2], [3') });
-  assert.match(await errorText('learned'), /malformed JSON/);
+  await expectError('learned', /malformed JSON/);
   await page.locator('#learned').screenshot({ path: path.join(shots, 'learned-file.png') });
 });
 
