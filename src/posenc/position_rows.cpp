@@ -37,4 +37,15 @@ std::int64_t PositionRows::max() const {
   return *std::max_element(positions_.begin(), positions_.end());
 }
 
+PositionRows validate_bhsd_positions(Span<const float> x, Span<float> out, const Bhsd& shape,
+                                     Span<const std::int32_t> positions, std::int64_t offset) {
+  PositionRows pos(positions, offset, shape.batch, shape.seq);
+  pos.require_shape();
+  const std::size_t n = element_count({shape.batch, shape.heads, shape.seq, shape.head_dim});
+  require_length("x", x.size(), n);
+  require_length("out", out.size(), n);
+  pos.require_values();
+  return pos;
+}
+
 }  // namespace posenc

@@ -31,4 +31,9 @@ class PositionRows {
   std::int64_t offset_, batch_, seq_;
 };
 
+// The common tail of validating an in-place-capable [batch, heads, seq, head_dim] call (RoPE, xPos):
+// positions' shape, then x and out lengths, then the position values — SPEC §10's order.
+PositionRows validate_bhsd_positions(Span<const float> x, Span<float> out, const Bhsd& shape,
+                                     Span<const std::int32_t> positions, std::int64_t offset);
+
 }  // namespace posenc

@@ -285,12 +285,7 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
   }
   rope_check_ranges(d_rot, options.base, sc);
   rope_check_shapes(d_rot, sc);
-  const PositionRows pos(options.positions, options.offset, shape.batch, shape.seq);
-  pos.require_shape();
-  const std::size_t n = element_count({shape.batch, shape.heads, shape.seq, shape.head_dim});
-  require_length("x", x.size(), n);
-  require_length("out", out.size(), n);
-  pos.require_values();
+  const PositionRows pos = validate_bhsd_positions(x, out, shape, options.positions, options.offset);
 
   // Length-dependent variants see the longest position of this call, as HF's update decorators do.
   std::optional<std::int64_t> seq_len = options.seq_len;

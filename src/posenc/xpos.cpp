@@ -34,12 +34,7 @@ void xpos_apply(Span<const float> x, const Bhsd& shape, Span<float> out, const X
   require_range(options.base > 1, "base", options.base, "be greater than 1");
   require_range(options.gamma > 0, "gamma", options.gamma, "be > 0 (zeta_0 = gamma/(1+gamma) must be positive)");
   require_range(options.scale_base > 0, "scale_base", options.scale_base, "be > 0");
-  const PositionRows pos(options.positions, options.offset, shape.batch, shape.seq);
-  pos.require_shape();
-  const std::size_t n = element_count({shape.batch, shape.heads, shape.seq, shape.head_dim});
-  require_length("x", x.size(), n);
-  require_length("out", out.size(), n);
-  pos.require_values();
+  const PositionRows pos = validate_bhsd_positions(x, out, shape, options.positions, options.offset);
 
   const std::int64_t d = shape.head_dim;
   const auto half = static_cast<std::size_t>(d / 2);
