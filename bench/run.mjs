@@ -38,7 +38,7 @@ if (args.report) {
 }
 args.json ??= path.join(root, args.quick ? 'bench/results-quick.json' : 'bench/results.json');
 const log = args.json === '-' ? (...a) => console.error(...a) : (...a) => console.log(...a);
-const timing = args.quick ? { warmup: 1, rounds: 1, minSamples: 1, budgetMs: 200 } : { warmup: 2, rounds: 9, minSamples: 3, budgetMs: 5000 };
+const timing = args.quick ? { warmup: 1, rounds: 1, minSamples: 1, budgetMs: 200 } : { warmup: 2, warmupMs: 500, rounds: 9, minSamples: 3, budgetMs: 5000 };
 
 // ---- implementations -------------------------------------------------------------------------
 const impls = [];

@@ -244,6 +244,9 @@ export function createApi(M) {
       for (const p of this.ptrs) M._free(p);
     }
   }
+  // Large results for JS arrays (sinusoidalTable, ropeForward) pass through WebAssembly memory in
+  // slices of about this many floats, each copied out while it is still in cache.
+  const SLICE_FLOATS = 1 << 16;
   function withFrame(body) {
     const frame = new Frame();
     try {
@@ -411,6 +414,18 @@ export function createApi(M) {
     const start = position('start', o.start, 0);
     const count = optSize('count', o.count);
     const rows = Number.isNaN(count) ? Math.max(maxLen - start, 0) : count;
+    if (!(o.out instanceof HeapTensor) && rows * d > SLICE_FLOATS) {
+      // A large table for a JS array is made a slice of rows at a time in WebAssembly memory, each copied
+      // out while it is still in cache: the table streams through memory once, not twice.
+      const target = outputTarget('out', o.out, rows * d, [rows, d], Float32Array) ?? new Float32Array(rows * d);
+      const slice = Math.max(SLICE_FLOATS, d);
+      return withFrame((frame) => {
+        const ptr = frame.alloc(slice * 4);
+        call(M.sinusoidalTableSlices, maxLen, d, ptr, slice, base, start, count, (row, len) =>
+          target.set(heapF32().subarray(ptr >> 2, (ptr >> 2) + len * d), row * d));
+        return { data: target, shape: [rows, d] };
+      });
+    }
     return withFrame((frame) => {
       const out = outputArg(frame, 'out', o.out, [rows, d]);
       call(M.sinusoidalTable, maxLen, d, out.ptr, rows * d, base, start, count);
@@ -490,8 +505,6 @@ export function createApi(M) {
     });
   }
 
-  // Array tensors larger than this go through ropeForward in slices of whole heads (see there).
-  const ROPE_SLICE_BYTES = 1 << 20;
   function ropeForward(x, opts) {
     const o = options('options', opts);
     const base = num('base', o.base, 10000);
@@ -505,7 +518,7 @@ export function createApi(M) {
     const mpe = optSize('maxPositionEmbeddings', o.maxPositionEmbeddings);
     const seqLen = optSize('seqLen', o.seqLen);
     const [b, h, s, d] = xa.shape;
-    const headsPerSlice = Math.max(1, Math.floor(ROPE_SLICE_BYTES / (s * d * 4)));
+    const headsPerSlice = Math.max(1, Math.floor(4 * SLICE_FLOATS / (s * d)));  // whole heads, ~1 MiB
     if (!xa.heap && !pos && !(o.out instanceof HeapTensor) && b * h > headsPerSlice) {
       // A large array tensor crosses into WebAssembly memory a slice of heads at a time and is rotated in
       // place there: each value crosses once each way and the slice is still in cache when it is read

@@ -129,6 +129,17 @@ void sinusoidalTable(double max_len, double d, std::uintptr_t out, double out_le
   sinusoidal_table(to_int(max_len), to_int(d), span<float>(out, out_len), {base, to_int(start), opt_int(count)});
 }
 
+// The table a slice of rows at a time in scratch; onSlice(firstRow, rows) copies each out before the next.
+void sinusoidalTableSlices(double max_len, double d, std::uintptr_t scratch, double scratch_len, double base,
+                           double start, double count, emscripten::val on_slice) {
+  sinusoidal_table_slices(
+      to_int(max_len), to_int(d), span<float>(scratch, scratch_len),
+      [&](std::int64_t first_row, std::int64_t rows) {
+        on_slice(static_cast<double>(first_row), static_cast<double>(rows));
+      },
+      {base, to_int(start), opt_int(count)});
+}
+
 void sinusoidalForward(std::uintptr_t x, double batch, double seq, double d, std::uintptr_t out, double max_len,
                        double offset, double base, double p, bool train, std::uintptr_t keep, double keep_len,
                        double seed) {
@@ -378,6 +389,7 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("scalingSlots", &scalingSlots);
 
   function("sinusoidalTable", &sinusoidalTable);
+  function("sinusoidalTableSlices", &sinusoidalTableSlices);
   function("sinusoidalForward", &sinusoidalForward);
   function("learnedForward", &learnedForward);
   function("clippedRelativeBias", &clippedRelativeBias);

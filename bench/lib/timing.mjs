@@ -28,19 +28,25 @@ export function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-// runners: Map name → runner. Each gets `warmup` untimed calls, then up to `rounds` samples; one that
-// has spent more than budgetMs stops after minSamples (slow baselines would otherwise dominate the run).
-export async function measure(runners, { warmup, rounds, minSamples = 3, budgetMs = 4000 }) {
+// runners: Map name → runner. Each gets at least `warmup` untimed samples and keeps warming up until it has
+// run for warmupMs, then up to `rounds` samples; one that has spent more than budgetMs stops after
+// minSamples (slow baselines would otherwise dominate the run). The warm-up time matters: V8 first runs
+// WebAssembly (and JS) from a quick baseline compiler and only tiers hot functions up to optimised code
+// after they have run for a while, so a few calls of a 50 µs kernel still time the baseline code.
+export async function measure(runners, { warmup, warmupMs = 0, rounds, minSamples = 3, budgetMs = 4000 }) {
   const names = [...runners.keys()];
   const samples = new Map(names.map((n) => [n, []]));
   const spent = new Map(names.map((n) => [n, 0]));
-  for (let w = 0; w < warmup; w++) {
-    for (const n of names) {
-      const r = runners.get(n), t = await sample(r);
+  for (const n of names) {
+    const r = runners.get(n);
+    let warm = 0;
+    for (let w = 0; w < warmup || warm < warmupMs; w++) {
+      const t = await sample(r);
       // Calls repeated per sample only as often as it takes to reach ~5 ms (slow peers need no repeats).
       if (!r.time && r.reps > 1) r.reps = Math.max(1, Math.min(r.reps, Math.ceil(5 / Math.max(t.wall, 1e-6))));
-      spent.set(n, spent.get(n) + t.wall * (r.reps ?? 1));
+      warm += t.wall * (r.reps ?? 1);
     }
+    spent.set(n, warm);
   }
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < names.length; i++) {

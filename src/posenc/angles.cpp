@@ -15,19 +15,28 @@ constexpr double kTwoPi2 = -1.7484555314695172e-07;
 constexpr double kTwoPi3 = -6.8604979977715316e-15;
 constexpr double kInvTwoPi = 0.15915494309189535;
 constexpr std::size_t kChunk = 256;
-}  // namespace
 
-double reduce_angle(double angle) {
-  const double k = std::nearbyint(angle * kInvTwoPi);
+// One formula for a double and for a batch of them (simd::Doubles), so every lane reduces alike.
+template <class T>
+T reduce(const T& angle) {
+  const T k = simd::round_nearest(angle * kInvTwoPi);
   return ((angle - k * kTwoPi1) - k * kTwoPi2) - k * kTwoPi3;
 }
+}  // namespace
+
+double reduce_angle(double angle) { return reduce(angle); }
 
 void sincos_at(double position, const double* freq, std::size_t n, float* sin_out, float* cos_out) {
   // Chunks keep the reduced angles in a small stack buffer: one float64 pass, then one SIMD pass.
   alignas(64) float reduced[kChunk];
   for (std::size_t base = 0; base < n; base += kChunk) {
     const std::size_t m = n - base < kChunk ? n - base : kChunk;
-    for (std::size_t j = 0; j < m; ++j) reduced[j] = static_cast<float>(reduce_angle(position * freq[base + j]));
+    const simd::Doubles p = simd::splat_double(position);
+    std::size_t k = 0;
+    for (; k + simd::kDoubleWidth <= m; k += simd::kDoubleWidth) {
+      simd::store_as_floats(reduced + k, reduce(p * simd::load_doubles(freq + base + k)));
+    }
+    for (; k < m; ++k) reduced[k] = static_cast<float>(reduce_angle(position * freq[base + k]));
     const std::size_t vend = simd::vector_end(m);
     std::size_t j = 0;
     for (; j < vend; j += simd::kWidth) {
@@ -51,35 +60,17 @@ SincosRows::SincosRows(const double* freq, std::size_t n)
 }
 
 void SincosRows::fill(std::int64_t first, std::size_t rows, float* sin_out, float* cos_out) const {
-  // Anchors sit at absolute positions that are multiples of kAnchorStride, so row p is the same
-  // function of p whichever call computes it (a module's cache and a one-off call agree bit for bit).
-  const std::size_t n = n_, vend = simd::vector_end(n);
-  std::vector<float> anchor_sin(n), anchor_cos(n);
-  const float* as = anchor_sin.data();
-  const float* ac = anchor_cos.data();
-  const auto stride = static_cast<std::int64_t>(kAnchorStride);
-  const std::int64_t end = first + static_cast<std::int64_t>(rows);
-  for (std::int64_t anchor = first - first % stride; anchor < end; anchor += stride) {
-    sincos_at(static_cast<double>(anchor), freq_, n, anchor_sin.data(), anchor_cos.data());
-    for (std::int64_t p = std::max(anchor, first); p < std::min(anchor + stride, end); ++p) {
-      // sin(a + b) = sin a cos b + cos a sin b, cos(a + b) = cos a cos b − sin a sin b.
-      const auto r = static_cast<std::size_t>(p - anchor);
-      const float* ss = &step_sin_[r * n];
-      const float* sc = &step_cos_[r * n];
-      float* os = sin_out + static_cast<std::size_t>(p - first) * n;
-      float* oc = cos_out + static_cast<std::size_t>(p - first) * n;
-      std::size_t j = 0;
-      for (; j < vend; j += simd::kWidth) {
-        const simd::Floats sa = simd::load(as + j), ca = simd::load(ac + j), sb = simd::load(ss + j), cb = simd::load(sc + j);
-        simd::store(os + j, simd::fma(sa, cb, ca * sb));
-        simd::store(oc + j, simd::fms(ca, cb, sa * sb));
-      }
-      for (; j < n; ++j) {  // scalar tail
-        os[j] = as[j] * sc[j] + ac[j] * ss[j];
-        oc[j] = ac[j] * sc[j] - as[j] * ss[j];
-      }
-    }
-  }
+  const std::size_t n = n_;
+  for_each(
+      first, rows,
+      [&](std::size_t row, std::size_t j, const simd::Floats& s, const simd::Floats& c) {
+        simd::store(sin_out + row * n + j, s);
+        simd::store(cos_out + row * n + j, c);
+      },
+      [&](std::size_t row, std::size_t j, float s, float c) {
+        sin_out[row * n + j] = s;
+        cos_out[row * n + j] = c;
+      });
 }
 
 }  // namespace posenc

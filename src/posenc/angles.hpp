@@ -4,8 +4,11 @@
 // goes through the float polynomial of simd::sincos.
 #pragma once
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
+
+#include "posenc/simd.hpp"
 
 namespace posenc {
 
@@ -27,10 +30,44 @@ class SincosRows {
   SincosRows(const double* freq, std::size_t n);  // computes the step table once
   void fill(std::int64_t first, std::size_t rows, float* sin_out, float* cos_out) const;
 
+  // The walk behind fill(), for kernels that consume the values where they are made instead of reading
+  // them back from a table: emit(row, j, sin, cos) gets frequencies j … j+kWidth−1 of row (counted from
+  // first) as two vectors, tail(row, j, sin, cos) each frequency past the last whole vector.
+  template <class Emit, class Tail>
+  void for_each(std::int64_t first, std::size_t rows, Emit&& emit, Tail&& tail) const;
+
  private:
   const double* freq_;
   std::size_t n_;
   std::vector<float> step_sin_, step_cos_;  // [kAnchorStride, n]: sin/cos(r·freq[j])
 };
+
+template <class Emit, class Tail>
+void SincosRows::for_each(std::int64_t first, std::size_t rows, Emit&& emit, Tail&& tail) const {
+  // Anchors sit at absolute positions that are multiples of kAnchorStride, so row p is the same
+  // function of p whichever call computes it (a module's cache and a one-off call agree bit for bit).
+  const std::size_t n = n_, vend = simd::vector_end(n);
+  std::vector<float> anchor(2 * n);
+  const float* as = anchor.data();
+  const float* ac = anchor.data() + n;
+  const auto stride = static_cast<std::int64_t>(kAnchorStride);
+  const std::int64_t end = first + static_cast<std::int64_t>(rows);
+  for (std::int64_t at = first - first % stride; at < end; at += stride) {
+    sincos_at(static_cast<double>(at), freq_, n, anchor.data(), anchor.data() + n);
+    for (std::int64_t p = std::max(at, first); p < std::min(at + stride, end); ++p) {
+      // sin(a + b) = sin a cos b + cos a sin b, cos(a + b) = cos a cos b − sin a sin b.
+      const auto r = static_cast<std::size_t>(p - at);
+      const auto row = static_cast<std::size_t>(p - first);
+      const float* ss = &step_sin_[r * n];
+      const float* sc = &step_cos_[r * n];
+      std::size_t j = 0;
+      for (; j < vend; j += simd::kWidth) {
+        const simd::Floats sa = simd::load(as + j), ca = simd::load(ac + j), sb = simd::load(ss + j), cb = simd::load(sc + j);
+        emit(row, j, simd::fma(sa, cb, ca * sb), simd::fms(ca, cb, sa * sb));
+      }
+      for (; j < n; ++j) tail(row, j, as[j] * sc[j] + ac[j] * ss[j], ac[j] * sc[j] - as[j] * ss[j]);
+    }
+  }
+}
 
 }  // namespace posenc

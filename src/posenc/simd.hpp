@@ -84,6 +84,19 @@ inline Floats ramp(float start) {
   return Floats::load_aligned(lanes);
 }
 
+// Float64 lanes for the exact angle reduction (angles.cpp): loaded, rounded, narrowed to float on store.
+using Doubles = xsimd::batch<double>;
+inline constexpr std::size_t kDoubleWidth = Doubles::size;
+inline Doubles load_doubles(const double* p) { return Doubles::load_unaligned(p); }
+inline Doubles splat_double(double v) { return Doubles(v); }
+inline Doubles round_nearest(const Doubles& v) { return xsimd::nearbyint(v); }
+inline double round_nearest(double v) { return std::nearbyint(v); }
+inline void store_as_floats(float* p, const Doubles& v) {
+  alignas(Doubles::arch_type::alignment()) double lanes[kDoubleWidth];
+  v.store_aligned(lanes);
+  for (std::size_t i = 0; i < kDoubleWidth; ++i) p[i] = static_cast<float>(lanes[i]);
+}
+
 #else
 
 // One lane. Arithmetic operators come from the implicit conversion to float.
@@ -124,6 +137,12 @@ inline Floats unzip_odd(const Floats&, const Floats& b) { return b; }
 inline Floats abs(const Floats& v) { return std::fabs(v.v); }
 inline Floats hadd_lanes(const Floats* rows) { return rows[0]; }
 inline Floats ramp(float start) { return start; }
+using Doubles = double;
+inline constexpr std::size_t kDoubleWidth = 1;
+inline Doubles load_doubles(const double* p) { return *p; }
+inline Doubles splat_double(double v) { return v; }
+inline Doubles round_nearest(Doubles v) { return std::nearbyint(v); }
+inline void store_as_floats(float* p, Doubles v) { *p = static_cast<float>(v); }
 
 #endif
 

@@ -40,33 +40,31 @@ TableRange validate_table(std::int64_t max_len, std::int64_t d, double base, std
   return {start, rows};
 }
 
-// Rows [first, first+rows) of the table into out ([rows, d]): sin and cos rows of a block of positions
-// (SincosRows, anchor stride rows at a time so they stay in cache), then interleaved pair by pair.
+// Rows [first, first+rows) of the table into out ([rows, d]): each sin/cos vector pair from SincosRows is
+// interleaved ([s0 c0 s1 c1 …]) and stored straight into its row, so the table is written once and never
+// read back.
+void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, const SincosRows& angles, float* out) {
+  const auto width = static_cast<std::size_t>(d);
+  angles.for_each(
+      first, static_cast<std::size_t>(rows),
+      [&](std::size_t row, std::size_t j, const simd::Floats& s, const simd::Floats& c) {
+        float* at = out + row * width + 2 * j;
+        if constexpr (simd::kHasPairs) {
+          simd::store(at, simd::zip_lo(s, c));
+          simd::store(at + simd::kWidth, simd::zip_hi(s, c));
+        } else {  // one lane: s and c are single floats
+          simd::store(at, s);
+          simd::store(at + 1, c);
+        }
+      },
+      [&](std::size_t row, std::size_t j, float s, float c) {
+        out[row * width + 2 * j] = s;
+        out[row * width + 2 * j + 1] = c;
+      });
+}
+
 void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, const std::vector<double>& freq, float* out) {
-  const std::size_t half = static_cast<std::size_t>(d / 2);
-  const std::size_t block = kAnchorStride;
-  const SincosRows angles(freq.data(), half);
-  std::vector<float> s(block * half), c(block * half);
-  const std::size_t vend = simd::kHasPairs ? simd::vector_end(half) : 0;
-  for (std::int64_t r0 = 0; r0 < rows; r0 += static_cast<std::int64_t>(block)) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::int64_t>(rows - r0, static_cast<std::int64_t>(block)));
-    angles.fill(first + r0, n, s.data(), c.data());
-    for (std::size_t r = 0; r < n; ++r) {
-      const float* sr = s.data() + r * half;
-      const float* cr = c.data() + r * half;
-      float* row = out + (static_cast<std::size_t>(r0) + r) * static_cast<std::size_t>(d);
-      std::size_t i = 0;
-      for (; i < vend; i += simd::kWidth) {  // [s0 c0 s1 c1 …] from a sin vector and a cos vector
-        const simd::Floats sv = simd::load(sr + i), cv = simd::load(cr + i);
-        simd::store(row + 2 * i, simd::zip_lo(sv, cv));
-        simd::store(row + 2 * i + simd::kWidth, simd::zip_hi(sv, cv));
-      }
-      for (; i < half; ++i) {  // scalar tail (all of it in the one-lane build)
-        row[2 * i] = sr[i];
-        row[2 * i + 1] = cr[i];
-      }
-    }
-  }
+  fill_rows(first, rows, d, SincosRows(freq.data(), static_cast<std::size_t>(d / 2)), out);
 }
 
 }  // namespace
@@ -88,6 +86,25 @@ std::vector<float> sinusoidal_table(std::int64_t max_len, std::int64_t d, const 
   std::vector<float> out(element_count({range.count, d}));
   fill_rows(range.start, range.count, d, sinusoidal_frequencies(d, options.base), out.data());
   return out;
+}
+
+void sinusoidal_table_slices(std::int64_t max_len, std::int64_t d, Span<float> scratch, const TableSliceSink& sink,
+                             const SinusoidalTableOptions& options) {
+  const TableRange range = validate_table(max_len, d, options.base, options.start, options.count);
+  std::int64_t slice = static_cast<std::int64_t>(scratch.size()) / d;
+  if (slice < 1) {
+    fail(ErrorCode::ShapeMismatch, "scratch must hold at least one row of d = " + std::to_string(d) + " values, got " +
+                                       std::to_string(scratch.size()));
+  }
+  const auto stride = static_cast<std::int64_t>(kAnchorStride);
+  if (slice > stride) slice -= slice % stride;  // whole anchor blocks
+  const std::vector<double> freq = sinusoidal_frequencies(d, options.base);
+  const SincosRows angles(freq.data(), static_cast<std::size_t>(d / 2));
+  for (std::int64_t r0 = 0; r0 < range.count; r0 += slice) {
+    const std::int64_t rows = std::min(slice, range.count - r0);
+    fill_rows(range.start + r0, rows, d, angles, scratch.data());
+    sink(r0, rows);
+  }
 }
 
 void sinusoidal_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, std::int64_t d, Span<float> out,

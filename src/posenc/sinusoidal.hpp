@@ -2,6 +2,7 @@
 // PE[p, 2i] = sin(p·ω_i), PE[p, 2i+1] = cos(p·ω_i), ω_i = base^(−2i/d).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -19,6 +20,13 @@ struct SinusoidalTableOptions {
 // Rows start … start+count−1 of the (max_len, d) table, without building the rest: out is (count, d).
 void sinusoidal_table(std::int64_t max_len, std::int64_t d, Span<float> out, const SinusoidalTableOptions& options = {});
 std::vector<float> sinusoidal_table(std::int64_t max_len, std::int64_t d, const SinusoidalTableOptions& options = {});
+
+// The same rows made a slice at a time in scratch (as many whole rows as it holds), each handed to
+// sink(first_row, rows), rows counted from start, before the next slice overwrites it: a caller copying the
+// table elsewhere (the JS binding) streams it through memory once, and the per-call set-up is done once.
+using TableSliceSink = std::function<void(std::int64_t first_row, std::int64_t rows)>;
+void sinusoidal_table_slices(std::int64_t max_len, std::int64_t d, Span<float> scratch, const TableSliceSink& sink,
+                             const SinusoidalTableOptions& options = {});
 
 // The per-pair frequencies ω_i (d/2 of them), in float64.
 std::vector<double> sinusoidal_frequencies(std::int64_t d, double base);

@@ -51,3 +51,28 @@ TEST_CASE("sinusoidal errors carry SPEC codes and name the argument", "[sinusoid
   opt.offset = 3;
   check::throws_code([&] { posenc::sinusoidal_forward(x, 1, 2, 8, out, opt); }, "BAD_POSITION", "offset + seq");
 }
+
+TEST_CASE("sinusoidal table slices are the whole table's rows, bit for bit", "[sinusoidal]") {
+  for (std::int64_t d : {6, 64, 130}) {
+    for (std::size_t scratch_rows : {1, 7, 32, 45, 200}) {
+      const SinusoidalTableOptions o{10000.0, 1000, 150};
+      const auto whole = posenc::sinusoidal_table(2000, d, o);
+      std::vector<float> scratch(scratch_rows * static_cast<std::size_t>(d) + 3), got(whole.size(), -9.0f);
+      std::int64_t next = 0;
+      posenc::sinusoidal_table_slices(2000, d, scratch, [&](std::int64_t first, std::int64_t rows) {
+        REQUIRE(first == next);  // in order, no gap, no overlap
+        REQUIRE(rows <= static_cast<std::int64_t>(scratch_rows));
+        std::copy(scratch.begin(), scratch.begin() + rows * d, got.begin() + first * d);
+        next = first + rows;
+      }, o);
+      INFO("d=" << d << " scratch rows=" << scratch_rows);
+      REQUIRE(next == 150);
+      REQUIRE(got == whole);
+    }
+  }
+  std::vector<float> small(5);
+  check::throws_code([&] { posenc::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) {}); },
+                     "SHAPE_MISMATCH", "scratch must hold at least one row");
+  check::throws_code([&] { posenc::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) {}, {10000.0, 8, 3}); },
+                     "BAD_POSITION", "start + count");
+}

@@ -33,6 +33,41 @@ for (const build of BUILDS) {
       assertClose([t.data[16], t.data[17]], [Math.sin(1), Math.cos(1)], 'PE[1, 0:2]');
     });
 
+    test('large results for JS arrays (made in slices) equal the in-place heap results bit for bit', () => {
+      // sinusoidalTable and ropeForward stream big results through a small heap slice; the values must
+      // not depend on how the work was cut.
+      for (const [maxLen, d, start, count] of [[3000, 256, 0, undefined], [1500, 130, 7, 1400], [70, 4096, 3, 40]]) {
+        const rows = count ?? maxLen - start;
+        const heap = pe.alloc([rows, d]);
+        try {
+          pe.sinusoidalTable(maxLen, d, { start, count, out: heap });
+          const inHeap = heap.read();
+          const fresh = pe.sinusoidalTable(maxLen, d, { start, count });
+          const out = new Float32Array(rows * d);
+          pe.sinusoidalTable(maxLen, d, { start, count, out });
+          assert.deepEqual(fresh.shape, [rows, d]);
+          assert.deepEqual(fresh.data, inHeap, `table ${maxLen}x${d} from ${start}`);
+          assert.deepEqual(out, inHeap);
+          assertClose(fresh.data.subarray(-d), ref.sinusoidalTable(maxLen, d, { start: start + rows - 1, count: 1 }), 'last row');
+        } finally {
+          heap.delete();
+        }
+      }
+      const shape = [2, 30, 96, 64];  // 60 heads of 24 KiB: more than one ~1 MiB slice
+      const x = Float32Array.from({ length: 2 * 30 * 96 * 64 }, (_, i) => Math.sin(i * 0.37));
+      for (const layout of ['half', 'interleaved']) {
+        const t = pe.tensor(x, shape);
+        try {
+          pe.ropeForward(t, { layout, offset: 33, out: t });
+          const sliced = pe.ropeForward({ data: x, shape }, { layout, offset: 33 });
+          assert.deepEqual(sliced.data, t.read(), layout);
+        } finally {
+          t.delete();
+        }
+      }
+      assert.throws(() => pe.sinusoidalTable(3000, 256, { start: 100, count: 2950 }), /start \+ count must be at most maxLen = 3000, got 100 \+ 2950/);
+    });
+
     test('sinusoidalTable at a large position keeps float64 angles (SPEC P5)', () => {
       const p = 2 ** 20 + 3;
       const t = pe.sinusoidalTable(p + 1, 64, { start: p, count: 1 });
