@@ -39,12 +39,15 @@ export async function measure(runners, { warmup, warmupMs = 0, rounds, minSample
   const spent = new Map(names.map((n) => [n, 0]));
   for (const n of names) {
     const r = runners.get(n);
+    // Calls repeated per sample only as often as it takes to reach ~20 ms (slow peers need no repeats):
+    // the first warm-up sample is a single call that sets the count.
+    const maxReps = r.time ? undefined : r.reps;
+    if (maxReps > 1) r.reps = 1;
     let warm = 0;
     for (let w = 0; w < warmup || warm < warmupMs; w++) {
       const t = await sample(r);
-      // Calls repeated per sample only as often as it takes to reach ~5 ms (slow peers need no repeats).
-      if (!r.time && r.reps > 1) r.reps = Math.max(1, Math.min(r.reps, Math.ceil(5 / Math.max(t.wall, 1e-6))));
       warm += t.wall * (r.reps ?? 1);
+      if (maxReps > 1) r.reps = Math.max(1, Math.min(maxReps, Math.ceil(20 / Math.max(t.wall, 1e-6))));
     }
     spent.set(n, warm);
   }

@@ -3,7 +3,9 @@
 // q_offset + i; each element is alibi_term in float64, rounded once to float32.
 #include "posenc/alibi.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "posenc/error.hpp"
 #include "posenc/relative.hpp"
@@ -65,10 +67,19 @@ void alibi_bias(std::int64_t num_heads, std::int64_t q_len, std::int64_t k_len, 
   require_length("out", out.size(), element_count({num_heads, q_len, k_len}));
   const std::int64_t offset = resolve_q_offset(q_offset, q_len, k_len);
   const auto slopes = alibi_slopes(num_heads);
+  // Every bias depends on the distance offset + i − j (key_only: on j) alone, so row i of a head is the
+  // window [q_len−1−i, q_len−1−i+k_len) of one diagonal strip: the terms are computed once per distance
+  // and rows are plain copies (memory-bound in every build, the same bits as term by term).
+  std::vector<float> strip(static_cast<std::size_t>(q_len + k_len - 1));
   float* row = out.data();
   for (std::int64_t h = 0; h < num_heads; ++h) {
+    for (std::int64_t u = 0; u < q_len + k_len - 1; ++u) {  // u = j − i + q_len − 1
+      const std::int64_t i = mode == AlibiMode::KeyOnly ? 0 : std::max<std::int64_t>(q_len - 1 - u, 0);
+      strip[static_cast<std::size_t>(u)] = static_cast<float>(alibi_term(mode, slopes[h], offset + i, u - (q_len - 1) + i));
+    }
     for (std::int64_t i = 0; i < q_len; ++i, row += k_len) {
-      for (std::int64_t j = 0; j < k_len; ++j) row[j] = static_cast<float>(alibi_term(mode, slopes[h], offset + i, j));
+      const std::int64_t from = mode == AlibiMode::KeyOnly ? q_len - 1 : q_len - 1 - i;
+      std::copy_n(strip.data() + from, k_len, row);
     }
   }
 }
