@@ -241,15 +241,21 @@ test('the learned panel loads a table from .npy, .safetensors and .json files an
   await page.locator('#learned').screenshot({ path: path.join(shots, 'learned-file.png') });
 });
 
-test('the speed panel times SIMD wasm, scalar wasm and plain JS and draws the bars', async () => {
+test('the speed panel times the benchmark\'s SIMD wasm, scalar wasm, plain JS and tuned JS and draws the bars', async () => {
   await page.selectOption('#learned-source', 'random');
   const before = await hashes('#speed');
+  const t0 = Date.now();
   await page.click('#speed-run');
-  await page.waitForSelector('#speed .body[data-done="1"]', { timeout: 120000 });
+  await page.waitForSelector('#speed .body[data-done="1"]', { timeout: 150000 });
   assert.notEqual(await hashes('#speed'), before);
   const results = await page.evaluate(() => window.posencDemo.speed);
-  assert.deepEqual(results.map((r) => r.name), ['SIMD wasm', 'scalar wasm', 'plain JS']);
-  for (const r of results) for (const v of r.values) assert.ok(v > 0, `${r.name} measured`);
+  console.log(`speed panel: ${((Date.now() - t0) / 1000).toFixed(1)} s, ms per call ${JSON.stringify(results)}`);
+  assert.deepEqual(results.map((r) => r.name), ['SIMD wasm', 'scalar wasm', 'plain JS', 'tuned JS']);
+  for (const r of results) {
+    assert.equal(r.values.length, 5, `${r.name}: one value per workload (W1, W2 half, W2 interleaved, W3, W4)`);
+    for (const v of r.values) assert.ok(v > 0, `${r.name} measured (${v})`);
+  }
+  assert.equal(await page.locator('#speed-table tbody tr').count(), 5);
   const s = await stats('#speed');
   assert.ok(s[0].ink > 0.01, 'bars drawn');
 });
