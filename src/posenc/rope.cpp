@@ -322,10 +322,13 @@ void rope_rotate_blocked(Span<const float> x, const Bhsd& shape, Span<float> out
     const std::size_t count = std::min(block, seq - s0);
     for (std::size_t row = 0; row < (per_batch ? batch : 1); ++row) {
       fill(row, s0, count, c.data(), s.data());
+      if (inverse) {  // the block's own table: negate it once rather than in every head's kernel
+        for (std::size_t i = 0; i < count * half; ++i) s[i] = -s[i];
+      }
       for (std::size_t b = per_batch ? row : 0; b < (per_batch ? row + 1 : batch); ++b) {
         for (std::size_t h = 0; h < heads; ++h) {
           const std::size_t at = ((b * heads + h) * seq + s0) * head_dim;
-          rope_rotate(x.data() + at, out.data() + at, count, head_dim, d_rot, layout, c.data(), s.data(), inverse);
+          rope_rotate(x.data() + at, out.data() + at, count, head_dim, d_rot, layout, c.data(), s.data(), false);
         }
       }
     }
@@ -352,12 +355,20 @@ void rope_rotate_heads(Span<const float> x, const Bhsd& shape, Span<float> out, 
 // 2W floats; pairing each vector with its lane-swapped copy took 7).
 // Remainder: the scalar loop below, written once for both layouts through (step, partner); it does all
 // the work in the one-lane build. inverse rotates by −θ (sin negated); partial rotary copies the rest.
-void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, std::size_t d_rot,
-                 RopeLayout layout, const float* cos_table, const float* sin_table, bool inverse) {
+namespace {
+template <bool Inverse>
+simd::Floats signed_sin(const float* s, const simd::Floats& vsign) {
+  if constexpr (Inverse) return simd::load(s) * vsign;
+  return simd::load(s);
+}
+
+template <bool Inverse>
+void rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, std::size_t d_rot, RopeLayout layout,
+            const float* cos_table, const float* sin_table) {
   const std::size_t half = d_rot / 2;
   const bool interleaved = layout == RopeLayout::Interleaved;
   const std::size_t step = interleaved ? 2 : 1, partner = interleaved ? 1 : half;
-  const float sign = inverse ? -1.0f : 1.0f;
+  constexpr float sign = Inverse ? -1.0f : 1.0f;
   const simd::Floats vsign = simd::splat(sign);
   constexpr std::size_t W = simd::kWidth;
   const bool vector_pairs = !interleaved || simd::kHasPairs;
@@ -370,7 +381,7 @@ void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_
     std::size_t j = 0;
     if (interleaved) {  // 2W adjacent floats unzipped into W first and W second members, rotated, zipped back
       for (; j < vend; j += W) {
-        const simd::Floats cv = simd::load(c + j), sv = simd::load(s + j) * vsign;
+        const simd::Floats cv = simd::load(c + j), sv = signed_sin<Inverse>(s + j, vsign);
         const simd::Floats x0 = simd::load(xr + 2 * j), x1 = simd::load(xr + 2 * j + W);
         const simd::Floats u = simd::unzip_even(x0, x1), v = simd::unzip_odd(x0, x1);
         const simd::Floats ru = simd::fms(u, cv, v * sv), rv = simd::fma(u, sv, v * cv);
@@ -379,7 +390,7 @@ void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_
       }
     } else {
       for (; j < vend; j += W) {
-        const simd::Floats cv = simd::load(c + j), sv = simd::load(s + j) * vsign;
+        const simd::Floats cv = simd::load(c + j), sv = signed_sin<Inverse>(s + j, vsign);
         const simd::Floats u = simd::load(xr + j), v = simd::load(xr + j + half);
         simd::store(o + j, simd::fms(u, cv, v * sv));
         simd::store(o + j + half, simd::fma(u, sv, v * cv));
@@ -392,6 +403,16 @@ void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_
       o[b] = u * sj + v * cj;
     }
     if (o != xr) std::copy(xr + d_rot, xr + head_dim, o + d_rot);
+  }
+}
+}  // namespace
+
+void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, std::size_t d_rot,
+                 RopeLayout layout, const float* cos_table, const float* sin_table, bool inverse) {
+  if (inverse) {
+    rotate<true>(x, out, rows, head_dim, d_rot, layout, cos_table, sin_table);
+  } else {
+    rotate<false>(x, out, rows, head_dim, d_rot, layout, cos_table, sin_table);
   }
 }
 
