@@ -1,6 +1,6 @@
 // posenc benchmark (issue 5): W1–W4 for every implementation in one run, interleaved, medians after
 // warm-up, ratios between medians of this run, accuracy against float64, ceilings measured alongside.
-//   node --single-threaded --expose-gc bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
+//   node --expose-gc bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
 //   node bench/run.mjs --report bench/results.json    (prints the table of a saved run again)
 // Normally started by `npm run bench` (scripts/bench.sh builds everything first). --quick runs tiny
 // shapes with two samples each: it only proves that every implementation runs (CI).
@@ -155,7 +155,7 @@ native?.close();
 if (!args['no-child'] && posenc.impls.some((i) => i.name === 'posenc wasm-simd copy')) {
   const ids = chosen.filter((w) => w.op === 'rope' && w.id !== 'W2 hot').map((w) => w.id);
   if (ids.length) {
-    const child = spawnSync(process.execPath, ['--single-threaded', '--expose-gc', fileURLToPath(import.meta.url), ...(args.quick ? ['--quick'] : []),
+    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...(args.quick ? ['--quick'] : []),
       '--no-child', '--only', ids.join(','), '--impls', 'posenc wasm-simd copy,plain JS', '--json', '-'], {
       encoding: 'utf8', maxBuffer: 1 << 26,
       env: { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 40), MALLOC_TOP_PAD_: String(2 ** 28) },

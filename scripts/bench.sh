@@ -20,5 +20,6 @@ if [ ! -f "$ceiling" ] || [ bench/ceiling.cpp -nt "$ceiling" ]; then
     -sEXPORTED_FUNCTIONS=_ceiling_alloc,_ceiling_free,_ceiling_memcpy,_ceiling_madd,_ceiling_madd_flops_per_iteration \
     bench/ceiling.cpp -o "$ceiling"
 fi
-# --single-threaded: no V8 helper threads, so the process's CPU time is the benchmark's own.
-exec node --single-threaded --expose-gc bench/run.mjs "$@"
+# --expose-gc: a forced GC before every sample. Not --single-threaded: CPU time is the main thread's
+# (bench/lib/timing.mjs), and V8 without its helper threads runs the JS side of small calls 3-4x slower.
+exec node --expose-gc bench/run.mjs "$@"
