@@ -1,6 +1,6 @@
 // posenc benchmark (issue 5): W1–W4 for every implementation in one run, interleaved, medians after
 // warm-up, ratios between medians of this run, accuracy against float64, ceilings measured alongside.
-//   node --expose-gc bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
+//   node --expose-gc --single-threaded-gc bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
 //   node bench/run.mjs --report bench/results.json    (prints the table of a saved run again)
 // Normally started by `npm run bench` (scripts/bench.sh builds everything first). --quick runs tiny
 // shapes with two samples each: it only proves that every implementation runs (CI).
@@ -98,6 +98,7 @@ const selected = args.impls ? impls.filter((i) => args.impls.split(',').includes
 
 // ---- workloads --------------------------------------------------------------------------------
 const results = [];
+const peakHeaps = [];
 const chosen = workloads(args.quick).filter((w) => !args.only || args.only.split(',').includes(w.id));
 for (const w of chosen) {
   log(`\n${w.id}: ${w.title}`);
@@ -118,7 +119,9 @@ for (const w of chosen) {
   for (const [name, t] of times) {
     const r = runners.get(name);
     row.impls[name] = { medianMs: t.medianMs, cpuMedianMs: t.cpuMedianMs, samples: t.samples };
-    if (r.heapBytesAsync && !args.quick) row.impls[name].peakHeapBytes = await r.heapBytesAsync();
+    // Peak heap runs on fresh instances, whose compilation continues on V8's background threads: after all
+    // timing, so that it cannot overlap anybody's samples.
+    if (r.heapBytesAsync && !args.quick) peakHeaps.push(async () => (row.impls[name].peakHeapBytes = await r.heapBytesAsync()));
     if (r.cacheBuilds) row.impls[name].cacheBuildsWhileTimed = await r.cacheBuilds();
     log(`  ${name.padEnd(30)} ${t.medianMs.toPrecision(4).padStart(10)} ms wall ${t.cpuMedianMs.toPrecision(4).padStart(10)} ms CPU  (${t.samples} samples)`);
     await r.free?.();
@@ -150,12 +153,13 @@ for (const w of chosen) {
   results.push(row);
 }
 native?.close();
+for (const measurePeak of peakHeaps) await measurePeak();
 
 // The fresh-result call again in a child whose glibc reuses freed memory (a long-running app's view).
 if (!args['no-child'] && posenc.impls.some((i) => i.name === 'posenc wasm-simd copy')) {
   const ids = chosen.filter((w) => w.op === 'rope' && w.id !== 'W2 hot').map((w) => w.id);
   if (ids.length) {
-    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...(args.quick ? ['--quick'] : []),
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...(args.quick ? ['--quick'] : []),
       '--no-child', '--only', ids.join(','), '--impls', 'posenc wasm-simd copy,plain JS', '--json', '-'], {
       encoding: 'utf8', maxBuffer: 1 << 26,
       env: { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 40), MALLOC_TOP_PAD_: String(2 ** 28) },

@@ -12,7 +12,7 @@ function table(header, rows, textColumns = 1) {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-// Which median: 'cpuMedianMs' (the main thread's CPU time, robust to a busy machine) or 'medianMs' (wall).
+// Which median: 'cpuMedianMs' (process CPU time, robust to a busy machine) or 'medianMs' (wall).
 let clock = 'cpuMedianMs';
 const ms = (row, name) => row?.impls[name]?.[clock];
 
@@ -80,7 +80,7 @@ export function report(run, machineLine) {
   const ids = results.map((r) => r.id);
   const parts = [`posenc benchmark${run.quick ? ' (--quick: tiny shapes, proves it runs; numbers mean nothing)' : ''}`, machineLine, ''];
   for (const r of results) parts.push(`${r.id.padEnd(14)} ${r.title}`);
-  for (const [key, label] of [['cpuMedianMs', 'CPU time (the main thread)'], ['medianMs', 'wall time']]) {
+  for (const [key, label] of [['cpuMedianMs', 'CPU time (all threads of the process)'], ['medianMs', 'wall time']]) {
     clock = key;
     parts.push('', `median ms per call, ${label} (lower is better)`);
     parts.push(table(['implementation', ...ids], names.map((n) => [n, ...results.map((r) => fmtMs(ms(r, n)))])));

@@ -1,26 +1,15 @@
 // Interleaved medians: every round runs each implementation once (the order rotating from round to
 // round) so that drift of a noisy shared machine hits all of them alike; ratios are taken between
-// medians of the same run. Each sample records wall time and the main thread's CPU time: on a machine
-// shared by many jobs the CPU time leaves out the time the benchmark was not running, and V8's helper
-// threads (concurrent GC and compilers) add nothing to it. Node must NOT run --single-threaded: V8 then
-// optimises JS on the main thread only and left the JS side of small calls 3–4x slower than users see.
-import { readFileSync } from 'node:fs';
+// medians of the same run. Each sample records wall time and the process's CPU time (user + system of
+// every thread; scripts/bench.sh runs Node with --single-threaded-gc so that no GC helper adds to it): on
+// a machine shared by many jobs the CPU time leaves out the time the benchmark was not running. Node must
+// NOT run --single-threaded: V8 then optimises JS on the main thread only and left the JS side of small
+// calls 3–4x slower than users see. (Linux's /proc/thread-self/schedstat, a per-thread clock, was tried:
+// it advances only at scheduler ticks.)
 
 const now = () => performance.now();
 
-// Linux: /proc/thread-self/schedstat starts with this thread's time on a CPU in ns (~15 µs to read).
-// Elsewhere the whole process's user + system time stands in.
-const schedstat = '/proc/thread-self/schedstat';
-let threadClock = true;
-try {
-  readFileSync(schedstat, 'utf8');
-} catch {
-  threadClock = false;
-}
-export const cpuClock = threadClock ? 'the main thread' : 'the whole process';
-
 export function cpuNow() {
-  if (threadClock) return Number(readFileSync(schedstat, 'utf8').split(' ')[0]) / 1e6;
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
