@@ -518,23 +518,28 @@ export function createApi(M) {
     const mpe = optSize('maxPositionEmbeddings', o.maxPositionEmbeddings);
     const seqLen = optSize('seqLen', o.seqLen);
     const [b, h, s, d] = xa.shape;
-    const headsPerSlice = Math.max(1, Math.floor(4 * SLICE_FLOATS / (s * d)));  // whole heads, ~1 MiB
-    if (!xa.heap && !pos && !(o.out instanceof HeapTensor) && b * h > headsPerSlice) {
-      // A large array tensor crosses into WebAssembly memory a slice of heads at a time and is rotated in
-      // place there: each value crosses once each way and the slice is still in cache when it is read
-      // back, where a whole-tensor copy in, rotation and copy out would stream it through memory 3 times.
-      // Positions are offset + s for every (batch, head), so slices are [1, heads, seq, dim] tensors.
+    if (!xa.heap && !pos && !(o.out instanceof HeapTensor) && xa.n > 4 * SLICE_FLOATS && offset + s - 1 <= 2147483647) {
+      // A large array tensor crosses into WebAssembly memory ~1 MiB at a time — a block of positions of
+      // every (batch, head) — and is rotated in place there: each value crosses once each way while the
+      // slice is in cache (a whole-tensor copy in, rotation and copy out stream it through memory 3
+      // times), and each block's cos/sin rows are made once for all heads (slices of whole heads rebuilt
+      // the full table per head: 1.7x the in-place time). Rows are the same bits whichever call makes
+      // them; length-dependent scalings get the whole call's length (offset + seq) as seqLen; a slice of
+      // a valid call is valid (the last position was checked above), so errors stay the whole call's.
       const target = outputTarget('out', o.out, xa.n, xa.shape, Float32Array) ?? new Float32Array(xa.n);
+      const bh = b * h, rowsPerSlice = Math.max(1, Math.floor(4 * SLICE_FLOATS / (bh * d)));
+      const wholeLen = Number.isNaN(seqLen) ? offset + s : seqLen;
       return withFrame((frame) => {
-        const slice = headsPerSlice * s * d;
-        const ptr = frame.alloc(slice * 4);
+        const ptr = frame.alloc(bh * Math.min(rowsPerSlice, s) * d * 4);
         const scalingPtr = ptrOf(scaling, frame);
-        for (let at = 0; at < xa.n; at += slice) {
-          const len = Math.min(slice, xa.n - at);
-          heapF32().set(x.data.subarray(at, at + len), ptr >> 2);
-          call(M.ropeForward, ptr, 1, len / (s * d), s, d, ptr, dRot, base, layout, 0, 0, offset, inverse, scalingPtr,
-            mpe, seqLen);
-          target.set(heapF32().subarray(ptr >> 2, (ptr >> 2) + len), at);
+        for (let s0 = 0; s0 < s; s0 += rowsPerSlice) {
+          const rows = Math.min(rowsPerSlice, s - s0), chunk = rows * d, at = ptr >> 2;
+          let heap = heapF32();
+          for (let i = 0; i < bh; i++) heap.set(x.data.subarray((i * s + s0) * d, (i * s + s0) * d + chunk), at + i * chunk);
+          call(M.ropeForward, ptr, 1, bh, rows, d, ptr, dRot, base, layout, 0, 0, offset + s0, inverse, scalingPtr,
+            mpe, wholeLen);
+          heap = heapF32();
+          for (let i = 0; i < bh; i++) target.set(heap.subarray(at + i * chunk, at + (i + 1) * chunk), (i * s + s0) * d);
         }
         return { data: target, shape: xa.shape };
       });
