@@ -1,6 +1,6 @@
 // posenc benchmark (issue 5): W1–W4 for every implementation in one run, interleaved, medians after
 // warm-up, ratios between medians of this run, accuracy against float64, ceilings measured alongside.
-//   node --expose-gc --single-threaded-gc bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
+//   node --expose-gc --single-threaded-gc --no-wasm-dynamic-tiering bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
 //   node bench/run.mjs --report bench/results.json    (prints the table of a saved run again)
 // Normally started by `npm run bench` (scripts/bench.sh builds everything first). --quick runs tiny
 // shapes with two samples each: it only proves that every implementation runs (CI).

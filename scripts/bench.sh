@@ -23,4 +23,7 @@ fi
 # --expose-gc: a forced GC before every sample. --single-threaded-gc: no concurrent GC threads, whose
 # sweeping after that GC would otherwise land in the next sample's CPU time. Not --single-threaded: V8
 # without its compiler threads ran the JS side of small calls 3-4x slower than users see.
-exec node --expose-gc --single-threaded-gc bench/run.mjs "$@"
+# --no-wasm-dynamic-tiering: wasm compiled optimised from the start, the code a warmed-up app runs; with
+# dynamic tiering a kernel called a few times per sample was still being tiered up in the background
+# during samples (CPU time 1.5-3x the wall time, 3x swings between runs).
+exec node --expose-gc --single-threaded-gc --no-wasm-dynamic-tiering bench/run.mjs "$@"
