@@ -29,9 +29,9 @@ double reduce_angle(double angle) { return reduce(angle); }
 void sincos_at(double position, const double* freq, std::size_t n, float* sin_out, float* cos_out) {
   // Chunks keep the reduced angles in a small stack buffer: one float64 pass, then one SIMD pass.
   alignas(64) float reduced[kChunk];
+  const simd::Doubles p = simd::splat_double(position);
   for (std::size_t base = 0; base < n; base += kChunk) {
     const std::size_t m = n - base < kChunk ? n - base : kChunk;
-    const simd::Doubles p = simd::splat_double(position);
     std::size_t k = 0;
     for (; k + simd::kDoubleWidth <= m; k += simd::kDoubleWidth) {
       simd::store_as_floats(reduced + k, reduce(p * simd::load_doubles(freq + base + k)));
