@@ -245,8 +245,12 @@ export function createApi(M) {
     }
   }
   // Large results for JS arrays (sinusoidalTable, ropeForward) pass through WebAssembly memory in
-  // slices of about this many floats, each copied out while it is still in cache.
-  const SLICE_FLOATS = 1 << 18;  // 1 MiB: larger slices measured no worse, and fewer calls cost less
+  // slices of about this many floats, each copied out while it is still in cache. Sizes measured on W1
+  // and W2: a table slice of 512 KiB (half the L2) beat 256 KiB and 1 MiB by ~8%; a RoPE slice is
+  // copied in and out as one piece per head, and 4 MiB (fewer, longer copies) beat 1 MiB by ~5%
+  // and 256 KiB by 1.6x.
+  const TABLE_SLICE_FLOATS = 1 << 17;
+  const ROPE_SLICE_FLOATS = 1 << 20;
   function withFrame(body) {
     const frame = new Frame();
     try {
@@ -414,11 +418,11 @@ export function createApi(M) {
     const start = position('start', o.start, 0);
     const count = optSize('count', o.count);
     const rows = Number.isNaN(count) ? Math.max(maxLen - start, 0) : count;
-    if (!(o.out instanceof HeapTensor) && rows * d > SLICE_FLOATS) {
+    if (!(o.out instanceof HeapTensor) && rows * d > TABLE_SLICE_FLOATS) {
       // A large table for a JS array is made a slice of rows at a time in WebAssembly memory, each copied
       // out while it is still in cache: the table streams through memory once, not twice.
       const target = outputTarget('out', o.out, rows * d, [rows, d], Float32Array) ?? new Float32Array(rows * d);
-      const slice = Math.max(SLICE_FLOATS, d);
+      const slice = Math.max(TABLE_SLICE_FLOATS, d);
       return withFrame((frame) => {
         const ptr = frame.alloc(slice * 4);
         call(M.sinusoidalTableSlices, maxLen, d, ptr, slice, base, start, count, (row, len) =>
@@ -518,8 +522,8 @@ export function createApi(M) {
     const mpe = optSize('maxPositionEmbeddings', o.maxPositionEmbeddings);
     const seqLen = optSize('seqLen', o.seqLen);
     const [b, h, s, d] = xa.shape;
-    if (!xa.heap && !pos && !(o.out instanceof HeapTensor) && xa.n > SLICE_FLOATS && offset + s - 1 <= 2147483647) {
-      // A large array tensor crosses into WebAssembly memory ~1 MiB at a time — a block of positions of
+    if (!xa.heap && !pos && !(o.out instanceof HeapTensor) && xa.n > ROPE_SLICE_FLOATS && offset + s - 1 <= 2147483647) {
+      // A large array tensor crosses into WebAssembly memory ~4 MiB at a time — a block of positions of
       // every (batch, head) — and is rotated in place there: each value crosses once each way while the
       // slice is in cache (a whole-tensor copy in, rotation and copy out stream it through memory 3
       // times), and each block's cos/sin rows are made once for all heads (slices of whole heads rebuilt
@@ -527,7 +531,7 @@ export function createApi(M) {
       // them; length-dependent scalings get the whole call's length (offset + seq) as seqLen; a slice of
       // a valid call is valid (the last position was checked above), so errors stay the whole call's.
       const target = outputTarget('out', o.out, xa.n, xa.shape, Float32Array) ?? new Float32Array(xa.n);
-      const bh = b * h, rowsPerSlice = Math.max(1, Math.floor(SLICE_FLOATS / (bh * d)));
+      const bh = b * h, rowsPerSlice = Math.max(1, Math.floor(ROPE_SLICE_FLOATS / (bh * d)));
       const wholeLen = Number.isNaN(seqLen) ? offset + s : seqLen;
       return withFrame((frame) => {
         const ptr = frame.alloc(bh * Math.min(rowsPerSlice, s) * d * 4);

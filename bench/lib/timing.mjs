@@ -14,10 +14,17 @@ export function cpuNow() {
   return (u.user + u.system) / 1000;
 }
 
+// A timed sample starts with one untimed call when calls take less than this: while the other
+// implementations ran (seconds), this one's arrays went cold, and on these VMs memory left idle that
+// long came back several times slower (the 64 MiB W2 rows, TypedArray.set included, swung 3-9x
+// between runs). Slower calls (tfjs-cpu, plain JS attention) are not doubled.
+const PRIME_BELOW_MS = 200;
+
 // One timed sample of a runner, { wall, cpu } in ms per call: its own clocks (native) or the JS ones.
-async function sample(runner) {
+async function sample(runner, prime = false) {
   await runner.prepare?.();
-  globalThis.gc?.();  // garbage of the previous runner must not be collected inside this one's timing
+  if (prime) await (runner.prime ? runner.prime() : runner.run());
+  globalThis.gc?.();  // garbage of the previous runner (and of the priming call) is not collected inside the timing
   if (runner.time) return runner.time();
   const reps = runner.reps ?? 1;
   const c0 = cpuNow(), t0 = now();
@@ -40,17 +47,19 @@ export async function measure(runners, { warmup, warmupMs = 0, rounds, minSample
   const names = [...runners.keys()];
   const samples = new Map(names.map((n) => [n, []]));
   const spent = new Map(names.map((n) => [n, 0]));
+  const callMs = new Map();
   for (const n of names) {
     const r = runners.get(n);
     // Calls repeated per sample only as often as it takes to reach ~20 ms (slow peers need no repeats):
     // the first warm-up sample is a single call that sets the count.
-    const maxReps = r.time ? undefined : r.reps;
+    const maxReps = r.reps;
     if (maxReps > 1) r.reps = 1;
     let warm = 0;
     for (let w = 0; w < warmup || warm < warmupMs; w++) {
       const t = await sample(r);
       warm += t.wall * (r.reps ?? 1);
       if (maxReps > 1) r.reps = Math.max(1, Math.min(maxReps, Math.ceil(20 / Math.max(t.wall, 1e-6))));
+      callMs.set(n, t.wall);
     }
     spent.set(n, warm);
   }
@@ -59,7 +68,7 @@ export async function measure(runners, { warmup, warmupMs = 0, rounds, minSample
       const n = names[(i + r) % names.length];
       const s = samples.get(n);
       if (s.length >= minSamples && spent.get(n) > budgetMs) continue;
-      const t = await sample(runners.get(n));
+      const t = await sample(runners.get(n), callMs.get(n) < PRIME_BELOW_MS);
       s.push(t);
       spent.set(n, spent.get(n) + t.wall * (runners.get(n).reps ?? 1));
     }

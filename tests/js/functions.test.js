@@ -53,8 +53,8 @@ for (const build of BUILDS) {
           heap.delete();
         }
       }
-      const shape = [2, 30, 96, 64];  // 60 heads of 24 KiB: more than one ~1 MiB slice
-      const x = Float32Array.from({ length: 2 * 30 * 96 * 64 }, (_, i) => Math.sin(i * 0.37));
+      const shape = [2, 30, 300, 64];  // 60 heads of 75 KiB: more than one ~4 MiB slice
+      const x = Float32Array.from({ length: 2 * 30 * 300 * 64 }, (_, i) => Math.sin(i * 0.37));
       const dynamic = { scaling: { rope_type: 'dynamic', factor: 2 }, maxPositionEmbeddings: 64 };
       for (const opts of [{ layout: 'half' }, { layout: 'interleaved' }, { ...dynamic, layout: 'interleaved' },
         { inverse: true, dRot: 32 }, { ...dynamic, seqLen: 50 }]) {
@@ -70,7 +70,7 @@ for (const build of BUILDS) {
       // The last position is checked before any slice is written: the whole call's error, out untouched.
       const out = new Float32Array(x.length).fill(7);
       assert.throws(() => pe.ropeForward({ data: x, shape }, { offset: 2147483647 - 50, out }),
-        /offset \+ seq - 1 must be at most 2\^31-1 = 2147483647, got 2147483597 \+ 96 - 1/);
+        /offset \+ seq - 1 must be at most 2\^31-1 = 2147483647, got 2147483597 \+ 300 - 1/);
       assert.ok(out.every((v) => v === 7));
       assert.throws(() => pe.sinusoidalTable(3000, 256, { start: 100, count: 2950 }), /start \+ count must be at most maxLen = 3000, got 100 \+ 2950/);
     });
