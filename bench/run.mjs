@@ -107,8 +107,10 @@ for (const w of chosen) {
   for (const impl of selected) {
     if (!impl[w.op]) continue;
     try {
-      const r = await impl[w.op](cfg, w.reps ?? 1);
-      if (!r.time && w.reps) r.reps ??= w.reps;
+      // Calls per sample: at most maxReps, lowered by measure() until a sample takes ~20 ms.
+      const maxReps = w.reps ?? 1000;
+      const r = await impl[w.op](cfg, maxReps);
+      if (!r.time) r.reps ??= maxReps;
       runners.set(impl.name, r);
     } catch (e) {
       notes.push(`${w.id} ${impl.name}: ${e.message}`);

@@ -312,6 +312,13 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
                       });
 }
 
+namespace {
+// rope_rotate over `slices` slices x + i·stride (i < slices) that share one table.
+void rotate_slices(const float* x, float* out, std::size_t stride, std::size_t slices, std::size_t rows,
+                   std::size_t head_dim, std::size_t d_rot, RopeLayout layout, const float* cos_table,
+                   const float* sin_table, bool inverse);
+}  // namespace
+
 void rope_rotate_blocked(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,
                          bool per_batch, bool inverse, const RopeTableFill& fill) {
   const auto head_dim = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
@@ -325,12 +332,11 @@ void rope_rotate_blocked(Span<const float> x, const Bhsd& shape, Span<float> out
       if (inverse) {  // the block's own table: negate it once rather than in every head's kernel
         for (std::size_t i = 0; i < count * half; ++i) s[i] = -s[i];
       }
-      for (std::size_t b = per_batch ? row : 0; b < (per_batch ? row + 1 : batch); ++b) {
-        for (std::size_t h = 0; h < heads; ++h) {
-          const std::size_t at = ((b * heads + h) * seq + s0) * head_dim;
-          rope_rotate(x.data() + at, out.data() + at, count, head_dim, d_rot, layout, c.data(), s.data(), false);
-        }
-      }
+      // The (batch, head) slices this table serves are consecutive, seq·head_dim apart.
+      const std::size_t first = per_batch ? row * heads : 0, slices = per_batch ? heads : batch * heads;
+      const std::size_t at = (first * seq + s0) * head_dim;
+      rotate_slices(x.data() + at, out.data() + at, seq * head_dim, slices, count, head_dim, d_rot, layout, c.data(),
+                    s.data(), false);
     }
   }
 }
@@ -339,12 +345,11 @@ void rope_rotate_heads(Span<const float> x, const Bhsd& shape, Span<float> out, 
                        const float* cos_t, const float* sin_t, bool per_batch, bool inverse) {
   const auto head_dim = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
   const std::size_t slice = seq * head_dim, table_size = seq * (d_rot / 2);
-  for (std::int64_t b = 0; b < shape.batch; ++b) {
-    const std::size_t table = per_batch ? static_cast<std::size_t>(b) * table_size : 0;
-    for (std::int64_t h = 0; h < shape.heads; ++h) {
-      const std::size_t at = static_cast<std::size_t>(b * shape.heads + h) * slice;
-      rope_rotate(x.data() + at, out.data() + at, seq, head_dim, d_rot, layout, cos_t + table, sin_t + table, inverse);
-    }
+  const auto batch = static_cast<std::size_t>(shape.batch), heads = static_cast<std::size_t>(shape.heads);
+  for (std::size_t b = 0; b < (per_batch ? batch : 1); ++b) {
+    const std::size_t table = b * table_size, first = b * heads, slices = per_batch ? heads : batch * heads;
+    rotate_slices(x.data() + first * slice, out.data() + first * slice, slice, slices, seq, head_dim, d_rot, layout,
+                  cos_t + table, sin_t + table, inverse);
   }
 }
 
@@ -355,6 +360,7 @@ void rope_rotate_heads(Span<const float> x, const Bhsd& shape, Span<float> out, 
 // 2W floats; pairing each vector with its lane-swapped copy took 7).
 // Remainder: the scalar loop below, written once for both layouts through (step, partner); it does all
 // the work in the one-lane build. inverse rotates by −θ (sin negated); partial rotary copies the rest.
+// rotate<…, N> does N slices x + k·stride side by side (kRopeSlicesPerPass), each table load serving all N.
 namespace {
 template <bool Inverse>
 simd::Floats signed_sin(const float* s, const simd::Floats& vsign) {
@@ -362,9 +368,9 @@ simd::Floats signed_sin(const float* s, const simd::Floats& vsign) {
   return simd::load(s);
 }
 
-template <bool Inverse>
-void rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, std::size_t d_rot, RopeLayout layout,
-            const float* cos_table, const float* sin_table) {
+template <bool Inverse, std::size_t N>
+void rotate(const float* x, float* out, std::size_t stride, std::size_t rows, std::size_t head_dim, std::size_t d_rot,
+            RopeLayout layout, const float* cos_table, const float* sin_table) {
   const std::size_t half = d_rot / 2;
   const bool interleaved = layout == RopeLayout::Interleaved;
   const std::size_t step = interleaved ? 2 : 1, partner = interleaved ? 1 : half;
@@ -374,46 +380,76 @@ void rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, 
   const bool vector_pairs = !interleaved || simd::kHasPairs;
   const std::size_t vend = vector_pairs ? simd::vector_end(half) : 0;
   for (std::size_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * head_dim;
-    float* o = out + r * head_dim;
     const float* c = cos_table + r * half;
     const float* s = sin_table + r * half;
     std::size_t j = 0;
     if (interleaved) {  // 2W adjacent floats unzipped into W first and W second members, rotated, zipped back
       for (; j < vend; j += W) {
         const simd::Floats cv = simd::load(c + j), sv = signed_sin<Inverse>(s + j, vsign);
-        const simd::Floats x0 = simd::load(xr + 2 * j), x1 = simd::load(xr + 2 * j + W);
-        const simd::Floats u = simd::unzip_even(x0, x1), v = simd::unzip_odd(x0, x1);
-        const simd::Floats ru = simd::fms(u, cv, v * sv), rv = simd::fma(u, sv, v * cv);
-        simd::store(o + 2 * j, simd::zip_lo(ru, rv));
-        simd::store(o + 2 * j + W, simd::zip_hi(ru, rv));
+        for (std::size_t k = 0; k < N; ++k) {
+          const float* xr = x + k * stride + r * head_dim;
+          float* o = out + k * stride + r * head_dim;
+          const simd::Floats x0 = simd::load(xr + 2 * j), x1 = simd::load(xr + 2 * j + W);
+          const simd::Floats u = simd::unzip_even(x0, x1), v = simd::unzip_odd(x0, x1);
+          const simd::Floats ru = simd::fms(u, cv, v * sv), rv = simd::fma(u, sv, v * cv);
+          simd::store(o + 2 * j, simd::zip_lo(ru, rv));
+          simd::store(o + 2 * j + W, simd::zip_hi(ru, rv));
+        }
       }
     } else {
       for (; j < vend; j += W) {
         const simd::Floats cv = simd::load(c + j), sv = signed_sin<Inverse>(s + j, vsign);
-        const simd::Floats u = simd::load(xr + j), v = simd::load(xr + j + half);
-        simd::store(o + j, simd::fms(u, cv, v * sv));
-        simd::store(o + j + half, simd::fma(u, sv, v * cv));
+        for (std::size_t k = 0; k < N; ++k) {
+          const float* xr = x + k * stride + r * head_dim;
+          float* o = out + k * stride + r * head_dim;
+          const simd::Floats u = simd::load(xr + j), v = simd::load(xr + j + half);
+          simd::store(o + j, simd::fms(u, cv, v * sv));
+          simd::store(o + j + half, simd::fma(u, sv, v * cv));
+        }
       }
     }
-    for (; j < half; ++j) {
-      const std::size_t a = j * step, b = a + partner;
-      const float u = xr[a], v = xr[b], cj = c[j], sj = s[j] * sign;
-      o[a] = u * cj - v * sj;
-      o[b] = u * sj + v * cj;
+    for (std::size_t k = 0; k < N; ++k) {
+      const float* xr = x + k * stride + r * head_dim;
+      float* o = out + k * stride + r * head_dim;
+      for (std::size_t t = j; t < half; ++t) {
+        const std::size_t a = t * step, b = a + partner;
+        const float u = xr[a], v = xr[b], ct = c[t], st = s[t] * sign;
+        o[a] = u * ct - v * st;
+        o[b] = u * st + v * ct;
+      }
+      if (o != xr) std::copy(xr + d_rot, xr + head_dim, o + d_rot);
     }
-    if (o != xr) std::copy(xr + d_rot, xr + head_dim, o + d_rot);
+  }
+}
+
+template <bool Inverse>
+void rotate_slices(const float* x, float* out, std::size_t stride, std::size_t slices, std::size_t rows,
+                   std::size_t head_dim, std::size_t d_rot, RopeLayout layout, const float* cos_table,
+                   const float* sin_table) {
+  std::size_t i = 0;
+  for (; i + kRopeSlicesPerPass <= slices; i += kRopeSlicesPerPass) {
+    rotate<Inverse, kRopeSlicesPerPass>(x + i * stride, out + i * stride, stride, rows, head_dim, d_rot, layout,
+                                        cos_table, sin_table);
+  }
+  for (; i < slices; ++i) {
+    rotate<Inverse, 1>(x + i * stride, out + i * stride, 0, rows, head_dim, d_rot, layout, cos_table, sin_table);
+  }
+}
+
+void rotate_slices(const float* x, float* out, std::size_t stride, std::size_t slices, std::size_t rows,
+                   std::size_t head_dim, std::size_t d_rot, RopeLayout layout, const float* cos_table,
+                   const float* sin_table, bool inverse) {
+  if (inverse) {
+    rotate_slices<true>(x, out, stride, slices, rows, head_dim, d_rot, layout, cos_table, sin_table);
+  } else {
+    rotate_slices<false>(x, out, stride, slices, rows, head_dim, d_rot, layout, cos_table, sin_table);
   }
 }
 }  // namespace
 
 void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, std::size_t d_rot,
                  RopeLayout layout, const float* cos_table, const float* sin_table, bool inverse) {
-  if (inverse) {
-    rotate<true>(x, out, rows, head_dim, d_rot, layout, cos_table, sin_table);
-  } else {
-    rotate<false>(x, out, rows, head_dim, d_rot, layout, cos_table, sin_table);
-  }
+  rotate_slices(x, out, 0, 1, rows, head_dim, d_rot, layout, cos_table, sin_table, inverse);
 }
 
 }  // namespace posenc
