@@ -15,7 +15,7 @@ import { loadPosenc } from './impl/posenc.mjs';
 import { loadCeilings } from './lib/ceilings.mjs';
 import { machine, machineLine } from './lib/machine.mjs';
 import { NativeBench } from './lib/native.mjs';
-import { report } from './lib/report.mjs';
+import { PEAK, report } from './lib/report.mjs';
 import { measure } from './lib/timing.mjs';
 import { compare } from './reference.mjs';
 import { expected, traffic, withInputs, workloads } from './workloads.mjs';
@@ -93,6 +93,7 @@ const copyImpl = (name, make) => {
   return impl;
 };
 impls.push(copyImpl('copy: TypedArray.set', ceilings.typedArraySet), copyImpl('copy: wasm memcpy', ceilings.wasmMemcpy));
+impls.push({ name: PEAK, ceiling: true, sdpa: (c) => ceilings.simdPeakFor(traffic('sdpa', c).flops) });
 
 const selected = args.impls ? impls.filter((i) => args.impls.split(',').includes(i.name)) : impls;
 
@@ -100,37 +101,59 @@ const selected = args.impls ? impls.filter((i) => args.impls.split(',').includes
 const results = [];
 const peakHeaps = [];
 const chosen = workloads(args.quick).filter((w) => !args.only || args.only.split(',').includes(w.id));
+// Rows that share a `group` (W4's two positions) are measured in one interleaved set of rounds, so the
+// comparison between them is not a comparison between two moments of a noisy machine.
+const groups = [];
 for (const w of chosen) {
-  log(`\n${w.id}: ${w.title}`);
-  const cfg = withInputs(w.op, w.cfg);
-  const runners = new Map();
-  for (const impl of selected) {
-    if (!impl[w.op]) continue;
-    try {
-      // Calls per sample: at most maxReps, lowered by measure() until a sample takes ~20 ms.
-      const maxReps = w.reps ?? 1000;
-      const r = await impl[w.op](cfg, maxReps);
-      if (!r.time) r.reps ??= maxReps;
-      runners.set(impl.name, r);
-    } catch (e) {
-      notes.push(`${w.id} ${impl.name}: ${e.message}`);
+  const last = groups.at(-1);
+  if (w.group && last?.[0].group === w.group) last.push(w);
+  else groups.push([w]);
+}
+for (const group of groups) {
+  const all = new Map();
+  const rows = [];
+  for (const w of group) {
+    log(`\n${w.id}: ${w.title}`);
+    const cfg = withInputs(w.op, w.cfg);
+    const runners = new Map();
+    for (const impl of selected) {
+      if (!impl[w.op]) continue;
+      try {
+        // Calls per sample: at most maxReps, lowered by measure() until a sample takes ~20 ms.
+        const maxReps = w.reps ?? 1000;
+        const r = await impl[w.op](cfg, maxReps);
+        if (!r.time) r.reps ??= maxReps;
+        runners.set(impl.name, r);
+        all.set(`${w.id}: ${impl.name}`, r);
+      } catch (e) {
+        notes.push(`${w.id} ${impl.name}: ${e.message}`);
+      }
     }
+    rows.push({ w, cfg, runners });
   }
-  const times = await measure(runners, timing);
-  const row = { id: w.id, title: w.title, op: w.op, config: w.cfg, ...traffic(w.op, cfg), impls: {} };
-  for (const [name, t] of times) {
-    const r = runners.get(name);
-    row.impls[name] = { medianMs: t.medianMs, cpuMedianMs: t.cpuMedianMs, samples: t.samples };
-    // Peak heap runs on fresh instances, whose compilation continues on V8's background threads: after all
-    // timing, so that it cannot overlap anybody's samples.
-    if (r.heapBytesAsync && !args.quick) peakHeaps.push(async () => (row.impls[name].peakHeapBytes = await r.heapBytesAsync()));
-    if (r.cacheBuilds) row.impls[name].cacheBuildsWhileTimed = await r.cacheBuilds();
-    log(`  ${name.padEnd(30)} ${t.medianMs.toPrecision(4).padStart(10)} ms wall ${t.cpuMedianMs.toPrecision(4).padStart(10)} ms CPU  (${t.samples} samples)`);
-    await r.free?.();
+  const times = await measure(all, timing);
+  for (const { w, cfg, runners } of rows) {
+    if (rows.length > 1) log(`\n${w.id} (measured together with ${rows.filter((r) => r.w !== w).map((r) => r.w.id).join(', ')})`);
+    const row = { id: w.id, title: w.title, op: w.op, config: w.cfg, ...traffic(w.op, cfg), impls: {} };
+    for (const [name, r] of runners) {
+      const t = times.get(`${w.id}: ${name}`);
+      row.impls[name] = { medianMs: t.medianMs, cpuMedianMs: t.cpuMedianMs, samples: t.samples };
+      // Peak heap runs on fresh instances, whose compilation continues on V8's background threads: after all
+      // timing, so that it cannot overlap anybody's samples.
+      if (r.heapBytesAsync && !args.quick) peakHeaps.push(async () => (row.impls[name].peakHeapBytes = await r.heapBytesAsync()));
+      if (r.cacheBuilds) row.impls[name].cacheBuildsWhileTimed = await r.cacheBuilds();
+      log(`  ${name.padEnd(30)} ${t.medianMs.toPrecision(4).padStart(10)} ms wall ${t.cpuMedianMs.toPrecision(4).padStart(10)} ms CPU  (${t.samples} samples)`);
+      await r.free?.();
+    }
+    runners.clear();
+    await checkAccuracy(w, row);
+    row.check = w.check;
+    results.push(row);
   }
-  runners.clear();
+}
 
-  // Accuracy: the same implementations on the check configuration, against float64.
+// Accuracy: the same implementations on the check configuration, against float64.
+async function checkAccuracy(w, row) {
   const check = withInputs(w.op, w.check);
   const exp = expected(w.op, check);
   for (const impl of selected) {
@@ -151,8 +174,6 @@ for (const w of chosen) {
       notes.push(`${w.id} ${impl.name} accuracy: ${e.message}`);
     }
   }
-  row.check = w.check;
-  results.push(row);
 }
 native?.close();
 for (const measurePeak of peakHeaps) await measurePeak();

@@ -71,7 +71,7 @@ export function workloads(quick) {
       cfg: w3, check: { heads: 2, qLen: 96, kLen: 96, dim: 64 } },
     ...[100, far].map((position) => ({
       id: `W4 rope@${position}`, title: `decoding: RoPE module, one token 32x128 at position ${position}`,
-      op: 'decodeRope', reps: quick ? 100 : 1000, cfg: { heads: 32, dim: 128, maxLen: 2048, position },
+      op: 'decodeRope', group: 'W4 rope', reps: quick ? 100 : 1000, cfg: { heads: 32, dim: 128, maxLen: 2048, position },
       check: { heads: 32, dim: 128, maxLen: 2048, position } })),
     { id: 'W4 attn row', title: `decoding: one ALiBi attention row over ${far + 1} keys, head_dim 128`, op: 'sdpa',
       reps: quick ? 10 : 1, cfg: { heads: 1, qLen: 1, kLen: far + 1, dim: 128 },

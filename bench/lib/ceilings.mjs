@@ -28,6 +28,14 @@ export async function loadCeilings(wasmPath) {
       return { run: () => w.ceiling_memcpy(dst, src, bytes), free: () => (w.ceiling_free(src), w.ceiling_free(dst)) };
     },
 
+    // The multiply-add kernel running `flops` flops: how long a row's executed flops take at the SIMD peak,
+    // timed in the row's own rounds (a peak measured minutes apart compares two states of a shared machine).
+    simdPeakFor(flops) {
+      const iterations = Math.max(1, Math.round(flops / w.ceiling_madd_flops_per_iteration()));
+      let seed = 1;
+      return { run: () => w.ceiling_madd(iterations, (seed = (seed % 7) + 1)) };
+    },
+
     // GFLOP/s of 12 independent f32x4 multiply-add chains, { wall, cpu }: medians of `samples` runs of ~20 ms.
     simdPeakGflops(samples = 9) {
       const flopsPer = w.ceiling_madd_flops_per_iteration();

@@ -20,6 +20,9 @@ const ms = (row, name) => row?.impls[name]?.[clock];
 export const POSENC = 'posenc wasm-simd';
 
 const INPLACE = `${POSENC} in-place`;
+// The SIMD multiply-add kernel running W3's executed flops, timed in W3's own rounds.
+export const PEAK = 'peak: SIMD madd of its flops';
+const isCeiling = (name) => name.startsWith('copy:') || name === PEAK;
 
 // Issue 5's targets as checks over this run's medians; missing numbers are reported, not passed.
 // Plain and tuned JS take and return JS arrays, so they are compared with the `out` call; tfjs is timed
@@ -61,8 +64,10 @@ export function targets(results, peaks, which = 'cpuMedianMs') {
   ratio('W3', 'plain JS', POSENC, '>=', 15);
   const w3 = byId.W3;
   if (w3) {
+    push('W3', `share of the SIMD peak: ${PEAK} / ${POSENC}`, ms(w3, PEAK) / ms(w3, POSENC), '>=', 0.5);
     const g = w3.flops / (ms(w3, POSENC) * 1e6);
-    push('W3', `${POSENC} GFLOP/s / SIMD madd peak (${peakGflops?.toFixed(1)} GFLOP/s)`, g / peakGflops, '>=', 0.5);
+    push('W3', `${POSENC} GFLOP/s / SIMD madd peak measured after the rows (${peakGflops?.toFixed(1)} GFLOP/s)`,
+      g / peakGflops, 'info', 0.5);
     const heap = w3.impls[POSENC]?.peakHeapBytes;
     push('W3', `${POSENC} peak heap / (inputs + outputs)`, heap === undefined ? undefined : heap / w3.bytes, '<=', 1.25);
   }
@@ -92,7 +97,7 @@ export function report(run, machineLine) {
   }
   clock = 'cpuMedianMs';
   parts.push('', 'accuracy: max |error| vs float64 on each row\'s check case (W1/W2 at position 1e6); ok = within SPEC §11 (2e-6 + 2e-6|x|)');
-  parts.push(table(['implementation', ...ids], names.filter((n) => !n.startsWith('copy'))
+  parts.push(table(['implementation', ...ids], names.filter((n) => !isCeiling(n))
     .map((n) => [n, ...results.map((r) => fmtErr(r.impls[n]?.accuracy))])));
   const heapRows = names.filter((n) => results.some((r) => r.impls[n]?.peakHeapBytes !== undefined));
   if (heapRows.length) {
