@@ -109,7 +109,7 @@ for (const w of chosen) {
   if (w.group && last?.[0].group === w.group) last.push(w);
   else groups.push([w]);
 }
-for (const group of groups) {
+async function measureGroup(group) {
   const all = new Map();
   const rows = [];
   for (const w of group) {
@@ -149,6 +149,30 @@ for (const group of groups) {
     await checkAccuracy(w, row);
     row.check = w.check;
     results.push(row);
+  }
+}
+
+if (args['no-child']) {
+  for (const group of groups) await measureGroup(group);
+} else {
+  // Each row (W4's group: its rows) runs in a fresh Node process. In one process, every WebAssembly
+  // kernel ran 1.3-1.5x slower after the 64 MiB W2 rows, tfjs's included (W3: posenc 33 -> 45 ms,
+  // tfjs-wasm 82 -> 104 ms), while W3 alone measured 33 ms with every implementation present: an
+  // after-effect of earlier rows on the process, which no user's attention call carries.
+  for (const group of groups) {
+    const ids = group.map((w) => w.id).join(',');
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url),
+      ...(args.quick ? ['--quick'] : []), '--no-child', '--only', ids, ...(args.impls ? ['--impls', args.impls] : []),
+      '--json', '-'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+    let run;
+    try {
+      run = JSON.parse(child.stdout);
+    } catch {
+      notes.push(`${ids}: the row's process failed (status ${child.status})`);
+      continue;
+    }
+    results.push(...run.results);
+    notes.push(...run.notes);
   }
 }
 
