@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "posenc/simd.hpp"
@@ -52,12 +53,25 @@ void sincos_at(double position, const double* freq, std::size_t n, float* sin_ou
   }
 }
 
-SincosRows::SincosRows(const double* freq, std::size_t n)
-    : freq_(freq), n_(n), step_sin_(kAnchorStride * n), step_cos_(kAnchorStride * n) {
-  for (std::size_t r = 0; r < kAnchorStride; ++r) {
-    sincos_at(static_cast<double>(r), freq, n, &step_sin_[r * n], &step_cos_[r * n]);
+std::shared_ptr<const SincosRows::Steps> SincosRows::steps_for(const double* freq, std::size_t n) {
+  thread_local std::shared_ptr<const Steps> last;
+  // Bitwise comparison: the table is a function of the exact frequencies.
+  if (last && last->freq.size() == n && (n == 0 || std::memcmp(last->freq.data(), freq, n * sizeof(double)) == 0)) {
+    return last;
   }
+  auto steps = std::make_shared<Steps>();
+  steps->freq.assign(freq, freq + n);
+  steps->sin.resize(kAnchorStride * n);
+  steps->cos.resize(kAnchorStride * n);
+  for (std::size_t r = 0; r < kAnchorStride; ++r) {
+    sincos_at(static_cast<double>(r), freq, n, &steps->sin[r * n], &steps->cos[r * n]);
+  }
+  last = steps;
+  return last;
 }
+
+SincosRows::SincosRows(const double* freq, std::size_t n)
+    : freq_(freq), n_(n), steps_(steps_for(freq, n)), step_sin_(steps_->sin.data()), step_cos_(steps_->cos.data()) {}
 
 void SincosRows::fill(std::int64_t first, std::size_t rows, float* sin_out, float* cos_out) const {
   const std::size_t n = n_;

@@ -5,6 +5,7 @@
 #include "posenc/rope.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <cmath>
 #include <string>
 
@@ -64,8 +65,21 @@ RopeParams compute_params(std::int64_t d, double base, const RopeScaling& sc, st
                           std::optional<std::int64_t> seq_len) {
   const std::size_t half = static_cast<std::size_t>(d / 2);
   RopeParams p;
-  p.inv_freq.resize(half);
-  for (std::size_t j = 0; j < half; ++j) p.inv_freq[j] = default_inv_freq(static_cast<std::int64_t>(j), d, base);
+  // The default frequencies of the last (d, base), kept per thread: d/2 pow calls were a fixed cost of
+  // every small call (a tenth of a 4-head x 64-position RoPE natively, more in wasm's libm).
+  struct DefaultFreq {
+    std::int64_t d = 0;
+    double base = 0;
+    std::vector<double> inv_freq;
+  };
+  thread_local DefaultFreq last;
+  if (last.d != d || !(last.base == base) || last.inv_freq.size() != half) {
+    last.inv_freq.resize(half);
+    for (std::size_t j = 0; j < half; ++j) last.inv_freq[j] = default_inv_freq(static_cast<std::int64_t>(j), d, base);
+    last.d = d;
+    last.base = base;
+  }
+  p.inv_freq = last.inv_freq;
   switch (sc.type) {
     case RopeType::Default:
       break;
@@ -324,19 +338,22 @@ void rope_rotate_blocked(Span<const float> x, const Bhsd& shape, Span<float> out
   const auto head_dim = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
   const auto batch = static_cast<std::size_t>(shape.batch), heads = static_cast<std::size_t>(shape.heads);
   const std::size_t half = d_rot / 2, block = std::min(seq, kRopeBlock);
-  std::vector<float> c(block * half), s(block * half);
+  // Not value-initialised: every entry is written by fill before it is read.
+  const std::unique_ptr<float[]> c_table(new float[block * half]), s_table(new float[block * half]);
+  float* const c = c_table.get();
+  float* const s = s_table.get();
   for (std::size_t s0 = 0; s0 < seq; s0 += block) {
     const std::size_t count = std::min(block, seq - s0);
     for (std::size_t row = 0; row < (per_batch ? batch : 1); ++row) {
-      fill(row, s0, count, c.data(), s.data());
+      fill(row, s0, count, c, s);
       if (inverse) {  // the block's own table: negate it once rather than in every head's kernel
         for (std::size_t i = 0; i < count * half; ++i) s[i] = -s[i];
       }
       // The (batch, head) slices this table serves are consecutive, seq·head_dim apart.
       const std::size_t first = per_batch ? row * heads : 0, slices = per_batch ? heads : batch * heads;
       const std::size_t at = (first * seq + s0) * head_dim;
-      rotate_slices(x.data() + at, out.data() + at, seq * head_dim, slices, count, head_dim, d_rot, layout, c.data(),
-                    s.data(), false);
+      rotate_slices(x.data() + at, out.data() + at, seq * head_dim, slices, count, head_dim, d_rot, layout, c,
+                    s, false);
     }
   }
 }

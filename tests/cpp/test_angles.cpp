@@ -75,3 +75,26 @@ TEST_CASE("SincosRows agrees with sincos_at on anchor rows", "[angles]") {
     CHECK(c[32 * 16 + j] == ac[j]);
   }
 }
+
+TEST_CASE("SincosRows with other frequencies of the same length never reuses a kept step table", "[angles]") {
+  // Step tables are kept per distinct frequency set; a set that differs in one value must get its own.
+  const auto a = frequencies(8);
+  auto b = a;
+  b[5] *= 1.5;
+  std::vector<float> s(40 * 8), c(40 * 8);
+  std::vector<double> es, ec;
+  const std::vector<double>* sets[] = {&a, &b, &a, &b};
+  for (const auto* freq : sets) {
+    const posenc::SincosRows rows(freq->data(), 8);
+    rows.fill(3, 40, s.data(), c.data());
+    expected(3, 40, *freq, es, ec);
+    check::close(s, es);
+    check::close(c, ec);
+  }
+  // A SincosRows made before another set replaced the kept table still uses its own.
+  const posenc::SincosRows first(a.data(), 8);
+  const posenc::SincosRows second(b.data(), 8);
+  first.fill(3, 40, s.data(), c.data());
+  expected(3, 40, a, es, ec);
+  check::close(s, es);
+}
