@@ -161,18 +161,26 @@ if (args['no-child']) {
   // after-effect of earlier rows on the process, which no user's attention call carries.
   for (const group of groups) {
     const ids = group.map((w) => w.id).join(',');
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url),
-      ...(args.quick ? ['--quick'] : []), '--no-child', '--only', ids, ...(args.impls ? ['--impls', args.impls] : []),
-      '--json', '-'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
-    let run;
-    try {
-      run = JSON.parse(child.stdout);
-    } catch {
-      notes.push(`${ids}: the row's process failed (status ${child.status})`);
+    const { run, error } = runInChild(ids, args.impls, { showLog: true });
+    if (error) {
+      notes.push(`${ids}: the row's process failed (${error})`);
       continue;
     }
     results.push(...run.results);
     notes.push(...run.notes);
+  }
+}
+
+// Rows `ids` (comma-separated) run by this script in a child Node process with the same flags: its parsed
+// JSON output ({ run }), or { error }. showLog passes the child's progress through to this terminal.
+function runInChild(ids, impls, { env = process.env, showLog = false } = {}) {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url),
+    ...(args.quick ? ['--quick'] : []), '--no-child', '--only', ids, ...(impls ? ['--impls', impls] : []), '--json', '-'],
+  { encoding: 'utf8', maxBuffer: 1 << 26, env, stdio: ['ignore', 'pipe', showLog ? 'inherit' : 'pipe'] });
+  try {
+    return { run: JSON.parse(child.stdout) };
+  } catch {
+    return { error: `status ${child.status}${child.stderr ? `: ${child.stderr.slice(-400)}` : ''}` };
   }
 }
 
@@ -206,18 +214,16 @@ for (const measurePeak of peakHeaps) await measurePeak();
 if (!args['no-child'] && posenc.impls.some((i) => i.name === 'posenc wasm-simd copy')) {
   const ids = chosen.filter((w) => w.op === 'rope' && w.id !== 'W2 hot').map((w) => w.id);
   if (ids.length) {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...(args.quick ? ['--quick'] : []),
-      '--no-child', '--only', ids.join(','), '--impls', 'posenc wasm-simd copy,plain JS', '--json', '-'], {
-      encoding: 'utf8', maxBuffer: 1 << 26,
+    const { run, error } = runInChild(ids.join(','), 'posenc wasm-simd copy,plain JS', {
       env: { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 40), MALLOC_TOP_PAD_: String(2 ** 28) },
     });
-    if (child.status === 0) {
-      for (const r of JSON.parse(child.stdout).results) {
+    if (error) {
+      notes.push(`glibc-reuse child failed: ${error}`);
+    } else {
+      for (const r of run.results) {
         const row = results.find((x) => x.id === r.id);
         for (const [name, v] of Object.entries(r.impls)) row.impls[`${name} (glibc reuse)`] = v;
       }
-    } else {
-      notes.push(`glibc-reuse child failed: ${child.stderr.slice(-400)}`);
     }
   }
 }
