@@ -20,11 +20,18 @@ export function cpuNow() {
 // between runs). Slower calls (tfjs-cpu, plain JS attention) are not doubled.
 const PRIME_BELOW_MS = 200;
 
+// A sample of calls shorter than this starts without a forced full GC. After gc(), V8 spent the next
+// milliseconds re-optimising the JS it had just run, on its compiler threads: a W2 hot sample (q and k
+// rotated, ~12 us) then took 13-14 us of wall time and 20-25 us of CPU time instead of 12 and 12. Such
+// calls leave little garbage, and the minor GCs that do fall inside their samples are part of their cost.
+const COLLECT_ABOVE_MS = 1;
+
 // One timed sample of a runner, { wall, cpu } in ms per call: its own clocks (native) or the JS ones.
-async function sample(runner, prime = false) {
+async function sample(runner, { prime = false, collect = true } = {}) {
   await runner.prepare?.();
   if (prime) await (runner.prime ? runner.prime() : runner.run());
-  globalThis.gc?.();  // garbage of the previous runner (and of the priming call) is not collected inside the timing
+  // Garbage of the previous runner (and of the priming call) is not collected inside the timing.
+  if (collect) globalThis.gc?.();
   if (runner.time) return runner.time();
   const reps = runner.reps ?? 1;
   const c0 = cpuNow(), t0 = now();
@@ -56,7 +63,7 @@ export async function measure(runners, { warmup, warmupMs = 0, rounds, minSample
     if (maxReps > 1) r.reps = 1;
     let warm = 0;
     for (let w = 0; w < warmup || warm < warmupMs; w++) {
-      const t = await sample(r);
+      const t = await sample(r, { collect: !(callMs.get(n) < COLLECT_ABOVE_MS) });
       warm += t.wall * (r.reps ?? 1);
       if (maxReps > 1) r.reps = Math.max(1, Math.min(maxReps, Math.ceil(20 / Math.max(t.wall, 1e-6))));
       callMs.set(n, t.wall);
@@ -68,7 +75,8 @@ export async function measure(runners, { warmup, warmupMs = 0, rounds, minSample
       const n = names[(i + r) % names.length];
       const s = samples.get(n);
       if (s.length >= minSamples && spent.get(n) > budgetMs) continue;
-      const t = await sample(runners.get(n), callMs.get(n) < PRIME_BELOW_MS);
+      const ms = callMs.get(n);
+      const t = await sample(runners.get(n), { prime: ms < PRIME_BELOW_MS, collect: ms >= COLLECT_ABOVE_MS });
       s.push(t);
       spent.set(n, spent.get(n) + t.wall * (runners.get(n).reps ?? 1));
     }

@@ -35,7 +35,7 @@ double dot(const float* a, const float* b, std::size_t n) {
 TEST_CASE("rope_forward matches the float64 definition over shapes, layouts and offsets", "[rope]") {
   INFO("simd arch: " << posenc::simd::arch_name());
   const std::int64_t offsets[] = {0, 5, std::int64_t{1} << 20, kMax - 40};
-  for (int d : {2, 6, 8, 64, 130}) {
+  for (int d : {2, 6, 8, 64, 128, 130}) {  // 64 and 128 also take the kernels compiled for their d_rot
     for (int seq : {1, 7, 33}) {
       for (std::int64_t offset : offsets) {
         for (RopeLayout layout : {RopeLayout::Half, RopeLayout::Interleaved}) {
