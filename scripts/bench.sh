@@ -20,7 +20,7 @@ if [ ! -f "$ceiling" ] || [ bench/ceiling.cpp -nt "$ceiling" ]; then
     -sEXPORTED_FUNCTIONS=_ceiling_alloc,_ceiling_free,_ceiling_memcpy,_ceiling_madd,_ceiling_madd_flops_per_iteration \
     bench/ceiling.cpp -o "$ceiling"
 fi
-# --expose-gc: a forced GC before every sample. --single-threaded-gc: no concurrent GC threads, whose
+# --expose-gc: a forced GC before every sample of calls of 1 ms or more. --single-threaded-gc: no concurrent GC threads, whose
 # sweeping after that GC would otherwise land in the next sample's CPU time. Not --single-threaded: V8
 # without its compiler threads ran the JS side of small calls 3-4x slower than users see.
 # --no-wasm-dynamic-tiering: wasm compiled optimised from the start, the code a warmed-up app runs; with

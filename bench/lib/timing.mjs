@@ -14,24 +14,48 @@ export function cpuNow() {
   return (u.user + u.system) / 1000;
 }
 
-// A timed sample starts with one untimed call when calls take less than this: while the other
+// A timed sample starts with untimed calls when calls take less than this: while the other
 // implementations ran (seconds), this one's arrays went cold, and on these VMs memory left idle that
 // long came back several times slower (the 64 MiB W2 rows, TypedArray.set included, swung 3-9x
 // between runs). Slower calls (tfjs-cpu, plain JS attention) are not doubled.
 const PRIME_BELOW_MS = 200;
+// The untimed calls last at least this long. A full GC (ours before a sample, or one that external
+// memory triggers) deoptimises the JS glue it ran through ("weak objects" in --trace-deopt), and V8
+// re-optimises it on its compiler threads during the next calls: a W2 hot sample right after a GC took
+// 13-14 us of wall time and 20-25 us of CPU time instead of 12 and 12. Calls until those threads are
+// done, then a wait for them to go idle, time the code a running app runs.
+const PRIME_MS = 10;
 
-// A sample of calls shorter than this starts without a forced full GC. After gc(), V8 spent the next
-// milliseconds re-optimising the JS it had just run, on its compiler threads: a W2 hot sample (q and k
-// rotated, ~12 us) then took 13-14 us of wall time and 20-25 us of CPU time instead of 12 and 12. Such
-// calls leave little garbage, and the minor GCs that do fall inside their samples are part of their cost.
+// A sample of calls shorter than this starts without a forced full GC: such calls leave little garbage,
+// and the minor GCs that do fall inside their samples are part of their cost.
 const COLLECT_ABOVE_MS = 1;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Waits (at most maxMs) until the process's other threads use under a tenth of a core.
+async function quiesce(maxMs = 100) {
+  const t0 = now();
+  while (now() - t0 < maxMs) {
+    const c0 = cpuNow(), w0 = now();
+    await sleep(2);
+    if (cpuNow() - c0 < 0.1 * (now() - w0)) return;
+  }
+}
 
 // One timed sample of a runner, { wall, cpu } in ms per call: its own clocks (native) or the JS ones.
 async function sample(runner, { prime = false, collect = true } = {}) {
   await runner.prepare?.();
-  if (prime) await (runner.prime ? runner.prime() : runner.run());
-  // Garbage of the previous runner (and of the priming call) is not collected inside the timing.
+  // Garbage of the previous runner is not collected inside the timing.
   if (collect) globalThis.gc?.();
+  if (prime) {
+    // Chunks of PRIME_MS until one runs on the calling thread alone (CPU time within 10% of wall time),
+    // at most 20: V8 tiers JS up again only after enough calls, and a slow call makes fewer per chunk.
+    for (let chunk = 0; chunk < 20; chunk++) {
+      const c0 = cpuNow(), t0 = now();
+      do await (runner.prime ? runner.prime() : runner.run()); while (now() - t0 < PRIME_MS);
+      if (cpuNow() - c0 <= 1.1 * (now() - t0)) break;
+    }
+    await quiesce();
+  }
   if (runner.time) return runner.time();
   const reps = runner.reps ?? 1;
   const c0 = cpuNow(), t0 = now();
