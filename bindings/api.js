@@ -242,6 +242,7 @@ export function createApi(M) {
     }
     release() {
       for (const p of this.ptrs) M._free(p);
+      this.ptrs.length = 0;
     }
   }
   // Large results for JS arrays (sinusoidalTable, ropeForward) pass through WebAssembly memory in
@@ -251,12 +252,17 @@ export function createApi(M) {
   // and 256 KiB by 1.6x.
   const TABLE_SLICE_FLOATS = 1 << 17;
   const ROPE_SLICE_FLOATS = 1 << 20;
+  // Frames are reused: while none was alive, a full GC collected the Frame object shape and V8 threw away
+  // the optimised code of every call that had inlined it ("weak objects" in --trace-deopt), so each major
+  // GC cost a round of recompiling the whole call path. A call made inside another gets its own frame.
+  const idleFrames = [];
   function withFrame(body) {
-    const frame = new Frame();
+    const frame = idleFrames.pop() ?? new Frame();
     try {
       return body(frame);
     } finally {
       frame.release();
+      idleFrames.push(frame);
     }
   }
 
