@@ -20,9 +20,11 @@ if [ ! -f "$ceiling" ] || [ bench/ceiling.cpp -nt "$ceiling" ]; then
     -sEXPORTED_FUNCTIONS=_ceiling_alloc,_ceiling_free,_ceiling_memcpy,_ceiling_madd,_ceiling_madd_flops_per_iteration \
     bench/ceiling.cpp -o "$ceiling"
 fi
-# --expose-gc: a forced GC before every sample of calls of 1 ms or more. --single-threaded-gc: no concurrent GC threads, whose
-# sweeping after that GC would otherwise land in the next sample's CPU time. Not --single-threaded: V8
-# without its compiler threads ran the JS side of small calls 3-4x slower than users see.
+# --expose-gc: a forced GC before every sample of calls of 1 ms or more. --single-threaded-gc: no
+# concurrent GC threads, whose sweeping after that GC would otherwise land in the next sample's CPU time
+# (bench/lib/timing.mjs also primes each sample until V8 has recompiled what the GC threw away).
+# Not --single-threaded: V8 without its compiler threads ran the JS side of small calls 3-4x slower than
+# users see.
 # --no-wasm-dynamic-tiering: wasm compiled optimised from the start, the code a warmed-up app runs; with
 # dynamic tiering a kernel called a few times per sample was still being tiered up in the background
 # during samples (CPU time 1.5-3x the wall time, 3x swings between runs).
