@@ -29,6 +29,7 @@ const PRIME_MS = 10;
 // A sample of calls shorter than this starts without a forced full GC: such calls leave little garbage,
 // and the minor GCs that do fall inside their samples are part of their cost.
 const COLLECT_ABOVE_MS = 1;
+const collectsFor = (callMs) => !(callMs < COLLECT_ABOVE_MS);  // a call not yet timed: collect
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // Waits (at most maxMs) until the process's other threads use under a tenth of a core.
@@ -87,7 +88,7 @@ export async function measure(runners, { warmup, warmupMs = 0, rounds, minSample
     if (maxReps > 1) r.reps = 1;
     let warm = 0;
     for (let w = 0; w < warmup || warm < warmupMs; w++) {
-      const t = await sample(r, { collect: !(callMs.get(n) < COLLECT_ABOVE_MS) });
+      const t = await sample(r, { collect: collectsFor(callMs.get(n)) });
       warm += t.wall * (r.reps ?? 1);
       if (maxReps > 1) r.reps = Math.max(1, Math.min(maxReps, Math.ceil(20 / Math.max(t.wall, 1e-6))));
       callMs.set(n, t.wall);
@@ -100,7 +101,7 @@ export async function measure(runners, { warmup, warmupMs = 0, rounds, minSample
       const s = samples.get(n);
       if (s.length >= minSamples && spent.get(n) > budgetMs) continue;
       const ms = callMs.get(n);
-      const t = await sample(runners.get(n), { prime: ms < PRIME_BELOW_MS, collect: ms >= COLLECT_ABOVE_MS });
+      const t = await sample(runners.get(n), { prime: ms < PRIME_BELOW_MS, collect: collectsFor(ms) });
       s.push(t);
       spent.set(n, spent.get(n) + t.wall * (runners.get(n).reps ?? 1));
     }
