@@ -109,13 +109,23 @@ export function createApi(M) {
     try {
       return fn(...args);
     } catch (e) {
-      M.stackRestore(sp);
-      if (typeof e === 'number') {
-        const code = M.takeExceptionCode(e);
-        throw new PosencError(code, jsNames(M.takeExceptionMessage(e)));
-      }
-      throw e;
+      throw thrownByCpp(e, sp);
     }
+  }
+  // call for a method of a C++ object (a module's handle), without a closure made per call.
+  function callOn(object, method, ...args) {
+    const sp = M.stackSave();
+    try {
+      return object[method](...args);
+    } catch (e) {
+      throw thrownByCpp(e, sp);
+    }
+  }
+  function thrownByCpp(e, sp) {
+    M.stackRestore(sp);
+    if (typeof e !== 'number') return e;
+    const code = M.takeExceptionCode(e);
+    return new PosencError(code, jsNames(M.takeExceptionMessage(e)));
   }
 
   function malloc(bytes) {
@@ -252,22 +262,32 @@ export function createApi(M) {
   // and 256 KiB by 1.6x.
   const TABLE_SLICE_FLOATS = 1 << 17;
   const ROPE_SLICE_FLOATS = 1 << 20;
-  // Frames are reused: while none was alive, a full GC collected the Frame object shape and V8 threw away
-  // the optimised code of every call that had inlined it ("weak objects" in --trace-deopt), so each major
-  // GC cost a round of recompiling the whole call path. A call made inside another gets its own frame.
+  // Every call opens a frame and closes it in a `finally`. Frames are reused: while none was alive, a
+  // full GC collected the Frame object shape and V8 threw away the optimised code of every call that had
+  // inlined it ("weak objects" in --trace-deopt). The body is the calling function's own code, not a
+  // closure passed in: optimised code of a closure made per call dies with it at each full GC and was
+  // recompiled after every one (V8's compiler threads ran 10% of the W2 out call's time beside it).
+  // A call made inside another gets its own frame.
   const idleFrames = [];
-  function withFrame(body) {
-    const frame = idleFrames.pop() ?? new Frame();
-    try {
-      return body(frame);
-    } finally {
-      frame.release();
-      idleFrames.push(frame);
+  const openFrame = () => idleFrames.pop() ?? new Frame();
+  function closeFrame(frame) {
+    frame.release();
+    idleFrames.push(frame);
+  }
+
+  // An argument's values as the C++ side gets them: ptr(frame) is a heap tensor's own address, or the
+  // address of a copy of JS values made in the call's frame. A class, not an object literal with its own
+  // closure: optimised code of a closure made per call is thrown away at every full GC (see openFrame).
+  class ArgValues {
+    constructor(values, n, shape, heap = null) {
+      Object.assign(this, { values, n, shape, heap });
+    }
+    ptr(frame) {
+      return this.heap ? this.heap.byteOffset : frame.copy(this.values);
     }
   }
 
   // A tensor argument: a HeapTensor, or {data, shape}. dims names each axis (null: any rank).
-  // Returns { shape, n, ptr(frame) }.
   function tensorArg(name, t, dims, Ctor = Float32Array) {
     const dtype = Ctor === Int32Array ? 'int32' : 'float32';
     // Made only when a message needs it: joining dims on every call cost ~10% of a small call.
@@ -276,7 +296,7 @@ export function createApi(M) {
       if (t.deleted) fail('DELETED', `${name} is a deleted heap tensor`);
       if (t.dtype !== dtype) fail('SHAPE_MISMATCH', `${name} must hold ${dtype} values, got a ${t.dtype} heap tensor`);
       if (dims && t.shape.length !== dims.length) fail('SHAPE_MISMATCH', `${name}.shape must be ${expect()}, got ${showShape(t.shape)}`);
-      return { shape: [...t.shape], n: t.length, heap: t, ptr: () => t.byteOffset };
+      return new ArgValues(null, t.length, [...t.shape], t);
     }
     if (t === null || typeof t !== 'object' || !('data' in t) || !('shape' in t)) {
       fail('SHAPE_MISMATCH', `${name} must be a tensor {data: ${Ctor.name}, shape: ${expect()}}, got ${show(t)}`);
@@ -293,13 +313,13 @@ export function createApi(M) {
     if (data.length !== n) {
       fail('SHAPE_MISMATCH', `${name}.data has ${data.length} elements but ${name}.shape ${showShape(shape)} needs ${n}`);
     }
-    return { shape: [...shape], n, ptr: (frame) => frame.copy(data) };
+    return new ArgValues(data, n, [...shape]);
   }
 
   // A 1-D argument given as a typed array, a {data, shape} tensor or a heap tensor; absent → null.
   function vectorArg(name, v, Ctor = Float32Array) {
     if (v === undefined || v === null) return null;
-    if (v instanceof Ctor) return { n: v.length, shape: [v.length], ptr: (frame) => frame.copy(v) };
+    if (v instanceof Ctor) return new ArgValues(v, v.length, [v.length]);
     if (v instanceof HeapTensor || (typeof v === 'object' && 'data' in v)) return tensorArg(name, v, null, Ctor);
     return fail('SHAPE_MISMATCH', `${name} must be a ${Ctor.name}, got ${show(v)}` +
       (Array.isArray(v) || ArrayBuffer.isView(v) ? ` (convert it with ${Ctor.name}.from(...))` : ''));
@@ -310,7 +330,7 @@ export function createApi(M) {
   // keepMask: a Uint8Array or any array of 0/1 (or booleans), copied as bytes.
   function maskArg(v) {
     if (v === undefined || v === null) return null;
-    if (v instanceof Uint8Array) return { n: v.length, ptr: (frame) => frame.copy(v) };
+    if (v instanceof Uint8Array) return new ArgValues(v, v.length, [v.length]);
     if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView))) {
       fail('SHAPE_MISMATCH', `keepMask must be a Uint8Array (or any array of 0/1), got ${show(v)}`);
     }
@@ -320,7 +340,7 @@ export function createApi(M) {
       if (k === 1 || k === true || k === 1n) bytes[i] = 1;
       else if (!(k === 0 || k === false || k === 0n)) fail('OUT_OF_RANGE', `keepMask entries must be 0 or 1, got ${show(k)} at index ${i}`);
     }
-    return { n: bytes.length, ptr: (frame) => frame.copy(bytes) };
+    return new ArgValues(bytes, bytes.length, [bytes.length]);
   }
 
   // positions: Int32Array (seq,) or (batch, seq), or a tensor of them. A tensor's shape must say which
@@ -350,6 +370,21 @@ export function createApi(M) {
     return target;
   }
 
+  // An output's address for the C++ side (ptr) and finish(), which returns the result: the heap tensor
+  // itself, the caller's array filled from the frame, or a fresh copy. A class for the reason ArgValues is.
+  class OutputArg {
+    constructor(ptr, heap, target, Ctor, n, shape, asTensor) {
+      Object.assign(this, { ptr, heap, target, Ctor, n, shape, asTensor });
+    }
+    finish() {
+      if (this.heap) return this.heap;
+      const { target, n, shape } = this;
+      const view = new this.Ctor(byteHeap().buffer, this.ptr, n);
+      const data = target ? (target.set(view), target) : view.slice();
+      return this.asTensor ? { data, shape } : data;
+    }
+  }
+
   function outputArg(frame, name, out, shape, Ctor = Float32Array, asTensor = true) {
     const n = shape.reduce((a, b) => a * b, 1);
     const dtype = Ctor === Int32Array ? 'int32' : 'float32';
@@ -358,18 +393,10 @@ export function createApi(M) {
       if (out.dtype !== dtype || out.length !== n) {
         fail('SHAPE_MISMATCH', `${name} must hold ${n} ${dtype} values for shape ${showShape(shape)}, got a ${out.dtype} heap tensor of ${out.length}`);
       }
-      return { ptr: out.byteOffset, finish: () => out };
+      return new OutputArg(out.byteOffset, out);
     }
     const target = outputTarget(name, out, n, shape, Ctor);
-    const ptr = frame.alloc(n * 4);
-    return {
-      ptr,
-      finish() {
-        const view = new Ctor(byteHeap().buffer, ptr, n);
-        const data = target ? (target.set(view), target) : view.slice();
-        return asTensor ? { data, shape } : data;
-      },
-    };
+    return new OutputArg(frame.alloc(n * 4), null, target, Ctor, n, shape, asTensor);
   }
 
   // A Hugging Face rope_scaling object as float64 slots (NaN = absent); order as ScalingSlot in embind.cpp.
@@ -401,7 +428,7 @@ export function createApi(M) {
     slots[12] = long.length;
     slots.set(short, 13);
     slots.set(long, 13 + short.length);
-    return { ptr: (frame) => frame.copy(slots) };
+    return new ArgValues(slots, slots.length, [slots.length]);
   }
 
   // Dropout options shared by sinusoidalForward, learnedForward and dropout.
@@ -417,6 +444,14 @@ export function createApi(M) {
 
   // ---- functions -----------------------------------------------------------------------------------
 
+  // Where sinusoidalTableSlices' callback copies each slice: one long-lived function reading the call's
+  // state here, not a closure made per call (whose optimised code a full GC discards, see openFrame).
+  const tableSlices = { target: null, at: 0, d: 0 };
+  function copyTableSlice(row, len) {
+    const { target, at, d } = tableSlices;
+    target.set(heapF32().subarray(at, at + len * d), row * d);
+  }
+
   function sinusoidalTable(maxLen, d, opts) {
     const o = options('options', opts);
     const base = num('base', o.base, 10000);
@@ -430,18 +465,25 @@ export function createApi(M) {
       // out while it is still in cache: the table streams through memory once, not twice.
       const target = outputTarget('out', o.out, rows * d, [rows, d], Float32Array) ?? new Float32Array(rows * d);
       const slice = Math.max(TABLE_SLICE_FLOATS, d);
-      return withFrame((frame) => {
+      const frame = openFrame();
+      try {
         const ptr = frame.alloc(slice * 4);
-        call(M.sinusoidalTableSlices, maxLen, d, ptr, slice, base, start, count, (row, len) =>
-          target.set(heapF32().subarray(ptr >> 2, (ptr >> 2) + len * d), row * d));
+        Object.assign(tableSlices, { target, at: ptr >> 2, d });
+        call(M.sinusoidalTableSlices, maxLen, d, ptr, slice, base, start, count, copyTableSlice);
         return { data: target, shape: [rows, d] };
-      });
+      } finally {
+        tableSlices.target = null;
+        closeFrame(frame);
+      }
     }
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, [rows, d]);
       call(M.sinusoidalTable, maxLen, d, out.ptr, rows * d, base, start, count);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function sinusoidalForward(x, opts) {
@@ -451,13 +493,16 @@ export function createApi(M) {
     const maxLen = size('maxLen', o.maxLen, 5000);
     const xa = tensorArg('x', x, ['batch', 'seq', 'd']);
     const offset = position('offset', o.offset, 0);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, xa.shape);
       const [b, s, d] = xa.shape;
       call(M.sinusoidalForward, xa.ptr(frame), b, s, d, out.ptr, maxLen, offset, base, dr.p, dr.train,
         ptrOf(dr.mask, frame), lenOf(dr.mask), dr.seed);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function learnedForward(x, table, opts) {
@@ -472,14 +517,17 @@ export function createApi(M) {
     const beta = vectorArg('beta', o.beta);
     const offset = position('offset', o.offset, 0);
     const pos = positionsArg(o.positions, xa.shape[0], xa.shape[1]);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, xa.shape);
       const [b, s, d] = xa.shape;
       call(M.learnedForward, xa.ptr(frame), b, s, d, ta.ptr(frame), ta.shape[0], ta.shape[1], out.ptr, offset,
         ptrOf(pos, frame), lenOf(pos), scale, useLn, ptrOf(gamma, frame), lenOf(gamma), ptrOf(beta, frame),
         lenOf(beta), eps, dr.p, dr.train, ptrOf(dr.mask, frame), lenOf(dr.mask), dr.seed);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function clippedRelativeBias(table, opts) {
@@ -493,12 +541,15 @@ export function createApi(M) {
     const qLen = size('qLen', o.qLen);
     const kLen = size('kLen', o.kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, [numHeads, qLen, kLen]);
       call(M.clippedRelativeBias, ta.ptr(frame), ta.shape[0], ta.shape[1], numHeads, maxDistance, qLen, kLen,
         qOffset, out.ptr, numHeads * qLen * kLen);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function ropeParams(dRot, opts) {
@@ -508,12 +559,15 @@ export function createApi(M) {
     const scaling = scalingArg(o.scaling);
     const mpe = optSize('maxPositionEmbeddings', o.maxPositionEmbeddings);
     const seqLen = optSize('seqLen', o.seqLen);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const half = Math.floor(dRot / 2);
       const out = frame.alloc(Math.max(half, 1) * 4);
       const attentionFactor = call(M.ropeParams, dRot, base, ptrOf(scaling, frame), mpe, seqLen, out);
       return { invFreq: new Float32Array(byteHeap().buffer, out, half).slice(), attentionFactor };
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function ropeForward(x, opts) {
@@ -540,7 +594,8 @@ export function createApi(M) {
       const target = outputTarget('out', o.out, xa.n, xa.shape, Float32Array) ?? new Float32Array(xa.n);
       const bh = b * h, rowsPerSlice = Math.max(1, Math.floor(ROPE_SLICE_FLOATS / (bh * d)));
       const wholeLen = Number.isNaN(seqLen) ? offset + s : seqLen;
-      return withFrame((frame) => {
+      const frame = openFrame();
+      try {
         const ptr = frame.alloc(bh * Math.min(rowsPerSlice, s) * d * 4);
         const scalingPtr = ptrOf(scaling, frame);
         for (let s0 = 0; s0 < s; s0 += rowsPerSlice) {
@@ -553,14 +608,19 @@ export function createApi(M) {
           for (let i = 0; i < bh; i++) target.set(heap.subarray(at + i * chunk, at + (i + 1) * chunk), (i * s + s0) * d);
         }
         return { data: target, shape: xa.shape };
-      });
+      } finally {
+        closeFrame(frame);
+      }
     }
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, xa.shape);
       call(M.ropeForward, xa.ptr(frame), b, h, s, d, out.ptr, dRot, base, layout, ptrOf(pos, frame), lenOf(pos),
         offset, inverse, ptrOf(scaling, frame), mpe, seqLen);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function xposApply(x, opts) {
@@ -574,23 +634,29 @@ export function createApi(M) {
     const layout = choice('layout', o.layout, enumNames().layout, 'interleaved');
     const pos = positionsArg(o.positions, xa.shape[0], xa.shape[2]);
     const offset = position('offset', o.offset, 0);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, xa.shape);
       const [b, h, s, d] = xa.shape;
       call(M.xposApply, xa.ptr(frame), b, h, s, d, out.ptr, role === 1, ptrOf(pos, frame), lenOf(pos), offset, base,
         gamma, scaleBase, center, layout);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function alibiSlopes(numHeads, opts) {
     const o = options('options', opts);
     heads('numHeads', numHeads);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, [numHeads], Float32Array, false);
       call(M.alibiSlopes, numHeads, out.ptr, numHeads);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function alibiBias(numHeads, qLen, kLen, opts) {
@@ -600,11 +666,14 @@ export function createApi(M) {
     size('kLen', kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
     const mode = choice('mode', o.mode, enumNames().alibiMode, 'causal');
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, [numHeads, qLen, kLen]);
       call(M.alibiBias, numHeads, qLen, kLen, qOffset, mode, out.ptr, numHeads * qLen * kLen);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function t5Buckets(relativePositions, opts) {
@@ -616,11 +685,14 @@ export function createApi(M) {
     const bidirectional = bool('bidirectional', o.bidirectional, true);
     const numBuckets = size('numBuckets', o.numBuckets, 32);
     const maxDistance = size('maxDistance', o.maxDistance, 128);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, rp.shape, Int32Array, !plain);
       if (rp.n > 0) call(M.t5Buckets, rp.ptr(frame), rp.n, out.ptr, bidirectional, numBuckets, maxDistance);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function t5Bias(table, opts) {
@@ -635,12 +707,22 @@ export function createApi(M) {
     // numBuckets is the table's row count; a different explicit one would silently index another table.
     if (numBuckets !== ta.shape[0]) fail('SHAPE_MISMATCH', `table must have numBuckets = ${numBuckets} rows, got ${ta.shape[0]}`);
     const maxDistance = size('maxDistance', o.maxDistance, 128);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, [numHeads, qLen, kLen]);
       call(M.t5Bias, ta.ptr(frame), ta.shape[0], ta.shape[1], numHeads, qLen, kLen, qOffset, bidirectional,
         maxDistance, out.ptr, numHeads * qLen * kLen);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
+  }
+
+  // A shape must equal want, the sizes q implies.
+  function agree(what, got, want) {
+    for (let i = 0; i < want.length; i++) {
+      if (got[i] !== want[i]) fail('SHAPE_MISMATCH', `${what} must be ${showShape(want)} to match q, got ${showShape(got)}`);
+    }
   }
 
   function sdpa(q, k, v, opts) {
@@ -653,9 +735,6 @@ export function createApi(M) {
     const [B, H, Q, D] = qa.shape;
     const [, , K] = ka.shape;
     const Dv = va.shape[3];
-    const agree = (what, got, want) => {
-      if (got.some((g, i) => g !== want[i])) fail('SHAPE_MISMATCH', `${what} must be ${showShape(want)} to match q, got ${showShape(got)}`);
-    };
     agree('k.shape', ka.shape, [B, H, K, D]);
     agree('v.shape', va.shape.slice(0, 3), [B, H, K]);
     let bias = null;
@@ -672,25 +751,31 @@ export function createApi(M) {
     const causal = bool('causal', o.causal, false);
     const qOffset = optPosition('qOffset', o.qOffset);
     const returnProbs = bool('returnProbs', o.returnProbs, false);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, [B, H, Q, Dv]);
       const probs = returnProbs ? outputArg(frame, 'probsOut', o.probsOut, [B, H, Q, K]) : null;
       call(M.sdpa, qa.ptr(frame), ka.ptr(frame), va.ptr(frame), B, H, Q, K, D, Dv, out.ptr, probs ? probs.ptr : 0,
         ptrOf(bias, frame), lenOf(bias), bias ? bias.shape.length === 4 : false, alibiMode, ptrOf(slopes, frame),
         lenOf(slopes), causal, qOffset, scale);
       return probs ? { out: out.finish(), probs: probs.finish() } : { out: out.finish() };
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   function dropout(x, opts) {
     const o = options('options', opts);
     const dr = dropoutArgs(o, num('p', o.p, 0));
     const xa = tensorArg('x', x, null);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, xa.shape);
       call(M.dropout, xa.ptr(frame), xa.n, out.ptr, dr.p, dr.train, ptrOf(dr.mask, frame), lenOf(dr.mask), dr.seed);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   // ---- the seed's modules --------------------------------------------------------------------------
@@ -720,16 +805,19 @@ export function createApi(M) {
   }
 
   // A [numHeads, qLen, kLen] bias from a module method taking (qLen, kLen, qOffset, out, outLength).
-  function moduleBias(compute, numHeads, qLen, kLen, opts) {
+  function moduleBias(h, method, numHeads, qLen, kLen, opts) {
     const o = options('options', opts);
     size('qLen', qLen);
     size('kLen', kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
-    return withFrame((frame) => {
+    const frame = openFrame();
+    try {
       const out = outputArg(frame, 'out', o.out, [numHeads, qLen, kLen]);
-      call(() => compute(qLen, kLen, qOffset, out.ptr, numHeads * qLen * kLen));
+      callOn(h, method, qLen, kLen, qOffset, out.ptr, numHeads * qLen * kLen);
       return out.finish();
-    });
+    } finally {
+      closeFrame(frame);
+    }
   }
 
   class Module {
@@ -792,11 +880,14 @@ export function createApi(M) {
       const xa = tensorArg('x', x, ['batch', 'seq', 'dim']);
       if (xa.shape[2] !== this.dim) fail('SHAPE_MISMATCH', `x.shape[2] must be dim = ${this.dim}, got ${xa.shape[2]}`);
       const offset = position('offset', o.offset, 0);
-      return withFrame((frame) => {
+      const frame = openFrame();
+      try {
         const out = outputArg(frame, 'out', o.out, xa.shape);
-        call(() => h.forward(xa.ptr(frame), xa.shape[0], xa.shape[1], out.ptr, offset));
+        callOn(h, 'forward', xa.ptr(frame), xa.shape[0], xa.shape[1], out.ptr, offset);
         return out.finish();
-      });
+      } finally {
+        closeFrame(frame);
+      }
     }
     stateDict() {
       return { pe: { data: copyF32(this.handle.table(), this.maxLen * this.dim), shape: [this.maxLen, this.dim] } };
@@ -828,16 +919,19 @@ export function createApi(M) {
       if (xa.shape[2] !== this.dim) fail('SHAPE_MISMATCH', `x.shape[2] must be dim = ${this.dim}, got ${xa.shape[2]}`);
       const offset = position('offset', o.offset, 0);
       const pos = positionsArg(o.positions, xa.shape[0], xa.shape[1]);
-      return withFrame((frame) => {
+      const frame = openFrame();
+      try {
         const out = outputArg(frame, 'out', o.out, xa.shape);
-        call(() => h.forward(xa.ptr(frame), xa.shape[0], xa.shape[1], out.ptr, offset, ptrOf(pos, frame), lenOf(pos)));
+        callOn(h, 'forward', xa.ptr(frame), xa.shape[0], xa.shape[1], out.ptr, offset, ptrOf(pos, frame), lenOf(pos));
         return out.finish();
-      });
+      } finally {
+        closeFrame(frame);
+      }
     }
     /** The learned clipped relative bias [numHeads, qLen, kLen] (only with relative: true). */
     relativeBias(qLen, kLen, opts) {
       const h = this.handle;
-      return moduleBias(h.relativeBias.bind(h), this.numHeads, qLen, kLen, opts);
+      return moduleBias(h, 'relativeBias', this.numHeads, qLen, kLen, opts);
     }
     #shapes() {
       return {
@@ -888,8 +982,14 @@ export function createApi(M) {
       const layout = choice('layout', c.layout, enumNames().layout, 'half');
       const scaling = scalingArg(c.scaling);
       const mpe = optSize('maxPositionEmbeddings', c.maxPositionEmbeddings);
-      super('RotaryPositionalEmbedding', () =>
-        withFrame((frame) => new M.RotaryPositionalEmbedding(dim, maxLen, base, layout, ptrOf(scaling, frame), mpe)));
+      super('RotaryPositionalEmbedding', () => {
+        const frame = openFrame();
+        try {
+          return new M.RotaryPositionalEmbedding(dim, maxLen, base, layout, ptrOf(scaling, frame), mpe);
+        } finally {
+          closeFrame(frame);
+        }
+      });
       Object.assign(this, { dim, maxLen, base, layout: enumNames().layout[layout] });
     }
     /** Positions the cos/sin cache covers; it doubles when a forward reaches past it. */
@@ -907,15 +1007,18 @@ export function createApi(M) {
       }
       const offset = position('offset', o.offset, 0);
       const pos = positionsArg(o.positions);
-      return withFrame((frame) => {
+      const frame = openFrame();
+      try {
         const qOut = outputArg(frame, 'qOut', o.qOut, qa.shape);
         const kOut = outputArg(frame, 'kOut', o.kOut, ka.shape);
         const [qb, qh, qs] = qa.shape;
         const [kb, kh, ks] = ka.shape;
-        call(() => h.forward(qa.ptr(frame), qb, qh, qs, qOut.ptr, ka.ptr(frame), kb, kh, ks, kOut.ptr, offset,
-          ptrOf(pos, frame), lenOf(pos)));
+        callOn(h, 'forward', qa.ptr(frame), qb, qh, qs, qOut.ptr, ka.ptr(frame), kb, kh, ks, kOut.ptr, offset,
+          ptrOf(pos, frame), lenOf(pos));
         return [qOut.finish(), kOut.finish()];
-      });
+      } finally {
+        closeFrame(frame);
+      }
     }
     /** { invFreq: [dim/2] } — computed from the config (buffers, not parameters). */
     stateDict() {
@@ -935,7 +1038,7 @@ export function createApi(M) {
     /** The causal ALiBi bias [numHeads, qLen, kLen] (queries at the last positions unless qOffset). */
     bias(qLen, kLen, opts) {
       const h = this.handle;
-      return moduleBias(h.bias.bind(h), this.numHeads, qLen, kLen, opts);
+      return moduleBias(h, 'bias', this.numHeads, qLen, kLen, opts);
     }
     /** scores: [batch, numHeads, qLen, kLen] → scores + bias(qLen, kLen). */
     forward(scores, opts) {
@@ -944,11 +1047,14 @@ export function createApi(M) {
       const sa = tensorArg('scores', scores, ['batch', 'heads', 'qLen', 'kLen']);
       if (sa.shape[1] !== this.numHeads) fail('SHAPE_MISMATCH', `scores.shape[1] must be numHeads = ${this.numHeads}, got ${sa.shape[1]}`);
       const qOffset = optPosition('qOffset', o.qOffset);
-      return withFrame((frame) => {
+      const frame = openFrame();
+      try {
         const out = outputArg(frame, 'out', o.out, sa.shape);
-        call(() => h.forward(sa.ptr(frame), sa.shape[0], sa.shape[2], sa.shape[3], out.ptr, qOffset));
+        callOn(h, 'forward', sa.ptr(frame), sa.shape[0], sa.shape[2], sa.shape[3], out.ptr, qOffset);
         return out.finish();
-      });
+      } finally {
+        closeFrame(frame);
+      }
     }
     /** { slopes: [numHeads] } — computed from numHeads. */
     stateDict() {
