@@ -254,14 +254,22 @@ export function createApi(M) {
       for (const p of this.ptrs) M._free(p);
       this.ptrs.length = 0;
     }
+    // A scratch buffer that starts on a 4 KiB page. TypedArray.set between it and large JS arrays (which
+    // start on pages too) ran 25-35% faster than at malloc's 8-byte alignment: W2's 64 MiB crossing it
+    // took 5.1-5.7 ms instead of 6.9-7.7 (glibc's memmove, measured at offsets 0, 64, 1024, 2048, 3072).
+    allocPage(bytes) {
+      const p = this.alloc(bytes + 4096);
+      return p && (p + 4095) & ~4095;
+    }
   }
   // Large results for JS arrays (sinusoidalTable, ropeForward) pass through WebAssembly memory in
   // slices of about this many floats, each copied out while it is still in cache. Sizes measured on W1
-  // and W2: a table slice of 512 KiB (half the L2) beat 256 KiB and 1 MiB by ~8%; a RoPE slice is
-  // copied in and out as one piece per head, and 4 MiB (fewer, longer copies) beat 1 MiB by ~5%
-  // and 256 KiB by 1.6x.
+  // and W2: a table slice of 512 KiB (half the L2) beat 256 KiB and 1 MiB by ~8%; a RoPE scratch of
+  // 512 KiB (four heads x 256 positions of head_dim 128, beside 128 KiB of cos/sin rows, and four heads
+  // is what the rotation kernel does side by side) took W2's out call to 1.8-2.0x a copy of its bytes,
+  // against 1.9-2.1x for 128 KiB, 256 KiB and 1 MiB, and 2.4-2.5x for the former 4 MiB slices.
   const TABLE_SLICE_FLOATS = 1 << 17;
-  const ROPE_SLICE_FLOATS = 1 << 20;
+  const ROPE_SCRATCH_FLOATS = 1 << 17;
   // Every call opens a frame and closes it in a `finally`. Frames are reused: while none was alive, a
   // full GC collected the Frame object shape and V8 threw away the optimised code of every call that had
   // inlined it ("weak objects" in --trace-deopt). The body is the calling function's own code, not a
@@ -467,7 +475,7 @@ export function createApi(M) {
       const slice = Math.max(TABLE_SLICE_FLOATS, d);
       const frame = openFrame();
       try {
-        const ptr = frame.alloc(slice * 4);
+        const ptr = frame.allocPage(slice * 4);
         Object.assign(tableSlices, { target, at: ptr >> 2, d });
         call(M.sinusoidalTableSlices, maxLen, d, ptr, slice, base, start, count, copyTableSlice);
         return { data: target, shape: [rows, d] };
@@ -570,6 +578,21 @@ export function createApi(M) {
     }
   }
 
+  // The call state behind ropeForwardThrough's callbacks, which move slices of (batch, head) rows
+  // [first, first + count) x positions [s0, s0 + rows) between the caller's arrays and the scratch.
+  const ropeSlices = { source: null, target: null, at: 0, seq: 0, d: 0 };
+  function loadRopeSlice(first, count, s0, rows) {
+    const { source, at, seq, d } = ropeSlices, heap = heapF32(), chunk = rows * d;
+    for (let i = 0; i < count; i++) {
+      const from = ((first + i) * seq + s0) * d;
+      heap.set(source.subarray(from, from + chunk), at + i * chunk);
+    }
+  }
+  function storeRopeSlice(first, count, s0, rows) {
+    const { target, at, seq, d } = ropeSlices, heap = heapF32(), chunk = rows * d;
+    for (let i = 0; i < count; i++) target.set(heap.subarray(at + i * chunk, at + (i + 1) * chunk), ((first + i) * seq + s0) * d);
+  }
+
   function ropeForward(x, opts) {
     const o = options('options', opts);
     const base = num('base', o.base, 10000);
@@ -583,32 +606,21 @@ export function createApi(M) {
     const mpe = optSize('maxPositionEmbeddings', o.maxPositionEmbeddings);
     const seqLen = optSize('seqLen', o.seqLen);
     const [b, h, s, d] = xa.shape;
-    if (!xa.heap && !pos && !(o.out instanceof HeapTensor) && xa.n > ROPE_SLICE_FLOATS && offset + s - 1 <= 2147483647) {
-      // A large array tensor crosses into WebAssembly memory ~4 MiB at a time — a block of positions of
-      // every (batch, head) — and is rotated in place there: each value crosses once each way while the
-      // slice is in cache (a whole-tensor copy in, rotation and copy out stream it through memory 3
-      // times), and each block's cos/sin rows are made once for all heads (slices of whole heads rebuilt
-      // the full table per head: 1.7x the in-place time). Rows are the same bits whichever call makes
-      // them; length-dependent scalings get the whole call's length (offset + seq) as seqLen; a slice of
-      // a valid call is valid (the last position was checked above), so errors stay the whole call's.
+    if (!xa.heap && !pos && !(o.out instanceof HeapTensor) && xa.n > ROPE_SCRATCH_FLOATS) {
+      // A large array tensor passes through a small scratch in WebAssembly memory: the C++ side asks for a
+      // few heads x 256 positions at a time (loadRopeSlice), rotates them there with that block's cos/sin
+      // rows, and hands them back (storeRopeSlice). Each value crosses each way while it is in cache; with
+      // a whole-tensor copy in, the rotation and a copy out, it streamed through memory three times.
       const target = outputTarget('out', o.out, xa.n, xa.shape, Float32Array) ?? new Float32Array(xa.n);
-      const bh = b * h, rowsPerSlice = Math.max(1, Math.floor(ROPE_SLICE_FLOATS / (bh * d)));
-      const wholeLen = Number.isNaN(seqLen) ? offset + s : seqLen;
       const frame = openFrame();
       try {
-        const ptr = frame.alloc(bh * Math.min(rowsPerSlice, s) * d * 4);
-        const scalingPtr = ptrOf(scaling, frame);
-        for (let s0 = 0; s0 < s; s0 += rowsPerSlice) {
-          const rows = Math.min(rowsPerSlice, s - s0), chunk = rows * d, at = ptr >> 2;
-          let heap = heapF32();
-          for (let i = 0; i < bh; i++) heap.set(x.data.subarray((i * s + s0) * d, (i * s + s0) * d + chunk), at + i * chunk);
-          call(M.ropeForward, ptr, 1, bh, rows, d, ptr, dRot, base, layout, 0, 0, offset + s0, inverse, scalingPtr,
-            mpe, wholeLen);
-          heap = heapF32();
-          for (let i = 0; i < bh; i++) target.set(heap.subarray(at + i * chunk, at + (i + 1) * chunk), (i * s + s0) * d);
-        }
+        const ptr = frame.allocPage(ROPE_SCRATCH_FLOATS * 4);
+        Object.assign(ropeSlices, { source: x.data, target, at: ptr >> 2, seq: s, d });
+        call(M.ropeForwardThrough, b, h, s, d, ptr, ROPE_SCRATCH_FLOATS, dRot, base, layout, offset, inverse,
+          ptrOf(scaling, frame), mpe, seqLen, loadRopeSlice, storeRopeSlice);
         return { data: target, shape: xa.shape };
       } finally {
+        ropeSlices.source = ropeSlices.target = null;
         closeFrame(frame);
       }
     }

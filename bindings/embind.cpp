@@ -206,6 +206,29 @@ void ropeForward(std::uintptr_t x, double batch, double heads, double seq, doubl
                span<float>(out, n), o);
 }
 
+// RoPE of a JS array through scratch: load(first, count, s0, rows) fills it, store(…) empties it (rope.hpp).
+void ropeForwardThrough(double batch, double heads, double seq, double head_dim, std::uintptr_t scratch,
+                        double scratch_len, double d_rot, double base, int layout, double offset, bool inverse,
+                        std::uintptr_t scaling, double max_position_embeddings, double seq_len, emscripten::val load,
+                        emscripten::val store) {
+  RopeForwardOptions o;
+  o.d_rot = opt_int(d_rot);
+  o.base = base;
+  o.layout = static_cast<RopeLayout>(layout);
+  o.offset = to_int(offset);
+  o.inverse = inverse;
+  o.scaling = read_scaling(scaling);
+  o.max_position_embeddings = opt_int(max_position_embeddings);
+  o.seq_len = opt_int(seq_len);
+  const auto io = [](emscripten::val& fn) {
+    return [&fn](std::int64_t first, std::int64_t count, std::int64_t s0, std::int64_t rows) {
+      fn(static_cast<double>(first), static_cast<double>(count), static_cast<double>(s0), static_cast<double>(rows));
+    };
+  };
+  rope_forward_through({to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)}, span<float>(scratch, scratch_len),
+                       io(load), io(store), o);
+}
+
 void xposApply(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
                bool key, std::uintptr_t positions, double positions_len, double offset, double base, double gamma,
                double scale_base, double center, int layout) {
@@ -395,6 +418,7 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("clippedRelativeBias", &clippedRelativeBias);
   function("ropeParams", &ropeParams);
   function("ropeForward", &ropeForward);
+  function("ropeForwardThrough", &ropeForwardThrough);
   function("xposApply", &xposApply);
   function("alibiSlopes", &alibiSlopes);
   function("alibiBias", &alibiBias);

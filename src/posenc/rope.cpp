@@ -5,9 +5,10 @@
 #include "posenc/rope.hpp"
 
 #include <algorithm>
-#include <memory>
 #include <cmath>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "posenc/angles.hpp"
 #include "posenc/error.hpp"
@@ -279,7 +280,25 @@ RopeParams rope_params(std::int64_t d_rot, double base, const RopeScaling& scali
   return compute_params(d_rot, base, scaling, max_position_embeddings, seq_len);
 }
 
-void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options) {
+namespace {
+// rope_rotate over `slices` slices x + i·stride (i < slices) that share one table.
+void rotate_slices(const float* x, float* out, std::size_t stride, std::size_t slices, std::size_t rows,
+                   std::size_t head_dim, std::size_t d_rot, RopeLayout layout, const float* cos_table,
+                   const float* sin_table, bool inverse);
+}  // namespace
+
+namespace {
+// What rope_forward and rope_forward_through share: SPEC §10's checks (the positions by the caller's
+// check_positions, at their place in that order) and what the rotation needs from them.
+struct RopePlan {
+  std::size_t d_rot;
+  RopeParams params;
+  float scale;  // the attention factor (its inverse for the inverse rotation), folded into the tables
+};
+
+template <class CheckPositions>
+std::pair<RopePlan, PositionRows> plan_rope(const Bhsd& shape, const RopeForwardOptions& options,
+                                            CheckPositions&& check_positions) {
   const RopeScaling& sc = options.scaling;
   rope_check_finite(options.base, sc);
   require_size("batch", shape.batch);
@@ -299,39 +318,88 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
   }
   rope_check_ranges(d_rot, options.base, sc);
   rope_check_shapes(d_rot, sc);
-  const PositionRows pos = validate_bhsd_positions(x, out, shape, options.positions, options.offset);
+  const PositionRows pos = check_positions();
 
   // Length-dependent variants see the longest position of this call, as HF's update decorators do.
   std::optional<std::int64_t> seq_len = options.seq_len;
   if (!seq_len && (sc.type == RopeType::Dynamic || sc.type == RopeType::LongRope)) seq_len = pos.max() + 1;
-  const RopeParams params = compute_params(d_rot, options.base, sc, options.max_position_embeddings, seq_len);
+  RopeParams params = compute_params(d_rot, options.base, sc, options.max_position_embeddings, seq_len);
+  const auto scale = static_cast<float>(options.inverse ? 1.0 / params.attention_factor : params.attention_factor);
+  return {RopePlan{static_cast<std::size_t>(d_rot), std::move(params), scale}, pos};
+}
 
+void scale_tables(std::size_t n, float scale, float* c, float* s) {
+  if (scale == 1.0f) return;
+  for (std::size_t i = 0; i < n; ++i) {
+    c[i] *= scale;
+    s[i] *= scale;
+  }
+}
+}  // namespace
+
+void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options) {
+  const auto planned = plan_rope(shape, options, [&] {
+    return validate_bhsd_positions(x, out, shape, options.positions, options.offset);
+  });
+  const RopePlan& plan = planned.first;
+  const PositionRows& pos = planned.second;
   // Tables per distinct position row, shared by every head; the attention factor is folded in.
-  const auto half = static_cast<std::size_t>(d_rot / 2);
-  const float scale = static_cast<float>(options.inverse ? 1.0 / params.attention_factor : params.attention_factor);
+  const std::size_t half = plan.d_rot / 2;
   const bool consecutive = options.positions.empty();  // offset + s: anchors plus exact-step rotations
-  const SincosRows steps(params.inv_freq.data(), consecutive ? half : 0);
-  rope_rotate_blocked(x, shape, out, static_cast<std::size_t>(d_rot), options.layout, pos.distinct_rows() > 1,
-                      options.inverse, [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
+  const SincosRows steps(plan.params.inv_freq.data(), consecutive ? half : 0);
+  rope_rotate_blocked(x, shape, out, plan.d_rot, options.layout, pos.distinct_rows() > 1, options.inverse,
+                      [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
                         if (consecutive) steps.fill(options.offset + static_cast<std::int64_t>(s0), count, s, c);
                         for (std::size_t i = 0; i < count && !consecutive; ++i) {
                           const auto p = pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i));
-                          sincos_at(static_cast<double>(p), params.inv_freq.data(), half, s + i * half, c + i * half);
+                          sincos_at(static_cast<double>(p), plan.params.inv_freq.data(), half, s + i * half, c + i * half);
                         }
-                        if (scale == 1.0f) return;
-                        for (std::size_t i = 0; i < count * half; ++i) {
-                          c[i] *= scale;
-                          s[i] *= scale;
-                        }
+                        scale_tables(count * half, plan.scale, c, s);
                       });
 }
 
-namespace {
-// rope_rotate over `slices` slices x + i·stride (i < slices) that share one table.
-void rotate_slices(const float* x, float* out, std::size_t stride, std::size_t slices, std::size_t rows,
-                   std::size_t head_dim, std::size_t d_rot, RopeLayout layout, const float* cos_table,
-                   const float* sin_table, bool inverse);
-}  // namespace
+void rope_forward_through(const Bhsd& shape, Span<float> scratch, const RopeSliceIo& load, const RopeSliceIo& store,
+                          const RopeForwardOptions& options) {
+  if (!options.positions.empty()) {
+    fail(ErrorCode::ShapeMismatch, "rope_forward_through takes offset positions only, got " +
+                                       std::to_string(options.positions.size()) + " explicit positions");
+  }
+  const auto planned = plan_rope(shape, options, [&] {
+    PositionRows pos(options.positions, options.offset, shape.batch, shape.seq);
+    pos.require_values();
+    return pos;
+  });
+  const RopePlan& plan = planned.first;
+  const auto head_dim = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
+  const auto slices = static_cast<std::size_t>(shape.batch * shape.heads);
+  const std::size_t half = plan.d_rot / 2, block = std::min(seq, kRopeBlock);
+  const std::size_t group = scratch.size() / (block * head_dim);
+  if (group == 0) {
+    fail(ErrorCode::ShapeMismatch, "scratch must hold at least " + std::to_string(block * head_dim) +
+                                       " values (" + std::to_string(block) + " positions of one head), got " +
+                                       std::to_string(scratch.size()));
+  }
+  const std::unique_ptr<float[]> c_table(new float[block * half]), s_table(new float[block * half]);
+  float* const c = c_table.get();
+  float* const s = s_table.get();
+  const SincosRows steps(plan.params.inv_freq.data(), half);
+  for (std::size_t s0 = 0; s0 < seq; s0 += block) {
+    const std::size_t count = std::min(block, seq - s0);
+    steps.fill(options.offset + static_cast<std::int64_t>(s0), count, s, c);
+    scale_tables(count * half, plan.scale, c, s);
+    if (options.inverse) {  // as rope_rotate_blocked does: the same bits as rope_forward
+      for (std::size_t i = 0; i < count * half; ++i) s[i] = -s[i];
+    }
+    for (std::size_t first = 0; first < slices; first += group) {
+      const std::size_t n = std::min(group, slices - first);
+      const auto at = [](std::size_t v) { return static_cast<std::int64_t>(v); };
+      load(at(first), at(n), at(s0), at(count));
+      rotate_slices(scratch.data(), scratch.data(), count * head_dim, n, count, head_dim, plan.d_rot, options.layout,
+                    c, s, false);
+      store(at(first), at(n), at(s0), at(count));
+    }
+  }
+}
 
 void rope_rotate_blocked(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,
                          bool per_batch, bool inverse, const RopeTableFill& fill) {

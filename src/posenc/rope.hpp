@@ -4,6 +4,7 @@
 // (the layout is only the stride between a pair's members), partial rotary, and the inverse.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +66,16 @@ struct RopeForwardOptions {
 
 // x, out: [batch, heads, seq, head_dim] (out may be x). Applies to q and to k alike.
 void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options = {});
+
+// rope_forward for a tensor held outside this memory (the JS bindings' arrays), passed through `scratch` a
+// slice at a time so that each value crosses in and out while it is in cache: load(first, count, s0, rows)
+// must write rows s0 … s0+rows−1 of (batch, head) slices first … first+count−1 into scratch as
+// [count, rows, head_dim]; they are rotated there, and store(…) with the same arguments takes them out.
+// Offset positions only; the checks, errors (all raised before the first load) and result bits are
+// rope_forward's. scratch must hold at least min(seq, 256) positions of one head.
+using RopeSliceIo = std::function<void(std::int64_t first, std::int64_t count, std::int64_t s0, std::int64_t rows)>;
+void rope_forward_through(const Bhsd& shape, Span<float> scratch, const RopeSliceIo& load, const RopeSliceIo& store,
+                          const RopeForwardOptions& options = {});
 
 // The rotation kernel on precomputed tables. x, out: [rows, head_dim] of one (batch, head) slice;
 // cos_table, sin_table: [rows, d_rot/2] of cos θ and sin θ, already multiplied by the attention factor

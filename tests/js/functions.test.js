@@ -34,7 +34,7 @@ for (const build of BUILDS) {
     });
 
     test('large results for JS arrays (made in slices) equal the in-place heap results bit for bit', () => {
-      // sinusoidalTable and ropeForward stream big results through a small heap slice; the values must
+      // sinusoidalTable and ropeForward stream big arrays through a small heap scratch; the values must
       // not depend on how the work was cut.
       for (const [maxLen, d, start, count] of [[3000, 256, 0, undefined], [2600, 130, 7, 2500], [100, 4096, 3, 90]]) {
         const rows = count ?? maxLen - start;
@@ -53,7 +53,7 @@ for (const build of BUILDS) {
           heap.delete();
         }
       }
-      const shape = [2, 30, 300, 64];  // 60 heads of 75 KiB: more than one ~4 MiB slice
+      const shape = [2, 30, 300, 64];  // 60 heads x 300 positions: scratch slices of 8 heads x 256, then 44
       const x = Float32Array.from({ length: 2 * 30 * 300 * 64 }, (_, i) => Math.sin(i * 0.37));
       const dynamic = { scaling: { rope_type: 'dynamic', factor: 2 }, maxPositionEmbeddings: 64 };
       for (const opts of [{ layout: 'half' }, { layout: 'interleaved' }, { ...dynamic, layout: 'interleaved' },
