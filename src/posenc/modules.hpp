@@ -26,7 +26,7 @@ class SinusoidalPositionalEncoding {
 
  private:
   std::int64_t dim_, max_len_;
-  double p_, base_;
+  double p_;
   std::uint64_t seed_, calls_ = 0;  // each train-mode call draws a fresh mask
   bool training_ = true;
   std::vector<float> table_;

@@ -31,7 +31,6 @@ SinusoidalPositionalEncoding::SinusoidalPositionalEncoding(std::int64_t dim, std
     : dim_(validated_dim(dim, max_len, dropout, base)),
       max_len_(max_len),
       p_(dropout),
-      base_(base),
       seed_(seed),
       table_(sinusoidal_table(max_len, dim, {base, 0, max_len})) {}
 
