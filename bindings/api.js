@@ -254,9 +254,9 @@ export function createApi(M) {
       for (const p of this.ptrs) M._free(p);
       this.ptrs.length = 0;
     }
-    // A scratch buffer that starts on a 4 KiB page. TypedArray.set between it and large JS arrays (which
-    // start on pages too) ran 25-35% faster than at malloc's 8-byte alignment: W2's 64 MiB crossing it
-    // took 5.1-5.7 ms instead of 6.9-7.7 (glibc's memmove, measured at offsets 0, 64, 1024, 2048, 3072).
+    // A scratch buffer that starts on a 4 KiB page. TypedArray.set between it and large JS arrays ran
+    // 25-35% faster than at malloc's 8-byte alignment: W2's 64 MiB crossing it took 5.1-5.7 ms instead
+    // of 6.9-7.7 (measured with the scratch at page offsets 0, 64, 1024, 2048 and 3072: only 0 was fast).
     allocPage(bytes) {
       const p = this.alloc(bytes + 4096);
       return p && (p + 4095) & ~4095;

@@ -285,9 +285,7 @@ namespace {
 void rotate_slices(const float* x, float* out, std::size_t stride, std::size_t slices, std::size_t rows,
                    std::size_t head_dim, std::size_t d_rot, RopeLayout layout, const float* cos_table,
                    const float* sin_table, bool inverse);
-}  // namespace
 
-namespace {
 // What rope_forward and rope_forward_through share: SPEC §10's checks (the positions by the caller's
 // check_positions, at their place in that order) and what the rotation needs from them.
 struct RopePlan {
