@@ -333,6 +333,30 @@ void scale_tables(std::size_t n, float scale, float* c, float* s) {
     s[i] *= scale;
   }
 }
+
+// The block loop of rope_rotate_blocked and rope_forward_through (kRopeBlock, rope_detail.hpp): for each
+// block and position row (< rows), fill(row, s0, count, c, s) writes cos/sin of positions s0 … s0+count−1
+// and rotate(row, s0, count, c, s) uses them while they are in cache. For the inverse the block's sin is
+// negated once here, not in every head's kernel.
+template <class Fill, class Rotate>
+void for_each_table_block(std::size_t seq, std::size_t half, std::size_t rows, bool inverse, const Fill& fill,
+                          const Rotate& rotate) {
+  const std::size_t block = std::min(seq, kRopeBlock);
+  // Not value-initialised: every entry is written by fill before it is read.
+  const std::unique_ptr<float[]> c_table(new float[block * half]), s_table(new float[block * half]);
+  float* const c = c_table.get();
+  float* const s = s_table.get();
+  for (std::size_t s0 = 0; s0 < seq; s0 += block) {
+    const std::size_t count = std::min(block, seq - s0);
+    for (std::size_t row = 0; row < rows; ++row) {
+      fill(row, s0, count, c, s);
+      if (inverse) {
+        for (std::size_t i = 0; i < count * half; ++i) s[i] = -s[i];
+      }
+      rotate(row, s0, count, c, s);
+    }
+  }
+}
 }  // namespace
 
 void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options) {
@@ -377,17 +401,12 @@ void rope_forward_through(const Bhsd& shape, Span<float> scratch, const RopeSlic
                                        " values (" + std::to_string(block) + " positions of one head), got " +
                                        std::to_string(scratch.size()));
   }
-  const std::unique_ptr<float[]> c_table(new float[block * half]), s_table(new float[block * half]);
-  float* const c = c_table.get();
-  float* const s = s_table.get();
   const SincosRows steps(plan.params.inv_freq.data(), half);
-  for (std::size_t s0 = 0; s0 < seq; s0 += block) {
-    const std::size_t count = std::min(block, seq - s0);
+  const auto fill = [&](std::size_t, std::size_t s0, std::size_t count, float* c, float* s) {
     steps.fill(options.offset + static_cast<std::int64_t>(s0), count, s, c);
     scale_tables(count * half, plan.scale, c, s);
-    if (options.inverse) {  // as rope_rotate_blocked does: the same bits as rope_forward
-      for (std::size_t i = 0; i < count * half; ++i) s[i] = -s[i];
-    }
+  };
+  const auto through_scratch = [&](std::size_t, std::size_t s0, std::size_t count, const float* c, const float* s) {
     for (std::size_t first = 0; first < slices; first += group) {
       const std::size_t n = std::min(group, slices - first);
       const auto at = [](std::size_t v) { return static_cast<std::int64_t>(v); };
@@ -396,32 +415,23 @@ void rope_forward_through(const Bhsd& shape, Span<float> scratch, const RopeSlic
                     c, s, false);
       store(at(first), at(n), at(s0), at(count));
     }
-  }
+  };
+  for_each_table_block(seq, half, 1, options.inverse, fill, through_scratch);
 }
 
 void rope_rotate_blocked(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,
                          bool per_batch, bool inverse, const RopeTableFill& fill) {
   const auto head_dim = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
   const auto batch = static_cast<std::size_t>(shape.batch), heads = static_cast<std::size_t>(shape.heads);
-  const std::size_t half = d_rot / 2, block = std::min(seq, kRopeBlock);
-  // Not value-initialised: every entry is written by fill before it is read.
-  const std::unique_ptr<float[]> c_table(new float[block * half]), s_table(new float[block * half]);
-  float* const c = c_table.get();
-  float* const s = s_table.get();
-  for (std::size_t s0 = 0; s0 < seq; s0 += block) {
-    const std::size_t count = std::min(block, seq - s0);
-    for (std::size_t row = 0; row < (per_batch ? batch : 1); ++row) {
-      fill(row, s0, count, c, s);
-      if (inverse) {  // the block's own table: negate it once rather than in every head's kernel
-        for (std::size_t i = 0; i < count * half; ++i) s[i] = -s[i];
-      }
-      // The (batch, head) slices this table serves are consecutive, seq·head_dim apart.
-      const std::size_t first = per_batch ? row * heads : 0, slices = per_batch ? heads : batch * heads;
-      const std::size_t at = (first * seq + s0) * head_dim;
-      rotate_slices(x.data() + at, out.data() + at, seq * head_dim, slices, count, head_dim, d_rot, layout, c,
-                    s, false);
-    }
-  }
+  for_each_table_block(seq, d_rot / 2, per_batch ? batch : 1, inverse, fill,
+                       [&](std::size_t row, std::size_t s0, std::size_t count, const float* c, const float* s) {
+                         // The (batch, head) slices this table serves are consecutive, seq·head_dim apart.
+                         const std::size_t first = per_batch ? row * heads : 0;
+                         const std::size_t slices = per_batch ? heads : batch * heads;
+                         const std::size_t at = (first * seq + s0) * head_dim;
+                         rotate_slices(x.data() + at, out.data() + at, seq * head_dim, slices, count, head_dim, d_rot,
+                                       layout, c, s, false);
+                       });
 }
 
 void rope_rotate_heads(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,
