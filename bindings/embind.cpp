@@ -188,20 +188,27 @@ double ropeParams(double d_rot, double base, std::uintptr_t scaling, double max_
   return r.attention_factor;
 }
 
-void ropeForward(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
-                 double d_rot, double base, int layout, std::uintptr_t positions, double positions_len, double offset,
-                 bool inverse, std::uintptr_t scaling, double max_position_embeddings, double seq_len) {
-  const double n = batch * heads * seq * head_dim;
+// The options ropeForward and ropeForwardThrough share (positions: only ropeForward has them).
+RopeForwardOptions rope_options(double d_rot, double base, int layout, double offset, bool inverse,
+                                std::uintptr_t scaling, double max_position_embeddings, double seq_len) {
   RopeForwardOptions o;
   o.d_rot = opt_int(d_rot);
   o.base = base;
   o.layout = static_cast<RopeLayout>(layout);
-  o.positions = span<const std::int32_t>(positions, positions_len);
   o.offset = to_int(offset);
   o.inverse = inverse;
   o.scaling = read_scaling(scaling);
   o.max_position_embeddings = opt_int(max_position_embeddings);
   o.seq_len = opt_int(seq_len);
+  return o;
+}
+
+void ropeForward(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
+                 double d_rot, double base, int layout, std::uintptr_t positions, double positions_len, double offset,
+                 bool inverse, std::uintptr_t scaling, double max_position_embeddings, double seq_len) {
+  const double n = batch * heads * seq * head_dim;
+  RopeForwardOptions o = rope_options(d_rot, base, layout, offset, inverse, scaling, max_position_embeddings, seq_len);
+  o.positions = span<const std::int32_t>(positions, positions_len);
   rope_forward(span<const float>(x, n), {to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)},
                span<float>(out, n), o);
 }
@@ -211,15 +218,8 @@ void ropeForwardThrough(double batch, double heads, double seq, double head_dim,
                         double scratch_len, double d_rot, double base, int layout, double offset, bool inverse,
                         std::uintptr_t scaling, double max_position_embeddings, double seq_len, emscripten::val load,
                         emscripten::val store) {
-  RopeForwardOptions o;
-  o.d_rot = opt_int(d_rot);
-  o.base = base;
-  o.layout = static_cast<RopeLayout>(layout);
-  o.offset = to_int(offset);
-  o.inverse = inverse;
-  o.scaling = read_scaling(scaling);
-  o.max_position_embeddings = opt_int(max_position_embeddings);
-  o.seq_len = opt_int(seq_len);
+  const RopeForwardOptions o =
+      rope_options(d_rot, base, layout, offset, inverse, scaling, max_position_embeddings, seq_len);
   const auto io = [](emscripten::val& fn) {
     return [&fn](std::int64_t first, std::int64_t count, std::int64_t s0, std::int64_t rows) {
       fn(static_cast<double>(first), static_cast<double>(count), static_cast<double>(s0), static_cast<double>(rows));
