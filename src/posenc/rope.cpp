@@ -357,6 +357,25 @@ void for_each_table_block(std::size_t seq, std::size_t half, std::size_t rows, b
     }
   }
 }
+
+// The fill of for_each_table_block for a plan: consecutive positions (offset + s) by anchors and exact
+// steps, explicit ones by sincos_at each, then the attention factor folded in. rope_forward and
+// rope_forward_through both use it, so their tables are the same bits by construction.
+auto table_fill(const RopePlan& plan, const RopeForwardOptions& options, const PositionRows& pos,
+                const SincosRows& steps) {
+  return [&plan, &options, &pos, &steps](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
+    const std::size_t half = plan.d_rot / 2;
+    if (options.positions.empty()) {
+      steps.fill(options.offset + static_cast<std::int64_t>(s0), count, s, c);
+    } else {
+      for (std::size_t i = 0; i < count; ++i) {
+        const auto p = pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i));
+        sincos_at(static_cast<double>(p), plan.params.inv_freq.data(), half, s + i * half, c + i * half);
+      }
+    }
+    scale_tables(count * half, plan.scale, c, s);
+  };
+}
 }  // namespace
 
 void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options) {
@@ -370,14 +389,7 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
   const bool consecutive = options.positions.empty();  // offset + s: anchors plus exact-step rotations
   const SincosRows steps(plan.params.inv_freq.data(), consecutive ? half : 0);
   rope_rotate_blocked(x, shape, out, plan.d_rot, options.layout, pos.distinct_rows() > 1, options.inverse,
-                      [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
-                        if (consecutive) steps.fill(options.offset + static_cast<std::int64_t>(s0), count, s, c);
-                        for (std::size_t i = 0; i < count && !consecutive; ++i) {
-                          const auto p = pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i));
-                          sincos_at(static_cast<double>(p), plan.params.inv_freq.data(), half, s + i * half, c + i * half);
-                        }
-                        scale_tables(count * half, plan.scale, c, s);
-                      });
+                      table_fill(plan, options, pos, steps));
 }
 
 void rope_forward_through(const Bhsd& shape, Span<float> scratch, const RopeSliceIo& load, const RopeSliceIo& store,
@@ -402,10 +414,6 @@ void rope_forward_through(const Bhsd& shape, Span<float> scratch, const RopeSlic
                                        std::to_string(scratch.size()));
   }
   const SincosRows steps(plan.params.inv_freq.data(), half);
-  const auto fill = [&](std::size_t, std::size_t s0, std::size_t count, float* c, float* s) {
-    steps.fill(options.offset + static_cast<std::int64_t>(s0), count, s, c);
-    scale_tables(count * half, plan.scale, c, s);
-  };
   const auto through_scratch = [&](std::size_t, std::size_t s0, std::size_t count, const float* c, const float* s) {
     for (std::size_t first = 0; first < slices; first += group) {
       const std::size_t n = std::min(group, slices - first);
@@ -416,7 +424,8 @@ void rope_forward_through(const Bhsd& shape, Span<float> scratch, const RopeSlic
       store(at(first), at(n), at(s0), at(count));
     }
   };
-  for_each_table_block(seq, half, 1, options.inverse, fill, through_scratch);
+  for_each_table_block(seq, half, 1, options.inverse, table_fill(plan, options, planned.second, steps),
+                       through_scratch);
 }
 
 void rope_rotate_blocked(Span<const float> x, const Bhsd& shape, Span<float> out, std::size_t d_rot, RopeLayout layout,
