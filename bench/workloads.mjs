@@ -1,30 +1,8 @@
-// The workloads of issue 5 (W1–W4) as common ops with their timed configuration and an accuracy
+// The benchmark's workloads (W1–W4) as common ops with their timed configuration and an accuracy
 // configuration (far positions where float32 angles fail), plus the float64 expected values.
-import { Stream, uniform } from './inputs.mjs';
 import * as ref from './reference.mjs';
 
 const bytesOf = (...arrays) => arrays.reduce((s, a) => s + a.length * 4, 0);
-
-// Inputs of an op's configuration (deterministic; native_bench.cpp makes the same ones).
-export function withInputs(op, cfg) {
-  switch (op) {
-    case 'rope': {
-      const n = cfg.heads * cfg.seq * cfg.dim;
-      return { ...cfg, q: uniform(n, Stream.q), k: uniform(n, Stream.k) };
-    }
-    case 'sdpa':
-      return {
-        ...cfg,
-        q: uniform(cfg.heads * cfg.qLen * cfg.dim, Stream.q),
-        k: uniform(cfg.heads * cfg.kLen * cfg.dim, Stream.k),
-        v: uniform(cfg.heads * cfg.kLen * cfg.dim, Stream.v),
-      };
-    case 'decodeRope':
-      return { ...cfg, q: uniform(cfg.heads * cfg.dim, Stream.q), k: uniform(cfg.heads * cfg.dim, Stream.k) };
-    default:
-      return { ...cfg };
-  }
-}
 
 // The float64 values an op's outputs must match.
 export function expected(op, c) {

@@ -1,10 +1,10 @@
 // posenc through its npm package, imported as a user does (`import { load } from 'posenc'`), in three
-// ways per build (posenc_calls.mjs): the call writing into a caller's `out` array, the call returning a
+// ways per build (baselines/posenc_calls.mjs): the call writing into a caller's `out` array, the call returning a
 // fresh result (copy), and the zero-copy path (heap tensors allocated once, kernels run in place).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-import { variant } from './posenc_calls.mjs';
+import { variant } from '../../baselines/posenc_calls.mjs';
 
 // Peak heap of a workload: a fresh instance (load with wasmBinary is never cached), its footprint
 // peak (memoryStats().peakBytes, malloc's max footprint) after one setup + run, minus where it began.

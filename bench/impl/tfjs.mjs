@@ -1,7 +1,7 @@
 // TensorFlow.js peers (@tensorflow/tfjs-core with the wasm and cpu backends) in their best formulation:
 // inputs and constant tables resident in the backend before timing (upload and download excluded),
 // cached cos/sin tables for RoPE, and attention as per-head 2-D matMuls (tfjs has no fused attention).
-// tfjs computes in float32, so its angles are float32 products (SPEC pitfall P5).
+// tfjs computes in float32, so its angles are float32 products (see docs/pitfalls.md, float32 angles).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';

@@ -1,5 +1,5 @@
 // The printed report: medians per implementation and workload, speed-ups of posenc computed from the
-// same run, accuracy against float64, peak heap, and issue 5's targets checked against the run.
+// same run, accuracy against float64, peak heap, and the speed targets (docs/performance.md) checked against the run.
 
 const fmtMs = (ms) => (ms === undefined ? '' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toPrecision(3));
 const fmtErr = (a) => (a ? `${a.maxAbs.toExponential(1)} ${a.withinSpec ? 'ok' : 'NO'}` : '');
@@ -24,7 +24,7 @@ const INPLACE = `${POSENC} in-place`;
 export const PEAK = 'peak: SIMD madd of its flops';
 const isCeiling = (name) => name.startsWith('copy:') || name === PEAK;
 
-// Issue 5's targets as checks over this run's medians; missing numbers are reported, not passed.
+// The speed targets as checks over this run's medians; missing numbers are reported, not passed.
 // Plain and tuned JS take and return JS arrays, so they are compared with the `out` call; tfjs is timed
 // on tensors already resident in its backend, so the like-for-like posenc is the zero-copy path (the
 // `out` call's ratio is listed beside it, marked info).
@@ -102,7 +102,7 @@ export function report(run, machineLine) {
       .map((n) => [n, ...results.map((r) => fmtX(ms(r, n) / ms(r, POSENC)))])));
   }
   clock = 'cpuMedianMs';
-  parts.push('', 'accuracy: max |error| vs float64 on each row\'s check case (W1/W2 at position 1e6); ok = within SPEC §11 (2e-6 + 2e-6|x|)');
+  parts.push('', 'accuracy: max |error| vs float64 on each row\'s check case (W1/W2 at position 1e6); ok = within the float32 tolerance (2e-6 + 2e-6|x|)');
   parts.push(table(['implementation', ...ids], names.filter((n) => !isCeiling(n))
     .map((n) => [n, ...results.map((r) => fmtErr(r.impls[n]?.accuracy))])));
   const heapRows = names.filter((n) => results.some((r) => r.impls[n]?.peakHeapBytes !== undefined));
@@ -132,7 +132,7 @@ export function report(run, machineLine) {
   if (tc.length) {
     const verdict = (x) => (x.ok === undefined ? 'n/a' : x.ok === 'info' ? '' : x.ok ? 'met' : 'MISSED');
     const value = (x) => (x.value === undefined ? 'n/a' : x.value.toFixed(2));
-    parts.push('', `targets (issue 5), evaluated on CPU-time medians and on wall-time medians${run.quick ? ' (--quick: not meaningful)' : ''}`);
+    parts.push('', `targets, evaluated on CPU-time medians and on wall-time medians${run.quick ? ' (--quick: not meaningful)' : ''}`);
     parts.push(table(['row', 'measure', 'target', 'CPU', '', 'wall', ''], tc.map((x, i) => [x.id, x.what,
       x.op === 'info' ? 'info' : `${x.op} ${x.limit}`, value(x), verdict(x), value(tw[i]), verdict(tw[i])]), 2));
   }

@@ -1,16 +1,16 @@
-// Speed panel: the benchmark's own implementations (bench/impl) timed in this browser on the benchmark's
-// own inputs (bench/workloads.mjs), at shapes a page runs in seconds. posenc's SIMD and scalar builds go
+// Speed panel: the baselines the benchmark also runs (baselines/) timed in this browser on the
+// benchmark's deterministic inputs (baselines/inputs.mjs), at shapes a page runs in seconds. posenc's SIMD and scalar builds go
 // through the bench's `out` call (writing into a caller's array); plain and tuned JavaScript are the
 // bench's runners. Each is warmed up by time (V8 starts wasm and JS on baseline code and tiers up only
 // after a while), then timed in samples between animation frames so the page stays responsive.
-import { plainJs, tunedJs } from '../../bench/impl/javascript.mjs';
-import { variant } from '../../bench/impl/posenc_calls.mjs';
-import { withInputs } from '../../bench/workloads.mjs';
+import { plainJs, tunedJs } from '../../baselines/javascript.mjs';
+import { variant } from '../../baselines/posenc_calls.mjs';
+import { withInputs } from '../../baselines/inputs.mjs';
 import { BarChart } from '../plots/bar-chart.js';
 import { fmt } from '../plots/scale.js';
 import { controlsRow, el, errorBox, nextFrame, note, showError, clearError } from '../ui.js';
 
-// Issue 5's workloads W1–W4, smaller than `npm run bench` runs them (W1 4096×1024, W2 [1,32,2048,128],
+// The benchmark's workloads W1–W4 (docs/performance.md), smaller than `npm run bench` runs them (W1 4096×1024, W2 [1,32,2048,128],
 // W3 8 heads × 1024 tokens) so that plain JavaScript finishes quickly too.
 const CASES = [
   { name: 'W1 table 1024×512', op: 'table', cfg: { start: 0, count: 1024, d: 512 } },
@@ -88,12 +88,12 @@ export function mountSpeed(root, pe, load) {
     xLabel: 'times faster than plain JS, higher is better (plain JS = 1)', height: 430, unit: '×' });
   const tableWrap = el('div', { class: 'table-wrap' });
   root.append(tableWrap);
-  note(root, 'These are the benchmark\'s own implementations (<code>bench/impl</code>) on its own deterministic inputs, at smaller shapes: '
+  note(root, 'These are the implementations the benchmark runs (<code>baselines/</code>) on its deterministic inputs, at smaller shapes: '
     + 'posenc\'s SIMD and scalar builds (the same C++ compiled twice) through the call that writes into a caller\'s <code>out</code> array; '
     + '<b>plain JS</b> as one ports the usual PyTorch code (float32 frequencies, a fresh result per call, the full masked score matrix); '
     + '<b>tuned JS</b> hand-optimised (float64 frequencies hoisted, cached cos/sin tables, preallocated outputs, causal rows that stop at the diagonal). '
     + 'Each is warmed up for 0.3 s first, so the optimised code is timed, not V8\'s baseline compiler. '
-    + '<code>npm run bench</code> runs the full set at issue 5\'s sizes in Node, with tfjs, native posenc and memory-copy ceilings. '
+    + '<code>npm run bench</code> runs the full set at the full sizes in Node, with tfjs, native posenc and memory-copy ceilings. '
     + 'Numbers vary with the device and the browser; the ratios are the point.');
   chart.draw(['(press Run)'], NAMES.map((name) => ({ name, values: [null] })));
 

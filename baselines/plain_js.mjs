@@ -1,6 +1,6 @@
 // Plain JavaScript as a user writes it when porting the usual PyTorch code: frequencies in a
 // Float32Array (PyTorch's `.float()`), a fresh result per call, the full score matrix with a mask.
-// Angles p·ω with a float32 ω are what makes this lose accuracy at large positions (SPEC pitfall P5).
+// Angles p·ω with a float32 ω are what makes this lose accuracy at large positions (see docs/pitfalls.md, float32 angles).
 
 function invFreq(dim, base = 10000) {
   const f = new Float32Array(dim / 2);

@@ -1,7 +1,7 @@
 // The ways of calling posenc behind the benchmark's common ops (table, rope, sdpa, decodeRope), for a
 // loaded module `pe`: the call writing into a caller's `out` array, the call returning a fresh result
 // (copy), and the zero-copy path (heap tensors allocated once, kernels run in place). Browser-safe (no
-// node imports): bench/impl/posenc.mjs uses it in Node, and the demo's Speed panel runs it in the page.
+// node imports): the benchmark (bench/impl/posenc.mjs) uses it in Node, and the demo's Speed panel runs it in the page.
 
 const shape4 = (heads, seq, dim) => [1, heads, seq, dim];
 

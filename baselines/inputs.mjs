@@ -19,3 +19,25 @@ export function uniform(n, stream) {
 
 // The streams each tensor uses (native_bench.cpp uses the same numbers).
 export const Stream = { q: 1, k: 2, v: 3 };
+
+// Inputs of an op's configuration (deterministic; native_bench.cpp makes the same ones).
+export function withInputs(op, cfg) {
+  switch (op) {
+    case 'rope': {
+      const n = cfg.heads * cfg.seq * cfg.dim;
+      return { ...cfg, q: uniform(n, Stream.q), k: uniform(n, Stream.k) };
+    }
+    case 'sdpa':
+      return {
+        ...cfg,
+        q: uniform(cfg.heads * cfg.qLen * cfg.dim, Stream.q),
+        k: uniform(cfg.heads * cfg.kLen * cfg.dim, Stream.k),
+        v: uniform(cfg.heads * cfg.kLen * cfg.dim, Stream.v),
+      };
+    case 'decodeRope':
+      return { ...cfg, q: uniform(cfg.heads * cfg.dim, Stream.q), k: uniform(cfg.heads * cfg.dim, Stream.k) };
+    default:
+      return { ...cfg };
+  }
+}
+
