@@ -1,5 +1,6 @@
 // Small DOM helpers shared by the panels: element builder, labelled controls, in-page errors,
 // coalesced redraws and a seeded random source.
+import { logPaints } from './plots/surface.js';
 
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -66,12 +67,24 @@ export function showError(box, e) {
 
 export function clearError(box) { box.hidden = true; box.textContent = ''; delete box.dataset.code; }
 
-// Runs `draw` at most once per animation frame after any number of calls; errors land in `box`.
+// Runs `draw` at most once per animation frame after any number of calls; errors land in `box`, and
+// the plots the last good draw painted are dimmed (class 'stale') until a draw succeeds again, so a
+// reader never takes an old plot for the answer to an invalid input.
 export function redrawer(box, draw) {
   let pending = false;
+  let drawn = new Set();
   const run = () => {
     pending = false;
-    try { draw(); clearError(box); } catch (e) { showError(box, e); }
+    const now = new Set();
+    try {
+      logPaints(now, draw);
+      clearError(box);
+      for (const f of [...drawn, ...now]) f.classList.remove('stale');
+      drawn = now;
+    } catch (e) {
+      showError(box, e);
+      for (const f of drawn) if (!now.has(f)) f.classList.add('stale');
+    }
   };
   run.schedule = () => { if (!pending) { pending = true; requestAnimationFrame(run); } };
   return run;

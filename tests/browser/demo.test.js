@@ -171,6 +171,48 @@ test('bad input shows the package error in the page and the page keeps working',
   assert.deepEqual(consoleErrors, []);
 });
 
+// Polls (up to 5 s) until `fn` evaluated in the page returns true.
+async function until(fn, arg, what) {
+  for (const end = Date.now() + 5000; Date.now() < end; await page.waitForTimeout(50)) if (await page.evaluate(fn, arg)) return;
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+test('invalid input dims the stale plots; the next valid input redraws and undims them', async () => {
+  const staleCount = (id) => document.querySelectorAll(`#${id} figure.plot.stale`).length;
+  await page.fill('#sin-d', '7');
+  await expectError('sinusoidal', /ODD_DIM/);
+  await until((id) => document.querySelectorAll(`#${id} figure.plot.stale`).length > 0, 'sinusoidal', 'sinusoidal plots are dimmed');
+  await page.fill('#alibi-heads', '0');
+  await expectError('alibi', /BAD_HEADS/);
+  await until((id) => document.querySelectorAll(`#${id} figure.plot.stale`).length > 0, 'alibi', 'alibi plots are dimmed');
+  await page.locator('#alibi').screenshot({ path: path.join(shots, 'alibi-invalid.png') });
+  await page.fill('#sin-d', '64');
+  await page.fill('#alibi-heads', '12');
+  await until((id) => document.querySelectorAll(`#${id} figure.plot.stale`).length === 0, 'sinusoidal', 'sinusoidal plots are undimmed');
+  await until((id) => document.querySelectorAll(`#${id} figure.plot.stale`).length === 0, 'alibi', 'alibi plots are undimmed');
+  assert.equal(await page.evaluate(staleCount, 'sinusoidal') + await page.evaluate(staleCount, 'alibi'), 0);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('the ALiBi heads share one colour scale, so steep and shallow heads look different', async () => {
+  await page.selectOption('#alibi-mode', 'causal');
+  await page.fill('#alibi-qlen', '10');
+  await page.fill('#alibi-klen', '10');
+  await page.fill('#alibi-heads', '8');
+  await until(() => document.querySelector('#alibi .body').dataset.heads === '8' && document.querySelectorAll('#alibi .grid.small canvas').length === 8, null, '8 ALiBi maps are drawn');
+  await page.waitForTimeout(300);
+  // The scale spans the largest |bias| of any head: slope 1/2 (head 0) times the farthest distance, 9.
+  assert.equal(Number(await page.getAttribute('#alibi .body', 'data-bias-scale')), 4.5);
+  const maps = await stats('#alibi .grid.small');
+  assert.equal(maps.length, 8);
+  // Head 0 (slope 1/2) is coloured far back; head 7 (slope 1/256) stays near white on the same scale. Only
+  // the colour bars (the same in every map) are ink in head 7.
+  assert.ok(maps[0].ink > maps[7].ink * 1.5, `head 0 ink ${maps[0].ink.toFixed(4)} vs head 7 ink ${maps[7].ink.toFixed(4)}`);
+  await page.fill('#alibi-heads', '12');
+  await until(() => document.querySelector('#alibi .body').dataset.heads === '12', null, '12 heads are drawn');
+  await page.locator('#alibi').screenshot({ path: path.join(shots, 'alibi-12-heads.png') });
+});
+
 test('tiny attention rows sum to 1 and causal maps are lower-triangular', async () => {
   for (const encoding of ['none', 'sinusoidal', 'learned', 'rope-half', 'rope-interleaved', 'alibi', 't5', 'xpos']) {
     for (const causal of [true, false]) {

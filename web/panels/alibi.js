@@ -1,5 +1,6 @@
-// ALiBi panel: slopes for any head count, the bias per head in the three modes, and a live check that
-// the key-only form gives the same attention as the causal form.
+// ALiBi panel: slopes for any head count, the bias per head in the three modes on one shared colour scale
+// (so heads with different slopes look different), the e^(−m·d) decay each slope puts on the weights, and
+// a live check that the key-only form gives the same attention as the causal form.
 import { Heatmap } from '../plots/heatmap.js';
 import { LinePlot } from '../plots/line-plot.js';
 import { fmt } from '../plots/scale.js';
@@ -16,8 +17,10 @@ export function mountAlibi(root, pe) {
   const errors = errorBox(root);
   const slopesPlot = new LinePlot(root, { title: 'Slope m_h per head (log scale)', xLabel: 'head h', yLabel: 'slope m_h', yLog: true, height: 220, markers: true, xInteger: true });
   const slopesText = note(root, '', 'note stats');
+  const decayPlot = new LinePlot(root, { title: 'e^(−m_h·d) per head: the factor the bias puts on a key d positions back (before the softmax renormalises the row)', xLabel: 'distance d', yLabel: 'e^(−m_h·d)', height: 240, yMin: 0, yMax: 1 });
   const biasGrid = grid(root, 'grid small');
-  note(root, 'Each map is one head\'s bias added to the scaled scores (not divided by √d). Steep heads look only at nearby keys; shallow heads see far. With key length > query length the queries sit at the last positions (KV-cache decoding). In causal mode the future keys (grey) are removed by the causal mask, not by the bias.');
+  const biasText = note(root, '', 'note stats');
+  note(root, 'Each map is one head\'s bias added to the scaled scores (not divided by √d); all maps share one colour scale, so a steep head is dark blue a few keys back while a shallow head stays pale. Steep heads look only at nearby keys; shallow heads see far. With key length > query length the queries sit at the last positions (KV-cache decoding). In causal mode the bias −m·(i−j) would be <i>positive</i> for future keys (j > i); the causal mask removes them, so they are drawn grey.');
 
   root.append(el('h3', { text: 'Why key_only gives the same attention' }));
   const kc = controlsRow(root);
@@ -37,7 +40,7 @@ export function mountAlibi(root, pe) {
     slopesPlot.draw([{ name: `${n} heads`, x: hs, y: Array.from(slopes) }]);
     const c0 = 2 ** Math.floor(Math.log2(n));
     slopesText.innerHTML = `m = [${Array.from(slopes.slice(0, 24), (m) => `2^${fmt(log2(m))}`).join(', ')}${n > 24 ? ', …' : ''}]` +
-      (c0 === n ? ` — a power of two: m_h = 2^(−8(h+1)/${n}).` : ` — ${n} is not a power of two: the first ${c0} slopes are the ${c0}-head list, the other ${n - c0} are every other slope of the ${2 * c0}-head list, so the list is deliberately not monotonic (SPEC pitfall P3).`);
+      (c0 === n ? ` — a power of two: m_h = 2^(−8(h+1)/${n}).` : ` — ${n} is not a power of two: the first ${c0} slopes are the ${c0}-head list, the other ${n - c0} are every other slope of the ${2 * c0}-head list, so the list is deliberately not monotonic — sorting it breaks parity with trained checkpoints.`);
     const bias = pe.alibiBias(n, Q, K, { mode: mode.value });
     const shownBias = Float32Array.from(bias.data);
     if (mode.value === 'causal') {  // future keys are removed by the causal mask: draw them grey
@@ -48,11 +51,19 @@ export function mountAlibi(root, pe) {
       biasGrid.replaceChildren();
       maps = Array.from({ length: shown }, () => new Heatmap(biasGrid, { xLabel: 'key j', yLabel: 'query i', height: 190, valueLabel: 'bias' }));
     }
+    // One colour scale for every head, symmetric about 0 over the values the maps show.
+    let extent = 0;
+    for (let t = 0; t < shown * Q * K; t++) if (Number.isFinite(shownBias[t])) extent = Math.max(extent, Math.abs(shownBias[t]));
+    extent ||= 1;
     maps.forEach((m, h) => {
       m.surface.wrap.querySelector('figcaption')?.remove();
       m.surface.wrap.prepend(el('figcaption', { text: `head ${h}: m = ${fmt(slopes[h])}` }));
-      m.draw({ data: shownBias.subarray(h * Q * K, (h + 1) * Q * K), rows: Q, cols: K });
+      m.draw({ data: shownBias.subarray(h * Q * K, (h + 1) * Q * K), rows: Q, cols: K, min: -extent, max: extent });
     });
+    biasText.textContent = `All ${shown} maps share the colour scale −${fmt(extent)} … +${fmt(extent)}${n > shown ? ` (the first ${shown} of ${n} heads are drawn)` : ''}.`;
+    const far = Math.max(Q, K), ds = Array.from({ length: far }, (_, d) => d);
+    decayPlot.draw(Array.from({ length: shown }, (_, h) => ({ name: `head ${h}`, x: ds, y: ds.map((d) => Math.exp(-slopes[h] * d)), dash: h >= 8 ? [6, 3] : undefined })));
+    root.dataset.biasScale = String(extent);
     root.dataset.heads = String(n);
   });
 
@@ -73,7 +84,7 @@ export function mountAlibi(root, pe) {
     const diff = (a, b) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
     kText.innerHTML = `Measured over all ${n} heads: max |p(causal) − p(key_only)| with the causal mask = <b>${fmt(diff(pc, pk))}</b> (rounding only). ` +
       `Softmax ignores a constant added to a whole row, and key_only − causal = m_h·i is constant along row i. Without the mask, key_only is <i>not</i> the symmetric encoder form: max |p(symmetric) − p(key_only)| = <b>${fmt(diff(ps, pn))}</b>. ` +
-      'Key-only is only valid where the bias goes straight into a softmax (SPEC pitfall P11).';
+      'Key-only is only valid where the bias goes straight into a softmax.';
     root.dataset.keyOnlyGap = String(diff(pc, pk));
   });
 

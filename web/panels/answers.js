@@ -25,7 +25,7 @@ function measure(pe) {
     try {
       pe.learnedForward({ data: new Float32Array(17 * 4), shape: [1, 17, 4] }, table);
       return 'Live: a 17-token input against a 16-row table was accepted (unexpected).';
-    } catch (e) { return `Live: 17 tokens against a 16-row table → ${e.code}: ${e.message}`; }
+    } catch (e) { return `API behaviour, not model evidence: posenc refuses 17 tokens against a 16-row table (${e.code}: ${e.message}); a learned table simply has no row 16.`; }
   });
   attempt('sinRelative', () => {
     const t = pe.sinusoidalTable(1010, 64, { start: 0, count: 1010 }).data;
@@ -43,8 +43,11 @@ function measure(pe) {
     return `Live: q·k at positions (10, 3) = ${fmt(score(10, 3))}, at (5010, 5003) = ${fmt(score(5010, 5003))} — same distance, same score.`;
   });
   attempt('alibiAdditive', () => {
+    // The causal form −m·(i−j) is positive for future keys (j > i); the causal mask removes those, so
+    // they are shown as the mask leaves them.
     const b = pe.alibiBias(1, 3, 3, { mode: 'causal' }).data;
-    return `Live: alibiBias(1 head, 3×3) rows = ${[0, 1, 2].map((i) => `[${Array.from(b.slice(3 * i, 3 * i + 3), fmt).join(', ')}]`).join(' ')} — added to the scores.`;
+    const row = (i) => `[${[0, 1, 2].map((j) => (j > i ? 'masked' : fmt(b[3 * i + j]))).join(', ')}]`;
+    return `Live: alibiBias(1 head, 3×3) rows = ${[0, 1, 2].map(row).join(' ')} — added to the scores. Future keys are masked by the causal mask; the bias alone would give them +m·(j−i).`;
   });
   ev.memSin = `Tutorial buffer 5000 × 512 float32 = ${mb(5000 * 512 * 4)}.`;
   ev.memLearned = `512 × 768 table (BERT) = ${mb(512 * 768 * 4)}, plus as much again for gradients and twice for Adam.`;
@@ -63,7 +66,7 @@ export function mountAnswers(root, pe) {
   root.append(list);
 
   root.append(el('h3', { text: 'The comparison table, checked' }));
-  root.append(el('p', { class: 'note', html: 'Green: kept. Yellow: kept with a qualification. Red: wrong in the notes, struck out and corrected. Evidence marked "Live" is computed by the package as this page loads.' }));
+  root.append(el('p', { class: 'note', html: 'Green: kept. Yellow: kept with a qualification. Red: wrong in the notes, struck out and corrected. Evidence marked "Live" is computed by the package as this page loads; evidence marked "API behaviour" only shows what posenc\'s own argument checks do, not how a model behaves.' }));
   const ev = measure(pe);
   const fill = (html) => html.replace(/\{\{(\w+)\}\}/g, (_, k) => ev[k] ?? '');
   const head = el('tr', {}, el('th', { text: 'Property' }), ...encodings.map((e) => el('th', { text: e })));

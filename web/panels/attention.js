@@ -39,7 +39,7 @@ export function mountAttention(root, pe) {
   const errors = errorBox(root);
   const info = note(root, '', 'note stats');
   const maps = grid(root, 'grid');
-  note(root, 'Try: <b>none</b> with causal off makes repeated words attend identically wherever they are (attention without positions is permutation-equivariant); <b>ALiBi</b> pulls weight onto nearby keys; the <b>learned</b> table only covers its length, so a longer text is refused with BAD_POSITION instead of silently reading garbage; RoPE\'s two layouts give different maps for the same weights (checkpoints are tied to one layout, SPEC pitfall P2).');
+  note(root, 'Try: <b>none</b> with causal off makes repeated words attend identically wherever they are (attention without positions is permutation-equivariant); <b>ALiBi</b> pulls weight onto nearby keys; the <b>learned</b> table only covers its length, so a longer text is refused with BAD_POSITION instead of silently reading garbage; RoPE\'s two layouts give different maps for the same weights (checkpoints are tied to one layout).');
   let plots = [];
 
   const draw = redrawer(errors, () => {

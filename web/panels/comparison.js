@@ -1,5 +1,6 @@
 // The seed notes' comparison table, cell by cell: kept (ok), qualified (nuance) or corrected (wrong), with
-// the evidence beside it — a live measurement key (filled in by answers.js) or a link to a panel.
+// the evidence beside it — a live measurement key (filled in by answers.js) or a link to a panel. Evidence that
+// only shows posenc's own argument checks is labelled as API behaviour: it says nothing about models.
 // Cell: [seedText, status, correction, evidence]; evidence is HTML, and {{key}} is replaced by a measurement.
 
 const ok = (text, evidence = '') => [text, 'ok', '', evidence];
@@ -43,15 +44,15 @@ export const comparison = [
     nuance('Excellent for relative positions', 'Task-dependent; the relativity itself is exact.', '{{ropeRelative}}'),
     nuance('Best for long sequences', 'Task-dependent; see the extrapolation row.')]],
   ['Training Speed', [
-    nuance('Fastest', 'The position step is a negligible part of a transformer\'s cost for all four.', speed),
+    nuance('Fastest', 'With fused kernels the position step is a small part of a transformer\'s cost for all four; unfused it is not: Press et al. 2022 measured rotary (and far more so the T5 bias) training slower than sinusoidal, and ALiBi about as fast.', speed),
     nuance('Slower (learned params)', 'A table lookup is as cheap as adding a fixed table; the extra gradient is one row per position.', speed),
-    nuance('Moderate', 'One rotation of q and k per layer.', speed),
+    nuance('Moderate', 'One rotation of q and k per layer: cheap when fused into the attention kernel, measurably slower when written as separate tensor operations (Press et al. 2022).', speed),
     nuance('Fast (efficient bias)', 'One add per score; fused kernels do it in place.', speed)]],
   ['Use Cases', [
     ok('Early Transformers'),
     nuance('Early BERT variants', 'BERT, RoBERTa, GPT-2, OPT — not only early BERT variants.'),
     wrong('LLaMA, GPT-Neo', 'GPT-Neo uses learned absolute positions; RoPE is used by GPT-J, GPT-NeoX, LLaMA, Mistral, Qwen.'),
-    ok('BLOOM, BLOOMZ', 'Also MPT.')]],
+    ok('BLOOM, BLOOMZ', 'Also MPT and Falcon-RW (Falcon-7B/40B use rotary).')]],
   ['Extrapolation', [
     ok('Poor', 'Press et al. 2022 measure it degrading quickly past the training length.'),
     wrong('Poor', 'None: there is no row for a position ≥ max_len.', '{{learnedFar}}'),
@@ -59,8 +60,8 @@ export const comparison = [
     nuance('Excellent', 'Good in the paper\'s perplexity experiments.')]],
   ['Implementation', [
     ok('Simple'), ok('Simple'),
-    nuance('Complex', 'About ten lines, but the pairing layout and the cos/sin cache must agree, and a mismatch fails silently (pitfalls P1, P2).', '<a href="#rope">P1 live in the RoPE panel</a>.'),
-    nuance('Moderate', 'Simple, except the slopes for non-power-of-two head counts (pitfall P3).', '<a href="#alibi">Try 12 heads</a>.')]],
+    nuance('Complex', 'About ten lines, but the pairing layout and the cos/sin cache must agree, and so must the layout and the checkpoint; a mismatch fails silently.', '<a href="#rope">A mismatched cache, live in the RoPE panel</a>.'),
+    nuance('Moderate', 'Simple, except the slopes for head counts that are not a power of two, which many ports get wrong.', '<a href="#alibi">Try 12 heads</a>.')]],
   ['Attention Pattern', [
     nuance('Global', 'None of the four restricts attention; "global/local" describes no measurable property.'),
     nuance('Global', 'As for sinusoidal.'),
@@ -80,6 +81,6 @@ export const comparison = [
   ['Train/Test Length', [
     wrong('Must match', 'Can differ: any position can be encoded (quality degrades far beyond training lengths).', '{{sinFar}}'),
     wrong('Must match', 'Test length ≤ max_len; any shorter length works.', '{{learnedFar}}'),
-    ok('Can differ', 'Further with a scaling variant.'),
+    wrong('Can differ', 'Up to the training length; past it quality degrades without a scaling variant (PI, NTK, YaRN, Llama 3), as in the Extrapolation row.', '<a href="#rope">Scaling variants in the RoPE panel</a>.'),
     ok('Can differ significantly')]],
 ];

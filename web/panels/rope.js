@@ -1,6 +1,6 @@
 // RoPE panel: both layouts, one pair's rotation, q·k versus distance (relativity) for both layouts and
-// partial rotary, the layout/cache pitfall P1 live, scaled frequencies from a pasted rope_scaling JSON,
-// and float32 versus exact angles at large positions (pitfall P5).
+// partial rotary, a mismatched layout/cos-sin cache live, scaled frequencies from a pasted rope_scaling JSON,
+// and float32 versus exact angles at large positions.
 import { Heatmap } from '../plots/heatmap.js';
 import { LinePlot } from '../plots/line-plot.js';
 import { Surface, axisLabel } from '../plots/surface.js';
@@ -28,7 +28,7 @@ function scoresByDistance(q, k, n, m0, rotate) {
 
 const maxDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
-// Pitfall P1, written wrong on purpose: pairs (2j, 2j+1) read cos/sin from a cat(freqs, freqs) cache
+// A common mistake, written wrong on purpose: pairs (2j, 2j+1) read cos/sin from a cat(freqs, freqs) cache
 // indexed by dimension, so a pair's two members turn by different angles.
 function mismatchedRope(x, positions, base) {
   const [, , S, D] = x.shape, half = D / 2, out = new Float32Array(x.data.length);
@@ -55,7 +55,7 @@ export function mountRope(root, pe) {
   const lg = grid(root);
   const halfMap = new Heatmap(lg, { title: 'half: pairs (x[j], x[j+d/2]) — GPT-NeoX, HF', xLabel: 'position', yLabel: 'dim', height: 240, valueLabel: 'rotated x' });
   const interMap = new Heatmap(lg, { title: 'interleaved: pairs (x[2j], x[2j+1]) — RoFormer, Meta LLaMA', xLabel: 'position', yLabel: 'dim', height: 240, valueLabel: 'rotated x' });
-  note(root, 'The all-ones vector rotated at positions 0…63. In <b>half</b> the fast-turning pairs sit in the first rows of each half; in <b>interleaved</b> they are the first adjacent rows. Both are the same rotation with the dimensions permuted (SPEC: <code>half(Px) = P·interleaved(x)</code>), which is why Hugging Face\'s LLaMA converter permutes the rows of W_q and W_k.');
+  note(root, 'The all-ones vector rotated at positions 0…63. In <b>half</b> the fast-turning pairs sit in the first rows of each half; in <b>interleaved</b> they are the first adjacent rows. Both are the same rotation with the dimensions permuted (<code>half(Px) = P·interleaved(x)</code>), which is why Hugging Face\'s LLaMA converter permutes the rows of W_q and W_k.');
 
   root.append(el('h3', { text: 'One pair\'s rotation as the position moves' }));
   const pc = controlsRow(root);
@@ -71,7 +71,7 @@ export function mountRope(root, pe) {
   const dRotPartial = numberInput(rc, 'partial rotary dRot', { value: 32, min: 2, step: 2, id: 'rope-drot' });
   const rg = grid(root);
   const relPlot = new LinePlot(rg, { title: '⟨R(m+Δ)q, R(m)k⟩ at m = 0 (solid) and m = m₀ (dashed)', xLabel: 'distance Δ', yLabel: 'q·k', height: 280 });
-  const bugPlot = new LinePlot(rg, { title: 'Pitfall P1: adjacent pairs with a cat(freqs, freqs) cache', xLabel: 'distance Δ', yLabel: 'q·k', height: 280 });
+  const bugPlot = new LinePlot(rg, { title: 'Mistake: adjacent pairs with a cat(freqs, freqs) cache', xLabel: 'distance Δ', yLabel: 'q·k', height: 280 });
   const relText = note(root, '', 'note stats');
 
   root.append(el('h3', { text: 'Frequencies before and after a scaling variant (paste a model\'s rope_scaling)' }));
@@ -92,12 +92,12 @@ export function mountRope(root, pe) {
   const allPlot = new LinePlot(root, { title: 'Every variant at once, factor 4 from the same model (rope_theta, rotary dims and max_position_embeddings above)', xLabel: 'pair j', yLabel: 'inv_freq scaled ÷ default', height: 280, xInteger: true });
   note(root, 'Linear interpolates every pair alike; dynamic NTK (at seq_len = 4 × max_position_embeddings) changes the base, so fast pairs stay and slow ones shrink smoothly; YaRN and Llama 3 keep the fast pairs exactly, interpolate the slow ones fully and ramp in between — they differ in where the ramp sits.');
 
-  root.append(el('h3', { text: 'Pitfall P5: float32 angles at large positions' }));
+  root.append(el('h3', { text: 'Pitfall: float32 angles at large positions' }));
   const fc = controlsRow(root);
   const bigPos = numberInput(fc, 'position p', { value: 1048576, min: 0, max: 2147483647, id: 'rope-bigpos', width: '9em' });
-  const p5Errors = errorBox(root);
-  const p5Plot = new LinePlot(root, { title: 'Error of cos/sin(p·ω_j) against float64, d = 64', xLabel: 'pair j', yLabel: 'absolute error (log)', yLog: true, height: 260, markers: true, xInteger: true });
-  const p5Text = note(root, '', 'note stats');
+  const farErrors = errorBox(root);
+  const farPlot = new LinePlot(root, { title: 'Error of cos/sin(p·ω_j) against float64, d = 64', xLabel: 'pair j', yLabel: 'absolute error (log)', yLog: true, height: 260, markers: true, xInteger: true });
+  const farText = note(root, '', 'note stats');
 
   const rotate = (opts) => (x, positions) => pe.ropeForward(x, { base: num(base), positions, ...opts });
 
@@ -153,7 +153,7 @@ export function mountRope(root, pe) {
     const ba = scoresByDistance(q, k, n, 0, bug), bb = scoresByDistance(q, k, n, M, bug);
     bugPlot.draw([{ name: 'mismatched, m = 0', x: xs, y: ba, colour: '#e8a33d' }, { name: `mismatched, m = ${M}`, x: xs, y: bb, colour: '#7b4fa0', dash: [5, 4] }]);
     relText.innerHTML = `Largest |q·k(m=0) − q·k(m=${M})| over all distances — correct RoPE: ${diffs.join(' · ')} (float32 rounding only: the score depends on Δ alone). ` +
-      `<b>Mismatched cache (P1): ${fmt(maxDiff(ba, bb))}</b> — the same distance gives a different score at a different place, and nothing raised an error.`;
+      `<b>Mismatched cache: ${fmt(maxDiff(ba, bb))}</b> — the same distance gives a different score at a different place, and nothing raised an error.`;
     root.dataset.p1Gap = String(maxDiff(ba, bb));
   });
 
@@ -202,7 +202,7 @@ export function mountRope(root, pe) {
     }));
   });
 
-  const drawP5 = redrawer(p5Errors, () => {
+  const drawFarAngles = redrawer(farErrors, () => {
     const p = num(bigPos), D = 64, b = 10000, half = D / 2;
     const x = new Float32Array(D);
     for (let j = 0; j < half; j++) x[2 * j] = 1;  // interleaved: pair j comes back as (cos θ, sin θ)
@@ -215,10 +215,10 @@ export function mountRope(root, pe) {
       lib.push(Math.max(Math.abs(r.data[2 * j] - Math.cos(exact)), Math.abs(r.data[2 * j + 1] - Math.sin(exact))));
     }
     const floor = (a) => a.map((v) => Math.max(v, 1e-12));
-    p5Plot.draw([{ name: 'float32 angle p·ω (as HF computes it)', x: js, y: floor(f32), colour: '#d1495b' }, { name: 'posenc (angle in float64, exact reduction)', x: js, y: floor(lib), colour: '#2a9d55' }]);
+    farPlot.draw([{ name: 'float32 angle p·ω (as HF computes it)', x: js, y: floor(f32), colour: '#d1495b' }, { name: 'posenc (angle in float64, exact reduction)', x: js, y: floor(lib), colour: '#2a9d55' }]);
     const m32 = Math.max(...f32), mlib = Math.max(...lib);
-    p5Text.textContent = `At p = ${p}: worst error with a float32 angle ${fmt(m32)}, with posenc ${fmt(mlib)} (float32 output rounding is ~6e-8). Errors at or below 1e-12 are drawn at 1e-12.`;
-    root.dataset.p5 = `${m32},${mlib}`;
+    farText.textContent = `At p = ${p}: worst error with a float32 angle ${fmt(m32)}, with posenc ${fmt(mlib)} (float32 output rounding is ~6e-8). Errors at or below 1e-12 are drawn at 1e-12.`;
+    root.dataset.farAngles = `${m32},${mlib}`;
   });
 
   for (const preset of ropeScalingPresets) {
@@ -237,6 +237,6 @@ export function mountRope(root, pe) {
   onChange([pair, pos], drawPair.schedule);
   onChange([m0, dRotPartial], drawRelativity.schedule);
   onChange([json, sBase, sMpe, sDrot, sSeq], drawScaling.schedule);
-  onChange([bigPos], drawP5.schedule);
-  for (const f of [drawLayouts, drawPair, drawRelativity, drawScaling, drawP5]) f();
+  onChange([bigPos], drawFarAngles.schedule);
+  for (const f of [drawLayouts, drawPair, drawRelativity, drawScaling, drawFarAngles]) f();
 }

@@ -21,6 +21,15 @@ export function showTooltip(evt, text) {
 
 export function hideTooltip() { if (tooltip) tooltip.hidden = true; }
 
+// While a redraw runs, the figures it paints are logged here, so that a redraw that fails can mark
+// what it drew last as stale (see redrawer in ui.js).
+let paintLog = null;
+export function logPaints(into, fn) {
+  const outer = paintLog;
+  paintLog = into;
+  try { return fn(); } finally { paintLog = outer; }
+}
+
 const queue = new Set();
 let scheduled = false;
 
@@ -63,6 +72,7 @@ export class Surface {
   // layout pass before any draws, so mounting dozens of plots does not force a layout per plot.
   paint(render = this.render) {
     this.render = render;
+    paintLog?.add(this.wrap);
     queue.add(this);
     if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
   }
