@@ -4,7 +4,7 @@
 //   time <reps> <op> <args…>   → wall and CPU nanoseconds per rep (the harness takes medians)
 //   dump <path> <op> <args…>   → writes the op's float32 outputs from pristine inputs to <path>, "ok"
 //   info                       → {"arch": …, "compiler": …}
-// Ops (inputs are bench/inputs.mjs's deterministic values, reproduced here):
+// Ops (inputs are baselines/inputs.mjs's deterministic values, reproduced here):
 //   table <start> <count> <d>                       sinusoidal rows into a preallocated table
 //   rope <heads> <seq> <dim> <half|interleaved> <offset>   q and k [1,heads,seq,dim] rotated in place
 //   sdpa <heads> <q_len> <k_len> <dim>              causal attention with ALiBi applied in the kernel
@@ -29,7 +29,7 @@
 
 namespace {
 
-// bench/inputs.mjs: fmix32 of (i ^ stream·golden), top 23 bits scaled to [-1, 1).
+// baselines/inputs.mjs: fmix32 of (i ^ stream·golden), top 23 bits scaled to [-1, 1).
 std::uint32_t mix(std::uint32_t i, std::uint32_t stream) {
   std::uint32_t h = i ^ (stream * 0x9e3779b9u);
   h = (h ^ (h >> 16)) * 0x85ebca6bu;
