@@ -28,7 +28,7 @@ export function mountLearned(root, pe) {
   const cosine = new Heatmap(g, { title: 'Cosine similarity between positions\' rows', xLabel: 'position', yLabel: 'position', height: 260, min: -1, max: 1, valueLabel: 'cosine' });
   const forward = new Heatmap(g, { title: 'learnedForward(x, table): x + scale·table[p] (→ LayerNorm)', xLabel: 'dim', yLabel: 'token position', height: 240 });
 
-  root.append(el('h3', { text: 'Clipped relative bias (one learned scalar per head and clipped distance)' }));
+  root.append(el('h3', { text: 'Clipped relative bias (T5-style: one learned scalar per head and clipped distance; Shaw et al. learn a vector per distance)' }));
   const rc = controlsRow(root);
   const heads = numberInput(rc, 'heads', { value: 4, min: 1, id: 'learned-heads' });
   const K = numberInput(rc, 'max distance K', { value: 3, min: 0, id: 'learned-k' });
