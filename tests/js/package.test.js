@@ -16,7 +16,7 @@ describe('npm package', () => {
   after(() => rmSync(app.dir, { recursive: true, force: true }));
 
   test('the tarball holds only what a user needs', () => {
-    const expected = ['LICENSE', 'README.md', 'bindings/api.js', 'bindings/index.d.ts', 'bindings/index.js', 'bindings/index.node.js',
+    const expected = ['LICENSE', 'README.md', 'bindings/api.js', 'bindings/index.d.ts', 'bindings/index.js', 'bindings/index.node.js', 'bindings/model-config.js',
       'dist/posenc_scalar.js', 'dist/posenc_scalar.wasm', 'dist/posenc_simd.js', 'dist/posenc_simd.wasm', 'package.json'];
     assert.deepEqual(app.files.filter((f) => f !== 'LICENSE').sort(), expected.filter((f) => f !== 'LICENSE'));
   });

@@ -1,0 +1,37 @@
+// Float64 references, written from the upstream model code, for what reading a model's config adds to
+// reference.js: proportional RoPE, Llama 4's NoPE query temperature, DeepSeek's softmax-scale factor,
+// M-RoPE frequency sections and Qwen2-VL multimodal position ids. Never calls posenc.
+
+// HF modeling_rope_utils._compute_proportional_rope_parameters (Gemma 4): pairs over the whole head.
+export function proportionalInvFreq(headDim, base, prf, factor = 1) {
+  const out = [];
+  const rotated = Math.floor((prf * headDim) / 2);
+  for (let j = 0; j < headDim / 2; ++j) out.push(j < rotated ? Math.pow(base, (-2 * j) / headDim) / factor : 0);
+  return out;
+}
+
+// HF modeling_llama4.Llama4TextAttention.forward: NoPE layers scale the query by this at each position.
+export const llama4QueryTemperature = (position, floorScale, attnScale) =>
+  Math.log1p(Math.floor((position + 1) / floorScale)) * attnScale + 1;
+
+// HF modeling_deepseek_v3.DeepseekV3Attention.__init__: softmax scale multiplied by mscale(s, m)^2.
+export function deepseekSoftmaxMultiplier(factor, mscaleAllDim) {
+  const g = factor <= 1 ? 1 : 0.1 * mscaleAllDim * Math.log(factor) + 1;
+  return g * g;
+}
+
+// HF modeling_qwen2_vl.apply_multimodal_rotary_pos_emb: section i of the doubled mrope_section takes
+// stream i % 3; for a frequency index j < dRot/2 that is the contiguous split below.
+export function mropeContiguousAxes(section) {
+  return section.flatMap((n, a) => Array(n).fill('thw'[a]));
+}
+
+// HF modeling_qwen3_vl.Qwen3VLTextRotaryEmbedding.apply_interleaved_mrope: stream 1 (h) overwrites
+// indices 1, 4, 7, … below 3·section[1]; stream 2 (w) indices 2, 5, 8, … below 3·section[2].
+export function mropeInterleavedAxes(section) {
+  const half = section[0] + section[1] + section[2];
+  const axes = Array(half).fill('t');
+  for (let j = 1; j < 3 * section[1]; j += 3) axes[j] = 'h';
+  for (let j = 2; j < 3 * section[2]; j += 3) axes[j] = 'w';
+  return axes;
+}
