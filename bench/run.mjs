@@ -1,4 +1,4 @@
-// posenc benchmark (issue 5): W1–W4 for every implementation in one run, interleaved, medians after
+// posenc benchmark: W1–W4 for every implementation in one run, interleaved, medians after
 // warm-up, ratios between medians of this run, accuracy against float64, ceilings measured alongside.
 //   node --expose-gc --single-threaded-gc --no-wasm-dynamic-tiering bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
 //   node bench/run.mjs --report bench/results.json    (prints the table of a saved run again)
@@ -17,7 +17,7 @@ import { machine, machineLine } from './lib/machine.mjs';
 import { NativeBench } from './lib/native.mjs';
 import { PEAK, report } from './lib/report.mjs';
 import { measure } from './lib/timing.mjs';
-import { compare } from './reference.mjs';
+import { compare } from '../tests/js/reference.js';
 import { expected, traffic, withInputs, workloads } from './workloads.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
