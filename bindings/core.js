@@ -143,20 +143,18 @@ export function createCore(M) {
   // A tensor argument: a HeapTensor, or {data, shape}. dims names each axis (null: any rank).
   function tensorArg(name, t, dims, Ctor = Float32Array) {
     const dtype = Ctor === Int32Array ? 'int32' : 'float32';
-    // Made only when a message needs it: joining dims on every call cost ~10% of a small call.
-    const expect = () => (dims ? `[${dims.join(', ')}]` : 'of any rank');
     if (t instanceof HeapTensor) {
       if (t.deleted) fail('DELETED', `${name} is a deleted heap tensor`);
       if (t.dtype !== dtype) fail('SHAPE_MISMATCH', `${name} must hold ${dtype} values, got a ${t.dtype} heap tensor`);
-      if (dims && t.shape.length !== dims.length) fail('SHAPE_MISMATCH', `${name}.shape must be ${expect()}, got ${showShape(t.shape)}`);
+      if (dims && t.shape.length !== dims.length) fail('SHAPE_MISMATCH', `${name}.shape must be ${dimsText(dims)}, got ${showShape(t.shape)}`);
       return new ArgValues(null, t.length, [...t.shape], t);
     }
     if (t === null || typeof t !== 'object' || !('data' in t) || !('shape' in t)) {
-      fail('SHAPE_MISMATCH', `${name} must be a tensor {data: ${Ctor.name}, shape: ${expect()}}, got ${show(t)}`);
+      fail('SHAPE_MISMATCH', `${name} must be a tensor {data: ${Ctor.name}, shape: ${dimsText(dims)}}, got ${show(t)}`);
     }
     const { data, shape } = t;
     if (!Array.isArray(shape) || (dims && shape.length !== dims.length)) {
-      fail('SHAPE_MISMATCH', `${name}.shape must be ${dims ? expect() : 'an array of sizes'}, got ${showShape(shape)}`);
+      fail('SHAPE_MISMATCH', `${name}.shape must be ${dims ? dimsText(dims) : 'an array of sizes'}, got ${showShape(shape)}`);
     }
     const n = checkShape(`${name}.shape`, shape);
     if (!(data instanceof Ctor)) {
@@ -167,6 +165,8 @@ export function createCore(M) {
     }
     return new ArgValues(data, n, [...shape]);
   }
+  // Made only when a message needs it: joining dims on every call cost ~10% of a small call.
+  const dimsText = (dims) => (dims ? `[${dims.join(', ')}]` : 'of any rank');
   const convertHint = (v, Ctor) => (Array.isArray(v) || ArrayBuffer.isView(v) ? ` (convert it with ${Ctor.name}.from(...))` : '');
 
   // A 1-D argument given as a typed array, a {data, shape} tensor or a heap tensor; absent → null.
@@ -320,6 +320,7 @@ export function createCore(M) {
     try {
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
+        if (typeof a !== 'object') continue; // numbers, booleans and callbacks go as they are
         if (a === null) args[i] = 0;
         else if (a instanceof ArgValues) args[i] = a.ptr(frame);
         else if (a instanceof OutputArg) {

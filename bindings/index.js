@@ -7,7 +7,7 @@ export { PosencError } from './checks.js';
 export { simdSupported } from './load.js';
 
 /**
- * Instantiates posenc once per choice and resolves to the API of DESIGN.md.
+ * Instantiates posenc once per choice and resolves to its API (index.d.ts).
  * @param {{ simd?: 'auto' | boolean, wasmUrl?: string | URL, wasmBinary?: ArrayBuffer | Uint8Array }} [options]
  */
 export const load = makeLoad(async () => undefined);

@@ -15,7 +15,7 @@ async function readWasm(file, { wasmUrl }) {
 }
 
 /**
- * Instantiates posenc once per choice and resolves to the API of DESIGN.md.
+ * Instantiates posenc once per choice and resolves to its API (index.d.ts).
  * @param {{ simd?: 'auto' | boolean, wasmUrl?: string | URL, wasmBinary?: ArrayBuffer | Uint8Array }} [options]
  */
 export const load = makeLoad(readWasm);

@@ -70,7 +70,7 @@ export function createModuleBase(core) {
     }
     /** Frees the module's WebAssembly memory; calling it again does nothing. */
     delete() {
-      if (this.#handle) this.#handle.delete();
+      if (this.#handle) invoke(this.#handle, 'delete', []);
       this.#handle = null;
     }
     [disposeSymbol]() {

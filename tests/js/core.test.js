@@ -70,4 +70,23 @@ describeBuilds('core', (pe, build) => {
       assert.equal(e.message, 'd must be even, got 7');
     }
   });
+
+  test('an unknown option key is OUT_OF_RANGE naming it and the closest known one; rope_scaling keys are exempt', () => {
+    const x = x4(1, 1, 2, 4);
+    assertCode(() => pe.ropeForward(x, { ofset: 5 }), 'OUT_OF_RANGE', /^options\.ofset is not an option of ropeForward \(did you mean 'offset'\?\)/);
+    assertCode(() => pe.sdpa(x, x, x, { casual: true }), 'OUT_OF_RANGE', /casual.*did you mean 'causal'/);
+    assertCode(() => pe.t5Buckets(Int32Array.of(1), { num_buckets: 8 }), 'OUT_OF_RANGE', /num_buckets.*did you mean 'numBuckets'/);
+    assertCode(() => new pe.RotaryPositionalEmbedding({ dim: 8, max_len: 4 }), 'OUT_OF_RANGE', /^config\.max_len .*did you mean 'maxLen'/);
+    assertCode(() => pe.alibiBias(2, 2, 2, { zzzzzzzz: 1 }), 'OUT_OF_RANGE', /^options\.zzzzzzzz is not an option of alibiBias; it takes 'qOffset', 'mode', 'out'$/);
+    // A key holding undefined changes nothing, so it is not an error; keys inside `scaling` are the config's.
+    assert.equal(pe.alibiSlopes(2, { outt: undefined }).length, 2);
+    assert.equal(pe.ropeForward(x, { scaling: { rope_type: 'linear', factor: 2, some_new_key: 1 } }).data.length, 8);
+  });
+
+  test('enum names come from the C++ side, listed in full', () => {
+    assertCode(() => pe.ropeParams(8, { scaling: { rope_type: 'ntk' } }), 'OUT_OF_RANGE',
+      /'default', 'linear', 'dynamic', 'yarn', 'llama3', 'longrope', got 'ntk'/);
+    assertCode(() => pe.alibiBias(2, 2, 2, { mode: 'decoder' }), 'OUT_OF_RANGE', /'causal', 'symmetric', 'key_only', got 'decoder'/);
+    assertCode(() => pe.ropeForward(x4(1, 1, 1, 4), { layout: 'neox' }), 'OUT_OF_RANGE', /^layout must be one of 'half', 'interleaved', got 'neox'$/);
+  });
 });
