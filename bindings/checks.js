@@ -2,7 +2,7 @@
 // scalar arguments and options objects. No WebAssembly here: load.js uses it before a module exists.
 
 const CODES = ['NON_FINITE', 'BAD_HEADS', 'BAD_SIZE', 'ODD_DIM', 'ROT_DIM', 'OUT_OF_RANGE', 'SHAPE_MISMATCH', 'BAD_POSITION'];
-export const MAX_POSITION = 2147483647;
+const MAX_POSITION = 2147483647;
 export const disposeSymbol = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 /** Every error posenc throws: `.code` is one of CODES, or LOAD_FAILED / DELETED / INTERNAL. */
