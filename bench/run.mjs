@@ -18,7 +18,7 @@ import { machine, machineLine } from './lib/machine.mjs';
 import { NativeBench } from './lib/native.mjs';
 import { PEAK, report } from './lib/report.mjs';
 import { measure } from './lib/timing.mjs';
-import { compare } from './reference.mjs';
+import { compare } from '../tests/js/reference.js';
 import { expected, traffic, workloads } from './workloads.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,16 +1,17 @@
 // The benchmark's workloads (W1–W4) as common ops with their timed configuration and an accuracy
 // configuration (far positions where float32 angles fail), plus the float64 expected values.
-import * as ref from './reference.mjs';
+import * as ref from '../tests/js/reference.js';
 
 const bytesOf = (...arrays) => arrays.reduce((s, a) => s + a.length * 4, 0);
 
 // The float64 values an op's outputs must match.
 export function expected(op, c) {
+  const rope = (x, seq, layout, offset) => ref.ropeForward(x, [1, c.heads, seq, c.dim], { layout, offset });
   switch (op) {
-    case 'table': return [ref.sinusoidalTable(c.start, c.count, c.d)];
-    case 'rope': return [c.q, c.k].map((x) => ref.rope(x, c.heads, c.seq, c.dim, c.layout, c.offset));
-    case 'sdpa': return [ref.sdpaAlibi(c.q, c.k, c.v, c.heads, c.qLen, c.kLen, c.dim)];
-    case 'decodeRope': return [c.q, c.k].map((x) => ref.rope(x, c.heads, 1, c.dim, 'half', c.position));
+    case 'table': return [ref.sinusoidalTable(c.start + c.count, c.d, { start: c.start, count: c.count })];
+    case 'rope': return [c.q, c.k].map((x) => rope(x, c.seq, c.layout, c.offset));
+    case 'sdpa': return [ref.sdpa(c.q, c.k, c.v, [1, c.heads, c.qLen, c.kLen, c.dim, c.dim], { alibi: 'causal', causal: true }).out];
+    case 'decodeRope': return [c.q, c.k].map((x) => rope(x, 1, 'half', c.position));
     default: throw new Error(`unknown op ${op}`);
   }
 }

@@ -1,7 +1,7 @@
 // The WebAssembly face of posenc: thin Embind bindings over the C++ API. The only file that includes
 // emscripten headers.
 //
-// Conventions (bindings/api.js is the other half):
+// Conventions (bindings/core.js and the encoding files beside it are the other half):
 // - Tensors cross as pointers into wasm memory (uintptr_t) plus element counts; JS allocates, copies and
 //   frees them, so no `val` conversion sits on a hot path.
 // - Every argument is a plain number or bool: a C++ exception escaping a bound function skips Embind's
@@ -63,8 +63,8 @@ DropoutOptions dropout_options(double p, bool train, std::uintptr_t keep, double
   return {p, train, span<const std::uint8_t>(keep, keep_len), static_cast<std::uint64_t>(seed)};
 }
 
-// A Hugging Face rope_scaling object, flattened by api.js into float64 slots (NaN = absent), followed by
-// short_factor and long_factor. Keep in step with SCALING_SLOTS in api.js.
+// A Hugging Face rope_scaling object, flattened by rope.js into float64 slots (NaN = absent), followed by
+// short_factor and long_factor. JS reads the slot order from scalingFieldName.
 enum ScalingSlot {
   kType, kFactor, kOriginalMax, kAttentionFactor, kBetaFast, kBetaSlow, kMscale, kMscaleAllDim, kTruncate,
   kLowFreq, kHighFreq, kShortLen, kLongLen, kSlotCount
@@ -117,10 +117,45 @@ bool simdBuild() { return POSENC_SIMD != 0; }
 double heapInUse() { return static_cast<double>(mallinfo().uordblks); }
 // malloc's largest footprint so far (dlmalloc's max_footprint): a workload's peak heap on a fresh instance.
 double heapPeak() { return static_cast<double>(mallinfo().usmblks); }
-std::string ropeTypeName(int i) { return rope_type_name(static_cast<RopeType>(i)); }
-std::string ropeLayoutName(int i) { return rope_layout_name(static_cast<RopeLayout>(i)); }
-std::string alibiModeName(int i) { return alibi_mode_name(static_cast<AlibiMode>(i)); }
-int scalingSlots() { return kSlotCount; }
+// The name of enumerator i, or "" past the last one: JS lists the names by counting up from 0, so the
+// enums' members and counts are written once, in C++. An index is an enumerator exactly when its name
+// parses back to it.
+template <class Enum, class Name, class Parse>
+std::string enum_name(int i, Name name, Parse parse) {
+  const auto e = static_cast<Enum>(i);
+  try {
+    const std::string n = name(e);
+    return parse(n) == e ? n : "";
+  } catch (const Error&) {
+    return "";
+  }
+}
+std::string ropeTypeName(int i) { return enum_name<RopeType>(i, rope_type_name, parse_rope_type); }
+std::string ropeLayoutName(int i) { return enum_name<RopeLayout>(i, rope_layout_name, parse_rope_layout); }
+std::string alibiModeName(int i) { return enum_name<AlibiMode>(i, alibi_mode_name, parse_alibi_mode); }
+
+// The rope_scaling key each slot of read_scaling's block holds, in slot order; "" past the last slot
+// (JS fills the block by these names; -Wswitch flags a slot added without its key).
+const char* scaling_field(ScalingSlot slot) {
+  switch (slot) {
+    case kType: return "rope_type";
+    case kFactor: return "factor";
+    case kOriginalMax: return "original_max_position_embeddings";
+    case kAttentionFactor: return "attention_factor";
+    case kBetaFast: return "beta_fast";
+    case kBetaSlow: return "beta_slow";
+    case kMscale: return "mscale";
+    case kMscaleAllDim: return "mscale_all_dim";
+    case kTruncate: return "truncate";
+    case kLowFreq: return "low_freq_factor";
+    case kHighFreq: return "high_freq_factor";
+    case kShortLen: return "short_factor";
+    case kLongLen: return "long_factor";
+    case kSlotCount: break;
+  }
+  return "";
+}
+std::string scalingFieldName(int i) { return i >= 0 && i < kSlotCount ? scaling_field(static_cast<ScalingSlot>(i)) : ""; }
 
 // ---- functions ----------------------------------------------------------------------------------
 
@@ -409,7 +444,7 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("ropeTypeName", &ropeTypeName);
   function("ropeLayoutName", &ropeLayoutName);
   function("alibiModeName", &alibiModeName);
-  function("scalingSlots", &scalingSlots);
+  function("scalingFieldName", &scalingFieldName);
 
   function("sinusoidalTable", &sinusoidalTable);
   function("sinusoidalTableSlices", &sinusoidalTableSlices);

@@ -1,5 +1,7 @@
-// posenc — transformer positional encodings as WebAssembly SIMD kernels. The API of DESIGN.md.
-// Math and defaults: SPEC.md. Everything is float32 and row-major; shapes are explicit, never guessed.
+// posenc — transformer positional encodings as WebAssembly SIMD kernels: the package's public API, and
+// its reference. Everything is float32 and row-major; shapes are explicit, never guessed. Every options
+// object is checked: a key a function does not take is an OUT_OF_RANGE error naming it (keys inside a
+// `scaling` object are exempt: a config's rope_scaling may carry keys posenc does not read).
 
 /** A dense row-major tensor: `data.length` is the product of `shape`. */
 export interface Tensor<T extends Float32Array | Int32Array = Float32Array> {
@@ -41,10 +43,15 @@ export type Positions = Int32Array | Tensor<Int32Array> | HeapTensor<Int32Array>
 /** 0/1 per element: a Uint8Array, any typed array or array of 0/1 (or booleans). */
 export type KeepMask = Uint8Array | ArrayLike<number | boolean>;
 
-/** Error codes of SPEC.md §10, plus LOAD_FAILED (load()) and DELETED (use after delete()). */
+/**
+ * What went wrong. With several faults in one call the first code of this list is reported:
+ * NON_FINITE, BAD_HEADS, BAD_SIZE, ODD_DIM, ROT_DIM, OUT_OF_RANGE, SHAPE_MISMATCH, BAD_POSITION. Besides
+ * those, LOAD_FAILED (load()), DELETED (use after delete()) and INTERNAL (an error posenc did not
+ * anticipate; please report it).
+ */
 export type ErrorCode =
   | 'NON_FINITE' | 'BAD_HEADS' | 'BAD_SIZE' | 'ODD_DIM' | 'ROT_DIM' | 'OUT_OF_RANGE' | 'SHAPE_MISMATCH'
-  | 'BAD_POSITION' | 'LOAD_FAILED' | 'DELETED';
+  | 'BAD_POSITION' | 'LOAD_FAILED' | 'DELETED' | 'INTERNAL';
 
 /** Every error posenc throws; the message names the argument, the value and the rule ("d must be even, got 7"). */
 export class PosencError extends Error {
@@ -58,7 +65,7 @@ export type AlibiMode = 'causal' | 'symmetric' | 'key_only';
 
 /**
  * A Hugging Face `rope_scaling` object exactly as in a model's config.json (snake_case keys). Unknown keys
- * are ignored; `rope_type` (or the older `type`) selects the variant of SPEC §4.
+ * are ignored; `rope_type` (or the older `type`) selects the variant.
  */
 export interface RopeScaling {
   rope_type?: RopeType;
@@ -255,7 +262,7 @@ export interface Posenc {
    * Scaled dot-product attention: q [B,H,Q,D], k [B,H,K,D], v [B,H,K,Dv] → out [B,H,Q,Dv] (and probs
    * [B,H,Q,K] with returnProbs). `bias` is [H,Q,K] or [B,H,Q,K]; `alibi` a mode (or true for 'causal') or
    * the slopes, applied inside the kernel; `causal` masks keys after qOffset + i (default qOffset kLen − qLen).
-   * qOffset must be ≥ 0 in every call (SPEC §10): for cross-attention with qLen > kLen pass qOffset: 0.
+   * qOffset must be ≥ 0 in every call: for cross-attention with qLen > kLen pass qOffset: 0.
    */
   sdpa(q: TensorLike, k: TensorLike, v: TensorLike, options?: {
     bias?: TensorLike; alibi?: AlibiMode | boolean | Float32Array | TensorLike; causal?: boolean; qOffset?: number;

@@ -2,9 +2,10 @@
 // read from the installed package (Node's fetch does not read file: URLs).
 import { readFile } from 'node:fs/promises';
 
-import { makeLoad } from './api.js';
+import { makeLoad } from './load.js';
 
-export { PosencError, simdSupported } from './api.js';
+export { PosencError } from './checks.js';
+export { simdSupported } from './load.js';
 
 async function readWasm(file, { wasmUrl }) {
   if (wasmUrl === undefined || wasmUrl === null) return readFile(new URL(`../dist/${file}`, import.meta.url));
@@ -14,7 +15,7 @@ async function readWasm(file, { wasmUrl }) {
 }
 
 /**
- * Instantiates posenc once per choice and resolves to the API of DESIGN.md.
+ * Instantiates posenc once per choice and resolves to its API (index.d.ts).
  * @param {{ simd?: 'auto' | boolean, wasmUrl?: string | URL, wasmBinary?: ArrayBuffer | Uint8Array }} [options]
  */
 export const load = makeLoad(readWasm);

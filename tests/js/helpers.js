@@ -1,9 +1,13 @@
-// Shared helpers of the JS tests: both builds, tolerance comparison with a readable report, error matchers.
+// The one setup of the JS tests: both builds, a describe block per build with the loaded API, tolerance
+// comparison with a readable report, error matchers and small tensor makers.
 import assert from 'node:assert/strict';
+import { before, describe } from 'node:test';
+
+import { load } from 'posenc';
 
 import { TOL } from './reference.js';
 
-export { load } from 'posenc';
+export { load };
 
 // Both builds; POSENC_BUILDS=simd (or scalar) narrows a run while debugging.
 export const BUILDS = [
@@ -11,7 +15,20 @@ export const BUILDS = [
   { name: 'scalar', simd: false },
 ].filter((b) => !process.env.POSENC_BUILDS || process.env.POSENC_BUILDS.split(',').includes(b.name));
 
-// Element-wise |got − exp| ≤ abs + rel·|exp| (SPEC §11); reports the count and the worst element.
+// describe(`${title} (${build} build)`) for each build; `pe` holds the loaded API once the block runs.
+export function describeBuilds(title, body) {
+  for (const build of BUILDS) {
+    describe(`${title} (${build.name} build)`, () => {
+      const pe = {};
+      before(async () => {
+        Object.assign(pe, await load({ simd: build.simd }));
+      });
+      body(pe, build);
+    });
+  }
+}
+
+// Element-wise |got − exp| ≤ abs + rel·|exp| (float32 storage); reports the count and the worst element.
 export function assertClose(got, expected, what = 'values', { abs, rel } = TOL) {
   assert.equal(got.length, expected.length, `${what}: length ${got.length}, expected ${expected.length}`);
   let bad = 0, worst = -1, worstExcess = 0;
@@ -39,3 +56,8 @@ export function assertCode(fn, code, pattern) {
 }
 
 export const f32 = (data, shape) => ({ data: Float32Array.from(data), shape });
+export const x3 = (b, s, d) => ({ data: new Float32Array(b * s * d), shape: [b, s, d] });
+export const x4 = (b, h, s, d, fill = 0) => ({ data: new Float32Array(b * h * s * d).fill(fill), shape: [b, h, s, d] });
+export const zeros = (rows, cols) => ({ data: new Float32Array(rows * cols), shape: [rows, cols] });
+
+export const dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');

@@ -50,3 +50,13 @@ for (const build of BUILDS) {
       (e) => e instanceof Error && e.code === 'LOAD_FAILED' && e.message.includes('/nonexistent/posenc.wasm'));
   });
 }
+
+for (const build of BUILDS) {
+  test(`${build.name}: load() rejects a bad simd choice, an unknown option and an unloadable wasm with advice`, async () => {
+    await assert.rejects(load({ simd: 'yes' }), (e) => e.code === 'OUT_OF_RANGE' && /simd/.test(e.message));
+    await assert.rejects(load({ simd: build.simd, wasmBinary: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99]) }),
+      (e) => e instanceof Error && e.code === 'LOAD_FAILED' && /wasmUrl/.test(e.message));
+    await assert.rejects(load({ simd: build.simd, wasmURL: 'x.wasm' }),
+      (e) => e.code === 'OUT_OF_RANGE' && /wasmURL.*did you mean 'wasmUrl'/.test(e.message));
+  });
+}

@@ -1,9 +1,11 @@
-// An independent float64 reference of SPEC.md in plain loops (never calls posenc), for the JS tests.
-// Tensors are plain arrays of numbers in row-major order.
+// The one float64 reference of the math in JavaScript: plain loops in double precision (Math.sin/Math.cos
+// reduce large arguments exactly), never calling posenc. The JS tests and the benchmark's accuracy column
+// (bench/workloads.mjs, also run by the demo's Speed panel: keep it free of Node imports) check against it.
+// Tensors are plain arrays (or typed arrays) of numbers in row-major order.
 
-export const TOL = { abs: 2e-6, rel: 2e-6 }; // SPEC §11, float32 storage
+export const TOL = { abs: 2e-6, rel: 2e-6 }; // float32 storage: 2e-6 + 2e-6·|expected|
 
-// ---- §1 sinusoidal ----
+// ---- sinusoidal ----
 export function sinusoidalTable(maxLen, d, { base = 10000, start = 0, count = maxLen - start } = {}) {
   const out = [];
   for (let p = start; p < start + count; ++p) {
@@ -15,7 +17,7 @@ export function sinusoidalTable(maxLen, d, { base = 10000, start = 0, count = ma
   return out;
 }
 
-// §9 dropout with an explicit mask.
+// Dropout with an explicit mask.
 export function dropout(x, { p = 0, train = false, keepMask = null } = {}) {
   if (!train || p === 0) return [...x];
   if (p === 1) return x.map(() => 0);
@@ -28,7 +30,7 @@ export function sinusoidalForward(x, [batch, seq, d], { offset = 0, base = 10000
   return dropout(y, drop);
 }
 
-// ---- §2 learned ----
+// ---- learned ----
 export function layerNorm(v, gamma, beta, eps) {
   const d = v.length;
   const mu = v.reduce((a, b) => a + b, 0) / d;
@@ -67,7 +69,7 @@ export function clippedRelativeBias(table, heads, K, qLen, kLen, qOffset) {
   return out;
 }
 
-// ---- §3/§4 RoPE ----
+// ---- RoPE ----
 export function ropeParams(d, { base = 10000, scaling = null, maxPositionEmbeddings, seqLen } = {}) {
   const half = d / 2;
   const f = Array.from({ length: half }, (_, j) => Math.pow(base, (2 * j) / d));
@@ -172,7 +174,7 @@ export function ropeForward(x, [batch, heads, seq, headDim], { dRot = headDim, b
   return out;
 }
 
-// ---- §5 xPos ----
+// ---- xPos ----
 export function xposApply(x, [batch, heads, seq, d], { role = 'q', positions = null, offset = 0, base = 10000,
   gamma = 0.4, scaleBase = 512, center = 0, layout = 'interleaved' } = {}) {
   const { invFreq } = ropeParams(d, { base });
@@ -192,7 +194,7 @@ export function xposApply(x, [batch, heads, seq, d], { role = 'q', positions = n
   return out;
 }
 
-// ---- §6 ALiBi: the authors' get_slopes ----
+// ---- ALiBi: the authors' get_slopes ----
 export function alibiSlopes(n) {
   const pow2 = (m) => {
     const start = Math.pow(2, -Math.pow(2, -(Math.log2(m) - 3)));
@@ -218,7 +220,7 @@ export function alibiBias(heads, qLen, kLen, { qOffset, mode = 'causal', slopes 
   return out;
 }
 
-// ---- §7 T5 ----
+// ---- T5 ----
 export function t5Bucket(rp, { bidirectional = true, numBuckets = 32, maxDistance = 128 } = {}) {
   let nb = numBuckets, baseB = 0, n;
   if (bidirectional) {
@@ -245,7 +247,7 @@ export function t5Bias(table, heads, qLen, kLen, { qOffset, bidirectional = true
   return out;
 }
 
-// ---- §8 attention ----
+// ---- attention ----
 export function sdpa(q, k, v, [B, H, Q, K, D, Dv], { bias = null, biasHasBatch = false, alibi = null, slopes = null,
   causal = false, qOffset, scale = 1 / Math.sqrt(D) } = {}) {
   const q0 = defaultQOffset(Q, K, qOffset);
@@ -264,7 +266,8 @@ export function sdpa(q, k, v, [B, H, Q, K, D, Dv], { bias = null, biasHasBatch =
           if (causal && j > q0 + i) v_ = -Infinity;
           s.push(v_);
         }
-        const max = Math.max(...s.filter(Number.isFinite));
+        let max = -Infinity;
+        for (const x of s) if (Number.isFinite(x) && x > max) max = x;
         const w = Number.isFinite(max) ? s.map((x) => (Number.isFinite(x) ? Math.exp(x - max) : 0)) : s.map(() => 0);
         const sum = w.reduce((a, c) => a + c, 0);
         const p = sum > 0 ? w.map((x) => x / sum) : w;
@@ -281,6 +284,18 @@ export function sdpa(q, k, v, [B, H, Q, K, D, Dv], { bias = null, biasHasBatch =
 }
 
 // ---- helpers ----
+// Max |got − exp| and whether every element is within TOL.
+export function compare(got, exp) {
+  if (got.length !== exp.length) return { maxAbs: Infinity, withinSpec: false };
+  let maxAbs = 0, within = true;
+  for (let i = 0; i < exp.length; i++) {
+    const err = Math.abs(got[i] - exp[i]);
+    if (!(err <= maxAbs)) maxAbs = Number.isNaN(err) ? Infinity : err;
+    if (!(err <= TOL.abs + TOL.rel * Math.abs(exp[i]))) within = false;
+  }
+  return { maxAbs, withinSpec: within };
+}
+
 // A deterministic pseudo-random float array in [-1, 1).
 export function randomFloats(n, seed = 1) {
   let s = seed >>> 0 || 1;
