@@ -1,4 +1,4 @@
-// Scaled dot-product attention as current checkpoints run it (SPEC §8 and its extensions): grouped-query
+// Scaled dot-product attention as current checkpoints run it: grouped-query
 // heads, an additive bias, ALiBi inside the kernel, causal / sliding-window / chunked visibility, key
 // padding, a broadcast mask, per-head sink logits, Llama 4's query temperature and Gemma 2's soft-capping.
 // Queries sit at absolute positions q_offset + i (default k_len − q_len, bottom-right); keys at j.
