@@ -9,6 +9,10 @@
 //   rope <heads> <seq> <dim> <half|interleaved> <offset>   q and k [1,heads,seq,dim] rotated in place
 //   sdpa <heads> <q_len> <k_len> <dim>              causal attention with ALiBi applied in the kernel
 //   decode_rope <heads> <dim> <max_len> <position>  one token of q and k through the cached RoPE module
+//   sdpa_gqa <heads> <kv_heads> <len> <dim> <repeat>  causal GQA prefill; repeat 1: K/V copied to every head
+//   sdpa_decode <heads> <kv_heads> <k_len> <dim> <window>  one query token against k_len keys (window 0: none)
+//   copy <floats>                                   memcpy of K+V-sized buffers: the bandwidth ceiling
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdint>
@@ -100,6 +104,56 @@ struct SdpaOp : Op {
   std::vector<const std::vector<float>*> outputs() const override { return {&out}; }
 };
 
+// GQA prefill (W5): repeat 1 hands sdpa K/V already repeated to every query head, the baseline GQA must match.
+struct SdpaGqaOp : Op {
+  posenc::AttentionShape shape;
+  posenc::SdpaOptions options;
+  std::vector<float> q, k, v, out;
+  SdpaGqaOp(std::int64_t heads, std::int64_t kv_heads, std::int64_t len, std::int64_t dim, bool repeat)
+      : shape{1, heads, len, len, dim, dim}, q(uniform(heads * len * dim, kQ)),
+        k(uniform(kv_heads * len * dim, kK)), v(uniform(kv_heads * len * dim, kV)), out(heads * len * dim) {
+    shape.kv_heads = kv_heads;
+    if (repeat) {
+      const std::int64_t rows = len * dim, rep = heads / kv_heads;
+      std::vector<float> rk, rv;
+      for (std::int64_t g = 0; g < kv_heads; ++g)
+        for (std::int64_t r = 0; r < rep; ++r) {
+          rk.insert(rk.end(), k.begin() + g * rows, k.begin() + (g + 1) * rows);
+          rv.insert(rv.end(), v.begin() + g * rows, v.begin() + (g + 1) * rows);
+        }
+      k.swap(rk);
+      v.swap(rv);
+      shape.kv_heads = heads;
+    }
+    options.causal = true;
+  }
+  void run() override { posenc::sdpa(q, k, v, shape, out, {}, options); }
+  std::vector<const std::vector<float>*> outputs() const override { return {&out}; }
+};
+
+// One decode step (W6): q_len 1 at position k_len − 1; with a window only the last `window` keys are read.
+struct SdpaDecodeOp : Op {
+  posenc::AttentionShape shape;
+  posenc::SdpaOptions options;
+  std::vector<float> q, k, v, out;
+  SdpaDecodeOp(std::int64_t heads, std::int64_t kv_heads, std::int64_t k_len, std::int64_t dim, std::int64_t window)
+      : shape{1, heads, 1, k_len, dim, dim}, q(uniform(heads * dim, kQ)), k(uniform(kv_heads * k_len * dim, kK)),
+        v(uniform(kv_heads * k_len * dim, kV)), out(heads * dim) {
+    shape.kv_heads = kv_heads;
+    if (window > 0) options.window = window;
+    options.causal = true;
+  }
+  void run() override { posenc::sdpa(q, k, v, shape, out, {}, options); }
+  std::vector<const std::vector<float>*> outputs() const override { return {&out}; }
+};
+
+struct CopyOp : Op {
+  std::vector<float> src, dst;
+  explicit CopyOp(std::int64_t floats) : src(uniform(floats, kK)), dst(floats) {}
+  void run() override { std::copy(src.begin(), src.end(), dst.begin()); }
+  std::vector<const std::vector<float>*> outputs() const override { return {&dst}; }
+};
+
 struct DecodeRopeOp : Op {
   posenc::Bhsd shape;
   std::int64_t position;
@@ -136,6 +190,21 @@ std::unique_ptr<Op> make_op(std::istringstream& in) {
     std::int64_t heads, q_len, k_len, dim;
     in >> heads >> q_len >> k_len >> dim;
     return std::make_unique<SdpaOp>(heads, q_len, k_len, dim);
+  }
+  if (op == "sdpa_gqa") {
+    std::int64_t heads, kv_heads, len, dim, repeat;
+    in >> heads >> kv_heads >> len >> dim >> repeat;
+    return std::make_unique<SdpaGqaOp>(heads, kv_heads, len, dim, repeat != 0);
+  }
+  if (op == "sdpa_decode") {
+    std::int64_t heads, kv_heads, k_len, dim, window;
+    in >> heads >> kv_heads >> k_len >> dim >> window;
+    return std::make_unique<SdpaDecodeOp>(heads, kv_heads, k_len, dim, window);
+  }
+  if (op == "copy") {
+    std::int64_t floats;
+    in >> floats;
+    return std::make_unique<CopyOp>(floats);
   }
   if (op == "decode_rope") {
     std::int64_t heads, dim, max_len, position;

@@ -30,6 +30,7 @@ inline Floats fma(const Floats& a, const Floats& b, const Floats& c) { return xs
 inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return xsimd::fms(a, b, c); }
 inline Floats max(const Floats& a, const Floats& b) { return xsimd::max(a, b); }
 inline Floats exp(const Floats& v) { return xsimd::exp(v); }
+inline Floats tanh(const Floats& v) { return xsimd::tanh(v); }
 inline Floats sqrt(const Floats& v) { return xsimd::sqrt(v); }
 inline void sincos(const Floats& v, Floats& s, Floats& c) {
   auto sc = xsimd::sincos(v);
@@ -120,6 +121,7 @@ inline Floats fma(const Floats& a, const Floats& b, const Floats& c) { return a.
 inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return a.v * b.v - c.v; }
 inline Floats max(const Floats& a, const Floats& b) { return a.v > b.v ? a.v : b.v; }
 inline Floats exp(const Floats& v) { return std::exp(v.v); }
+inline Floats tanh(const Floats& v) { return std::tanh(v.v); }
 inline Floats sqrt(const Floats& v) { return std::sqrt(v.v); }
 inline void sincos(const Floats& v, Floats& s, Floats& c) {
   s = std::sin(v.v);
