@@ -18,7 +18,8 @@
 #include <vector>
 
 #include "posenc/error.hpp"
-#include "posenc/relative.hpp"
+#include "posenc/positions.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/simd.hpp"
 
 namespace posenc {

@@ -5,7 +5,7 @@
 
 #include "check.hpp"
 #include "posenc/rope.hpp"
-#include "posenc/rope_detail.hpp"
+#include "posenc/rope_kernel.hpp"
 #include "reference/rope.hpp"
 
 using posenc::RopeScaling;
