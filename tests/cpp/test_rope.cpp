@@ -418,3 +418,38 @@ TEST_CASE("rotary module errors carry SPEC codes and name the argument", "[rope]
   check::throws_code([&] { m.forward(a, {1, 1, 2, 8}, c, b, {1, 1, 2, 8}, b); }, "SHAPE_MISMATCH", "q_out");
   check::throws_code([&] { m.forward(a, {1, 1, 2, 8}, a, b, {1, 1, 2, 8}, b, -3); }, "BAD_POSITION", "offset");
 }
+
+// ---- RopeCache ----
+
+TEST_CASE("rope_forward with a RopeCache gives the same bits, call after call and across frequencies", "[rope][cache]") {
+  posenc::RopeCache cache;
+  const Bhsd shape{1, 4, 64, 128};
+  const auto x = check::random_floats(4 * 64 * 128, 21);
+  for (int round = 0; round < 2; ++round) {
+    for (double base : {10000.0, 500000.0}) {
+      for (std::int64_t offset : {std::int64_t{0}, std::int64_t{100}}) {
+        RopeForwardOptions opt;
+        opt.base = base;
+        opt.offset = offset;
+        const auto plain = run(x, shape, opt);
+        opt.cache = &cache;
+        const auto cached = run(x, shape, opt);
+        REQUIRE(cached == plain);
+      }
+    }
+  }
+}
+
+TEST_CASE("RopeCache keeps at most kMaxFloats between calls", "[rope][cache]") {
+  posenc::RopeCache cache;
+  const Bhsd shape{1, 1, 70, 2 * 8192 + 2};  // a step table of 64 x 8193 float pairs: over the bound
+  std::vector<float> x(static_cast<std::size_t>(70 * shape.head_dim), 0.5f);
+  RopeForwardOptions opt;
+  opt.cache = &cache;
+  posenc::rope_forward(x, shape, x, opt);
+  CHECK(cache.steps().floats() <= posenc::RopeCache::kMaxFloats);
+  const Bhsd small{1, 1, 70, 128};
+  std::vector<float> y(70 * 128, 0.5f);
+  posenc::rope_forward(y, small, y, opt);
+  CHECK(cache.steps().rows() == posenc::kAnchorStride);  // kept: 64 x 64 float pairs
+}
