@@ -46,6 +46,10 @@ void xposApply(std::uintptr_t x, double batch, double heads, double seq, double 
 void alibiSlopes(double num_heads, std::uintptr_t out, double out_len);
 void alibiBias(double num_heads, double q_len, double k_len, double q_offset, int mode, std::uintptr_t out,
                double out_len);
+void t5Buckets(std::uintptr_t relative_positions, double n, std::uintptr_t out, bool bidirectional, double num_buckets,
+               double max_distance);
+void t5Bias(std::uintptr_t table, double rows, double cols, double num_heads, double q_len, double k_len,
+            double q_offset, bool bidirectional, double max_distance, std::uintptr_t out, double out_len);
 void sdpaOp(std::uintptr_t q, std::uintptr_t k, std::uintptr_t v, double batch, double heads, double q_len, double k_len,
           double head_dim, double v_dim, std::uintptr_t out, std::uintptr_t probs, std::uintptr_t bias,
           double bias_len, bool bias_has_batch, int alibi_mode, std::uintptr_t slopes, double slopes_len, bool causal,

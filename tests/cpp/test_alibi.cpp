@@ -7,7 +7,7 @@
 #include "posenc/alibi.hpp"
 #include "reference/alibi.hpp"
 
-TEST_CASE("alibi slopes match SPEC §6's hand-derived lists", "[alibi]") {
+TEST_CASE("alibi slopes match the hand-derived lists", "[alibi]") {
   const auto s8 = posenc::alibi_slopes(8);
   REQUIRE(s8.size() == 8);
   for (int h = 0; h < 8; ++h) CHECK(s8[h] == std::ldexp(1.0, -(h + 1)));
@@ -62,7 +62,7 @@ TEST_CASE("alibi modes parse and print", "[alibi]") {
   for (const char* name : {"causal", "symmetric", "key_only"}) CHECK(std::string(posenc::alibi_mode_name(posenc::parse_alibi_mode(name))) == name);
 }
 
-TEST_CASE("alibi errors carry SPEC codes and name the argument", "[alibi][errors]") {
+TEST_CASE("alibi errors carry their codes and name the argument", "[alibi][errors]") {
   using posenc::AlibiMode;
   check::throws_code([] { posenc::alibi_slopes(0); }, "BAD_HEADS", "num_heads must be a positive integer, got 0");
   check::throws_code([] { posenc::alibi_slopes(-3); }, "BAD_HEADS", "num_heads");
@@ -100,7 +100,7 @@ TEST_CASE("ALiBi module slices its cache bottom-right and computes past max_len"
   }
 }
 
-TEST_CASE("ALiBi module errors carry SPEC codes", "[alibi][module][errors]") {
+TEST_CASE("ALiBi module errors carry their codes", "[alibi][module][errors]") {
   check::throws_code([] { posenc::ALiBiPositionalEncoding(0, 8); }, "BAD_HEADS", "num_heads");
   check::throws_code([] { posenc::ALiBiPositionalEncoding(4, 0); }, "BAD_SIZE", "max_len");
   const posenc::ALiBiPositionalEncoding m(2, 8);

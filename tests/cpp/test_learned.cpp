@@ -127,7 +127,7 @@ TEST_CASE("learned forward applies dropout last, in place too", "[learned]") {
   CHECK(inplace == dropped);
 }
 
-TEST_CASE("learned errors carry SPEC codes and name the argument", "[learned][errors]") {
+TEST_CASE("learned errors carry their codes and name the argument", "[learned][errors]") {
   const Case c = make_case(2, 3, 4, 5);
   std::vector<float> out(c.x.size());
   auto call = [&](LearnedForwardOptions o, std::int64_t batch = 2, std::int64_t seq = 3, std::int64_t d = 4,

@@ -69,7 +69,7 @@ TEST_CASE("t5 buckets at the defaults: hand-derived boundaries", "[t5]") {
   CHECK(posenc::t5_bucket(-127, bi) == 15);
   CHECK(posenc::t5_bucket(-128, bi) == 15);
   CHECK(posenc::t5_bucket(16, bi) == 16 + 10);
-  CHECK(posenc::t5_bucket(1000000, bi) == 31);  // clamps to nb − 1 (P8)
+  CHECK(posenc::t5_bucket(1000000, bi) == 31);  // clamps to nb − 1
   CHECK(posenc::t5_bucket(-2147483647, bi) == 15);
   const T5BucketOptions uni{false, 32, 128};  // nb 32, e 16
   CHECK(posenc::t5_bucket(1, uni) == 0);  // every future key shares bucket 0
@@ -117,7 +117,7 @@ TEST_CASE("t5 bias gathers the bucket's table row per head", "[t5]") {
   }
 }
 
-TEST_CASE("t5 errors carry SPEC codes and name the argument", "[t5][errors]") {
+TEST_CASE("t5 errors carry their codes and name the argument", "[t5][errors]") {
   std::vector<std::int32_t> rp(4), out(4), short_out(3);
   check::throws_code([&] { posenc::t5_buckets(rp, out, {true, 3, 128}); }, "OUT_OF_RANGE", "num_buckets must be >= 4");
   check::throws_code([&] { posenc::t5_buckets(rp, out, {false, 1, 128}); }, "OUT_OF_RANGE", "num_buckets must be >= 2");

@@ -176,7 +176,7 @@ TEST_CASE("q.k after RoPE depends only on m - n (both layouts, partial rotary)",
   }
 }
 
-TEST_CASE("half(Px) = P interleaved(x) for SPEC 3's permutation", "[rope][invariant]") {
+TEST_CASE("half(Px) = P interleaved(x) for the layout permutation", "[rope][invariant]") {
   const int H = 2, S = 7, D = 12, d_rot = 8;
   const auto x = check::random_floats(H * S * D, 9);
   // P sends interleaved index 2j -> j and 2j+1 -> j + d_rot/2 inside the rotated dims.
@@ -209,7 +209,7 @@ TEST_CASE("rope names parse and print", "[rope]") {
   CHECK(std::string(posenc::rope_layout_name(RopeLayout::Interleaved)) == "interleaved");
 }
 
-TEST_CASE("rope_forward errors carry SPEC codes and name the argument", "[rope][errors]") {
+TEST_CASE("rope_forward errors carry their codes and name the argument", "[rope][errors]") {
   std::vector<float> x(2 * 3 * 4 * 8), out(x.size());
   const Bhsd shape{2, 3, 4, 8};
   auto call = [&](RopeForwardOptions opt, Bhsd s = {2, 3, 4, 8}) {
@@ -394,7 +394,7 @@ TEST_CASE("rotary module beyond its cache limit computes rows per call", "[rope]
   same(ko, expected(k, s, RopeLayout::Half, 2147483645));
 }
 
-TEST_CASE("rotary module errors carry SPEC codes and name the argument", "[rope][module][errors]") {
+TEST_CASE("rotary module errors carry their codes and name the argument", "[rope][module][errors]") {
   check::throws_code([] { RotaryPositionalEmbedding(8, 16, NAN); }, "NON_FINITE", "base");
   check::throws_code([] { RotaryPositionalEmbedding(8, 0); }, "BAD_SIZE", "max_len");
   check::throws_code([] { RotaryPositionalEmbedding(0, 16); }, "BAD_SIZE", "dim");

@@ -45,7 +45,7 @@ TEST_CASE("sinusoidal forward adds the rows at offset to every batch row", "[sin
   check::close(out, expected);
 }
 
-TEST_CASE("sinusoidal errors carry SPEC codes and name the argument", "[sinusoidal][errors]") {
+TEST_CASE("sinusoidal errors carry their codes and name the argument", "[sinusoidal][errors]") {
   check::throws_code([] { posenc::sinusoidal_table(10, 7); }, "ODD_DIM", "d must be even, got 7");
   check::throws_code([] { posenc::sinusoidal_table(0, 8); }, "BAD_SIZE", "max_len");
   check::throws_code([] { posenc::sinusoidal_table(10, 8, {1.0}); }, "OUT_OF_RANGE", "base");

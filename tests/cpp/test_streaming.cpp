@@ -17,27 +17,15 @@ using posenc::RopeForwardOptions;
 using posenc::RopeLayout;
 using posenc::SinusoidalTableOptions;
 
-
 namespace {
 
-constexpr std::int64_t kMax = 2147483647;
-
+// rope_forward into a fresh out: the bits the streaming call must give.
 std::vector<float> run(const std::vector<float>& x, const Bhsd& shape, const RopeForwardOptions& opt) {
-  std::vector<float> out(x.size(), -7.0f);
+  std::vector<float> out(x.size());
   posenc::rope_forward(x, shape, out, opt);
   return out;
 }
 
-// Dot product of two rows of length n.
-double dot(const float* a, const float* b, std::size_t n) {
-  double s = 0;
-  for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
-
-}  // namespace
-
-namespace {
 // rope_forward_through over a tensor held in x, moved through a scratch of scratch_len floats by
 // callbacks that record every slice they are asked for.
 struct Through {
@@ -107,7 +95,7 @@ TEST_CASE("rope_forward_through checks everything before its first load", "[stre
     CHECK_FALSE(loaded);
   };
   RopeForwardOptions o;
-  o.offset = kMax - 2;
+  o.offset = posenc::kMaxPosition - 2;
   fails(o, 64, "BAD_POSITION", "offset + seq - 1");
   o = {};
   o.d_rot = 10;
