@@ -17,18 +17,25 @@ namespace {
 // What consecutive RoPE calls from JS reuse (the frequencies and angle steps of the last call): a W2-hot
 // sized call spent about a third of its time rebuilding them. Bounded by RopeCache::kMaxFloats.
 RopeCache rope_cache;
+// The same for consecutive sinusoidal tables of one width (the step table was an eighth of a 4096-row one).
+SincosSteps table_steps;
+SinusoidalTableOptions table_options(double base, double start, double count) {
+  return {base, to_int(start), opt_int(count), &table_steps};
+}
 }  // namespace
 
 void sinusoidalTable(double max_len, double d, std::uintptr_t out, double out_len, double base, double start,
                      double count) {
-  sinusoidal_table(to_int(max_len), to_int(d), span<float>(out, out_len), {base, to_int(start), opt_int(count)});
+  sinusoidal_table(to_int(max_len), to_int(d), span<float>(out, out_len), table_options(base, start, count));
+  table_steps.release_if_over(RopeCache::kMaxFloats);
 }
 
 // The table a slice of rows at a time in scratch; on_slice(first_row, rows) copies each out before the next.
 void sinusoidalTableSlices(double max_len, double d, std::uintptr_t scratch, double scratch_len, double base,
                            double start, double count, const TableSliceSink& on_slice) {
   sinusoidal_table_slices(to_int(max_len), to_int(d), span<float>(scratch, scratch_len), on_slice,
-                          {base, to_int(start), opt_int(count)});
+                          table_options(base, start, count));
+  table_steps.release_if_over(RopeCache::kMaxFloats);
 }
 
 void sinusoidalForward(std::uintptr_t x, double batch, double seq, double d, std::uintptr_t out, double max_len,

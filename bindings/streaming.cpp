@@ -55,8 +55,9 @@ void sinusoidal_table_slices(std::int64_t max_len, std::int64_t d, Span<float> s
   const auto stride = static_cast<std::int64_t>(kAnchorStride);
   if (slice > stride) slice -= slice % stride;  // whole anchor blocks
   const std::vector<double> freq = inverse_frequencies(d, options.base);
-  SincosSteps steps;
-  const SincosRows angles(freq.data(), freq.size(), range.start, static_cast<std::size_t>(range.count), steps);
+  SincosSteps local;
+  const SincosRows angles(freq.data(), freq.size(), range.start, static_cast<std::size_t>(range.count),
+                          options.steps ? *options.steps : local);
   for (std::int64_t r0 = 0; r0 < range.count; r0 += slice) {
     const std::int64_t rows = std::min(slice, range.count - r0);
     sinusoidal_rows(range.start + r0, rows, d, angles, scratch.data());

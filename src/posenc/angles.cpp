@@ -75,6 +75,10 @@ void SincosSteps::prepare(const double* freq, std::size_t n, std::size_t rows) {
   rows_ = rows;
 }
 
+void SincosSteps::release_if_over(std::size_t max_floats) {
+  if (floats() > max_floats) *this = SincosSteps();
+}
+
 std::size_t steps_needed(std::int64_t first, std::size_t count) {
   if (count == 0) return 0;
   const auto stride = static_cast<std::int64_t>(kAnchorStride);

@@ -38,6 +38,8 @@ class SincosSteps {
   // more rows are asked for, rebuilt otherwise.
   void prepare(const double* freq, std::size_t n, std::size_t rows);
   std::size_t rows() const { return rows_; }
+  // For an owner keeping it across calls: forgets the table when it holds more than max_floats floats.
+  void release_if_over(std::size_t max_floats);
   std::size_t floats() const { return sin_.size() + cos_.size() + freq_.size() * 2; }
   const float* sin_row(std::size_t r) const { return sin_.data() + r * freq_.size(); }
   const float* cos_row(std::size_t r) const { return cos_.data() + r * freq_.size(); }

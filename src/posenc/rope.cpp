@@ -29,7 +29,7 @@ const std::vector<double>& RopeCache::default_frequencies(std::int64_t d, double
 }
 
 void RopeCache::trim() {
-  if (steps_.floats() > kMaxFloats) steps_ = SincosSteps();
+  steps_.release_if_over(kMaxFloats);
 }
 
 // ---- rope_forward ---------------------------------------------------------------------------------------

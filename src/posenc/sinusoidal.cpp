@@ -15,11 +15,12 @@ namespace posenc {
 
 namespace {
 
-// The whole range [first, first + rows) with its own step table.
-void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, double base, float* out) {
+// The whole range [first, first + rows), with the caller's step table or one of its own.
+void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, double base, float* out,
+               SincosSteps* kept = nullptr) {
   const std::vector<double> freq = inverse_frequencies(d, base);
-  SincosSteps steps;
-  const SincosRows angles(freq.data(), freq.size(), first, static_cast<std::size_t>(rows), steps);
+  SincosSteps local;
+  const SincosRows angles(freq.data(), freq.size(), first, static_cast<std::size_t>(rows), kept ? *kept : local);
   sinusoidal_rows(first, rows, d, angles, out);
 }
 
@@ -74,13 +75,13 @@ void sinusoidal_rows(std::int64_t first, std::int64_t rows, std::int64_t d, cons
 void sinusoidal_table(std::int64_t max_len, std::int64_t d, Span<float> out, const SinusoidalTableOptions& options) {
   const TableRange range = validate_sinusoidal_table(max_len, d, options);
   require_length("out", out.size(), element_count({range.count, d}));
-  fill_rows(range.start, range.count, d, options.base, out.data());
+  fill_rows(range.start, range.count, d, options.base, out.data(), options.steps);
 }
 
 std::vector<float> sinusoidal_table(std::int64_t max_len, std::int64_t d, const SinusoidalTableOptions& options) {
   const TableRange range = validate_sinusoidal_table(max_len, d, options);
   std::vector<float> out = allocate<float>("the sinusoidal table", element_count({range.count, d}));
-  fill_rows(range.start, range.count, d, options.base, out.data());
+  fill_rows(range.start, range.count, d, options.base, out.data(), options.steps);
   return out;
 }
 
@@ -126,7 +127,7 @@ SinusoidalPositionalEncoding::SinusoidalPositionalEncoding(std::int64_t dim, std
       max_len_(max_len),
       p_(dropout),
       seed_(seed),
-      table_(sinusoidal_table(max_len, dim, {base, 0, max_len})) {}
+      table_(sinusoidal_table(max_len, dim, {base, 0, max_len, nullptr})) {}
 
 void SinusoidalPositionalEncoding::forward(Span<const float> x, std::int64_t batch, std::int64_t seq, Span<float> out,
                                            std::int64_t offset) {

@@ -15,6 +15,7 @@ struct SinusoidalTableOptions {
   double base = 10000.0;
   std::int64_t start = 0;
   std::optional<std::int64_t> count;  // default max_len − start
+  SincosSteps* steps = nullptr;        // angle steps kept by the caller across calls (else made per call)
 };
 
 // Rows start … start+count−1 of the (max_len, d) table, without building the rest: out is (count, d).
