@@ -1,5 +1,5 @@
-// Ceilings the benchmark compares posenc against, measured in the same run (wasm only; built by
-// scripts/bench.sh with em++ -O3 -msimd128 -mbulk-memory into build/bench/ceiling.wasm, no JS glue):
+// Ceilings the benchmark compares posenc against, measured in the same run (wasm only; the wasm-simd
+// build's posenc_ceiling target, bench/CMakeLists.txt, makes build/bench/ceiling.wasm without JS glue):
 // a memcpy inside wasm memory, and the SIMD128 multiply-add peak (f32x4.mul + f32x4.add; wasm
 // SIMD128 has no fused multiply-add) with enough independent chains to hide the latencies.
 #include <wasm_simd128.h>

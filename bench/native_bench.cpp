@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "posenc/attention.hpp"
-#include "posenc/modules.hpp"
 #include "posenc/rope.hpp"
 #include "posenc/simd.hpp"
 #include "posenc/sinusoidal.hpp"
@@ -75,11 +74,13 @@ struct TableOp : Op {
 struct RopeOp : Op {
   posenc::Bhsd shape;
   posenc::RopeForwardOptions options;
+  posenc::RopeCache cache;  // reused across calls, as the package's bindings do
   std::vector<float> q0, k0, q, k;
   RopeOp(std::int64_t heads, std::int64_t seq, std::int64_t dim, const std::string& layout, std::int64_t offset)
       : shape{1, heads, seq, dim}, q0(uniform(heads * seq * dim, kQ)), k0(uniform(heads * seq * dim, kK)), q(q0), k(k0) {
     options.layout = posenc::parse_rope_layout(layout);
     options.offset = offset;
+    options.cache = &cache;
   }
   void run() override {  // in place, like the zero-copy path of the package
     posenc::rope_forward(q, shape, q, options);

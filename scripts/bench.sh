@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up, builds (native with the bench driver, wasm-simd, wasm-scalar, the ceiling kernel) and runs the
-# benchmark of issue 5: one table of medians and ratios, written to bench/results.json too.
+# Sets up, builds (native with the bench driver, wasm-simd with the ceiling kernel, wasm-scalar) and runs the
+# benchmark: one table of medians and ratios, written to bench/results.json too.
 # Usage: scripts/bench.sh [--quick] [bench/run.mjs options]   (--quick: tiny shapes, proves it runs)
 # POSENC_SKIP_SETUP=1 skips set-up and build (when the caller, e.g. scripts/test.sh, has just done both).
 set -euo pipefail
@@ -9,16 +9,10 @@ if [ "${POSENC_SKIP_SETUP:-0}" != 1 ]; then
   bash scripts/setup.sh
   bash scripts/build.sh
 fi
-export NODE_PATH=/usr/share/nodejs  # emcc 3.1.6 needs Debian's acorn at -O2+
-
-# The ceiling kernel: no JS glue, instantiated directly by bench/lib/ceilings.mjs.
-ceiling=build/bench/ceiling.wasm
-if [ ! -f "$ceiling" ] || [ bench/ceiling.cpp -nt "$ceiling" ]; then
-  echo "[bench] building $ceiling"
-  mkdir -p build/bench
-  em++ -O3 -msimd128 -mbulk-memory --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 \
-    -sEXPORTED_FUNCTIONS=_ceiling_alloc,_ceiling_free,_ceiling_memcpy,_ceiling_madd,_ceiling_madd_flops_per_iteration \
-    bench/ceiling.cpp -o "$ceiling"
+# The ceiling kernel (bench/ceiling.cpp) is a target of the wasm-simd build: build/bench/ceiling.wasm.
+if [ ! -f build/bench/ceiling.wasm ]; then
+  echo "build/bench/ceiling.wasm is missing: run scripts/build.sh wasm-simd first" >&2
+  exit 1
 fi
 # --expose-gc: a forced GC before every sample of calls of 1 ms or more. --single-threaded-gc: no
 # concurrent GC threads, whose sweeping after that GC would otherwise land in the next sample's CPU time

@@ -1,4 +1,4 @@
-// ALiBi (Press et al. 2022; SPEC §6): per-head slopes and the linear distance bias.
+// ALiBi (Press et al. 2022, "Train Short, Test Long"): per-head slopes and the linear distance bias.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -10,7 +10,7 @@
 namespace posenc {
 
 // The authors' get_slopes: geometric for powers of two; otherwise the c-head list followed by every
-// other entry of the 2c-head list (deliberately non-monotonic, SPEC pitfall P3).
+// other entry of the 2c-head list (deliberately non-monotonic, as in the authors' code).
 std::vector<double> alibi_slopes(std::int64_t num_heads);
 void alibi_slopes(std::int64_t num_heads, Span<float> out);
 
@@ -33,5 +33,25 @@ inline double alibi_term(AlibiMode mode, double slope, std::int64_t query_pos, s
 // out: [num_heads, q_len, k_len].
 void alibi_bias(std::int64_t num_heads, std::int64_t q_len, std::int64_t k_len, std::optional<std::int64_t> q_offset,
                 AlibiMode mode, Span<float> out);
+
+// The seed's ALiBi module: a (num_heads, max_len, max_len) causal bias cache sliced per call.
+// Beyond max_len the bias is computed directly (linear in the distance, nothing to learn).
+class ALiBiPositionalEncoding {
+ public:
+  ALiBiPositionalEncoding(std::int64_t num_heads, std::int64_t max_len = 512);
+  // out: [num_heads, q_len, k_len], causal form with q_offset = k_len − q_len by default.
+  void bias(std::int64_t q_len, std::int64_t k_len, Span<float> out, std::optional<std::int64_t> q_offset = std::nullopt) const;
+  // scores, out: [batch, num_heads, q_len, k_len] (out may be scores); out = scores + bias.
+  void forward(Span<const float> scores, std::int64_t batch, std::int64_t q_len, std::int64_t k_len, Span<float> out,
+               std::optional<std::int64_t> q_offset = std::nullopt) const;
+  const std::vector<double>& slopes() const { return slopes_; }
+  std::int64_t num_heads() const { return num_heads_; }
+  std::int64_t max_len() const { return max_len_; }
+
+ private:
+  std::int64_t num_heads_, max_len_;
+  std::vector<double> slopes_;
+  std::vector<float> cache_;
+};
 
 }  // namespace posenc

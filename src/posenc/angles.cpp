@@ -1,11 +1,9 @@
 #include "posenc/angles.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <vector>
 
-#include "posenc/simd.hpp"
+#include "posenc/error.hpp"
 
 namespace posenc {
 
@@ -24,6 +22,14 @@ T reduce(const T& angle) {
   return ((angle - k * kTwoPi1) - k * kTwoPi2) - k * kTwoPi3;
 }
 }  // namespace
+
+std::vector<double> inverse_frequencies(std::int64_t d, double base) {
+  std::vector<double> freq = allocate<double>("the frequency table", static_cast<std::size_t>(d / 2));
+  for (std::size_t j = 0; j < freq.size(); ++j) {
+    freq[j] = 1.0 / std::pow(base, 2.0 * static_cast<double>(j) / static_cast<double>(d));
+  }
+  return freq;
+}
 
 double reduce_angle(double angle) { return reduce(angle); }
 
@@ -53,25 +59,38 @@ void sincos_at(double position, const double* freq, std::size_t n, float* sin_ou
   }
 }
 
-std::shared_ptr<const SincosRows::Steps> SincosRows::steps_for(const double* freq, std::size_t n) {
-  thread_local std::shared_ptr<const Steps> last;
+void SincosSteps::prepare(const double* freq, std::size_t n, std::size_t rows) {
   // Bitwise comparison: the table is a function of the exact frequencies.
-  if (last && last->freq.size() == n && (n == 0 || std::memcmp(last->freq.data(), freq, n * sizeof(double)) == 0)) {
-    return last;
+  const bool same = freq_.size() == n && (n == 0 || std::memcmp(freq_.data(), freq, n * sizeof(double)) == 0);
+  if (!same) {
+    freq_.assign(freq, freq + n);
+    rows_ = 0;
   }
-  auto steps = std::make_shared<Steps>();
-  steps->freq.assign(freq, freq + n);
-  steps->sin.resize(kAnchorStride * n);
-  steps->cos.resize(kAnchorStride * n);
-  for (std::size_t r = 0; r < kAnchorStride; ++r) {
-    sincos_at(static_cast<double>(r), freq, n, &steps->sin[r * n], &steps->cos[r * n]);
+  if (rows <= rows_) return;
+  resize_or_fail(sin_, "the angle step table", rows * n);
+  resize_or_fail(cos_, "the angle step table", rows * n);
+  for (std::size_t r = rows_; r < rows; ++r) {
+    sincos_at(static_cast<double>(r), freq, n, sin_.data() + r * n, cos_.data() + r * n);
   }
-  last = steps;
-  return last;
+  rows_ = rows;
 }
 
-SincosRows::SincosRows(const double* freq, std::size_t n)
-    : freq_(freq), n_(n), steps_(steps_for(freq, n)), step_sin_(steps_->sin.data()), step_cos_(steps_->cos.data()) {}
+void SincosSteps::release_if_over(std::size_t max_floats) {
+  if (floats() > max_floats) *this = SincosSteps();
+}
+
+std::size_t steps_needed(std::int64_t first, std::size_t count) {
+  if (count == 0) return 0;
+  const auto stride = static_cast<std::int64_t>(kAnchorStride);
+  const std::int64_t last = first + static_cast<std::int64_t>(count) - 1;
+  if (first / stride != last / stride) return kAnchorStride;
+  return static_cast<std::size_t>(last % stride) + 1;
+}
+
+SincosRows::SincosRows(const double* freq, std::size_t n, std::int64_t first, std::size_t count, SincosSteps& steps)
+    : freq_(freq), n_(n), steps_(steps) {
+  steps.prepare(freq, n, steps_needed(first, count));
+}
 
 void SincosRows::fill(std::int64_t first, std::size_t rows, float* sin_out, float* cos_out) const {
   const std::size_t n = n_;

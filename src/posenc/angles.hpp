@@ -1,36 +1,64 @@
-// Exact angles: sin and cos of p·ω for integer positions up to 2^31−1 (SPEC §0, pitfall P5).
+// Exact angles: sin and cos of p·ω for integer positions up to 2^31−1.
 // A float32 product p·ω is off by ~0.025 at p ≈ 2^20, so the angle is formed in float64 and reduced
 // to [−π, π] with a three-part 2π (Cody–Waite); only the reduced angle, where float32 is exact enough,
 // goes through the float polynomial of simd::sincos.
 #pragma once
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "posenc/simd.hpp"
 
 namespace posenc {
 
-// Angle p·freq[j] reduced to [−π, π]; |error| < 1e-12 for |p·freq| ≤ 2^32.
+// ω_j = base^(−2j/d) for j < d/2, in float64: the frequencies of the sinusoidal table and of RoPE.
+std::vector<double> inverse_frequencies(std::int64_t d, double base);
+
+// Angle reduced to [−π, π]; |error| < 1e-12 for |angle| ≤ 2^32.
 double reduce_angle(double angle);
 
 // sin_out[j] = sin(position · freq[j]), cos_out[j] = cos(position · freq[j]) for j < n, in float32.
 // freq is float64 so that scaled RoPE frequencies keep their exact value.
 void sincos_at(double position, const double* freq, std::size_t n, float* sin_out, float* cos_out);
 
-// The same for consecutive positions: rows first … first+rows−1 into sin_out, cos_out ([rows, n]).
-// Positions that are multiples of kAnchorStride are exact (sincos_at); position anchor + r is the anchor
-// rotated by the exact step r·freq[j] (angle addition, four float products): ~20x cheaper than a
-// polynomial per element, within 1e-6 of the float64 value (each factor is within 1e-7 of its own),
-// and the same bits for a position whichever range it is computed in. Anchors are still a quarter of a
-// table's work at one per 32 positions; one per 64 made W1 (4096 x 1024) 6-9% faster and a 64-position
-// RoPE 4-5%, for a step table of 64·n float pairs (256 KiB at d = 1024, 32 KiB at head_dim 128).
+// Consecutive positions are made from anchors and steps: positions that are multiples of kAnchorStride
+// are exact (sincos_at); position anchor + r is the anchor rotated by the exact step r·freq[j] (angle
+// addition, four float products): ~20x cheaper than a polynomial per element, within 1e-6 of the float64
+// value, and the same bits for a position whichever range it is computed in. One anchor per 64 positions
+// (rather than 32) made a 4096 x 1024 table 6-9% faster for a step table of 64·n float pairs.
 inline constexpr std::size_t kAnchorStride = 64;
+
+// The step table: sin/cos(r·freq[j]) for r < rows() ≤ kAnchorStride. Made as far as a range of positions
+// needs it, so a call's scratch is proportional to its work; an owner that keeps one across calls with the
+// same frequencies (RopeCache) skips rebuilding it.
+class SincosSteps {
+ public:
+  // Rows [0, rows) for these frequencies: kept when the frequencies are bitwise the same, extended when
+  // more rows are asked for, rebuilt otherwise.
+  void prepare(const double* freq, std::size_t n, std::size_t rows);
+  std::size_t rows() const { return rows_; }
+  // For an owner keeping it across calls: forgets the table when it holds more than max_floats floats.
+  void release_if_over(std::size_t max_floats);
+  std::size_t floats() const { return sin_.size() + cos_.size() + freq_.size() * 2; }
+  const float* sin_row(std::size_t r) const { return sin_.data() + r * freq_.size(); }
+  const float* cos_row(std::size_t r) const { return cos_.data() + r * freq_.size(); }
+
+ private:
+  std::vector<double> freq_;
+  std::size_t rows_ = 0;
+  std::vector<float> sin_, cos_;
+};
+
+// Step rows that positions [first, first + count) use: all kAnchorStride once the range crosses an anchor.
+std::size_t steps_needed(std::int64_t first, std::size_t count);
+
+// Sin and cos of consecutive positions, by anchors and steps. freq and steps must outlive it.
 class SincosRows {
  public:
-  SincosRows(const double* freq, std::size_t n);  // the step table: made once per distinct freq (see Steps)
+  // Prepares `steps` for positions [first, first + count); later calls may use any sub-range of it.
+  SincosRows(const double* freq, std::size_t n, std::int64_t first, std::size_t count, SincosSteps& steps);
+  // Rows first … first+rows−1 into sin_out, cos_out ([rows, n]).
   void fill(std::int64_t first, std::size_t rows, float* sin_out, float* cos_out) const;
 
   // The walk behind fill(), for kernels that consume the values where they are made instead of reading
@@ -40,20 +68,9 @@ class SincosRows {
   void for_each(std::int64_t first, std::size_t rows, Emit&& emit, Tail&& tail) const;
 
  private:
-  // [kAnchorStride, n]: sin/cos(r·freq[j]). The last one made is kept (per thread) and reused while calls
-  // pass the same frequencies: building it is 32·n exact sincos, the largest fixed cost of a small call
-  // (a RoPE of 4 heads x 64 positions, W2 hot, spent about a third of its time there).
-  struct Steps {
-    std::vector<double> freq;
-    std::vector<float> sin, cos;
-  };
-  static std::shared_ptr<const Steps> steps_for(const double* freq, std::size_t n);
-
   const double* freq_;
   std::size_t n_;
-  std::shared_ptr<const Steps> steps_;
-  const float* step_sin_;
-  const float* step_cos_;
+  const SincosSteps& steps_;
 };
 
 template <class Emit, class Tail>
@@ -72,8 +89,8 @@ void SincosRows::for_each(std::int64_t first, std::size_t rows, Emit&& emit, Tai
       // sin(a + b) = sin a cos b + cos a sin b, cos(a + b) = cos a cos b − sin a sin b.
       const auto r = static_cast<std::size_t>(p - at);
       const auto row = static_cast<std::size_t>(p - first);
-      const float* ss = &step_sin_[r * n];
-      const float* sc = &step_cos_[r * n];
+      const float* ss = steps_.sin_row(r);
+      const float* sc = steps_.cos_row(r);
       std::size_t j = 0;
       for (; j < vend; j += simd::kWidth) {
         const simd::Floats sa = simd::load(as + j), ca = simd::load(ac + j), sb = simd::load(ss + j), cb = simd::load(sc + j);

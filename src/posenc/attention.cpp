@@ -23,7 +23,8 @@
 
 #include "posenc/error.hpp"
 #include "posenc/kv_cache.hpp"
-#include "posenc/relative.hpp"
+#include "posenc/positions.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/simd.hpp"
 
 namespace posenc {

@@ -1,7 +1,7 @@
-// Inverted dropout (SPEC §9). y = x · keep / (1 − p), where keep comes from the caller's 0/1 mask or from a
+// Inverted dropout (Srivastava et al. 2014, scaled at train time as PyTorch does). y = x · keep / (1 − p), where keep comes from the caller's 0/1 mask or from a
 // counter-based hash of (seed, element index). Keep factors (0 or 1/(1−p)) are formed a chunk at a time in
 // scalar code, then multiplied in with SIMD over the chunk and a scalar tail. Multiplying (rather than
-// writing 0) lets NaN activations propagate, as SPEC §10 asks and as x · mask does in PyTorch.
+// writing 0) lets NaN activations propagate, as x · mask does in PyTorch.
 #include "posenc/dropout.hpp"
 
 #include <algorithm>
@@ -9,17 +9,12 @@
 #include <string>
 
 #include "posenc/error.hpp"
+#include "posenc/random.hpp"
 #include "posenc/simd.hpp"
 
 namespace posenc {
 
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 // y[i] *= factor[i] for i < n.
 void multiply_in_place(float* y, const float* factor, std::size_t n) {
@@ -46,13 +41,11 @@ bool dropout_active(const DropoutOptions& options) { return options.train && opt
 
 bool dropout_keep(std::uint64_t seed, std::uint64_t index, double p) {
   // A stateless stream, identical natively and in wasm, and independent of how the work is chunked.
-  const std::uint64_t z = splitmix64(seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull);
-  const double u = static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);  // [0, 1) with 53 bits
-  return u >= p;
+  return unit_interval(mix64(seed * SplitMix64::kGolden + index + 0x632BE59BD9B4E019ull)) >= p;
 }
 
 std::uint64_t dropout_call_seed(std::uint64_t seed, std::uint64_t call) {
-  return splitmix64(splitmix64(seed ^ 0xD1B54A32D192ED03ull) + call);
+  return mix64(mix64(seed ^ 0xD1B54A32D192ED03ull) + call);
 }
 
 void dropout_in_place(Span<float> y, const DropoutOptions& options, std::size_t first) {

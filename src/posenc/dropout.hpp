@@ -1,4 +1,4 @@
-// Inverted dropout (SPEC §9): y = x · keep / (1 − p) in train mode, the identity otherwise.
+// Inverted dropout: y = x · keep / (1 − p) in train mode, the identity otherwise.
 #pragma once
 #include <cstdint>
 

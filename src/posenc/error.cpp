@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
 
 namespace posenc {
 
@@ -47,14 +46,20 @@ void require_finite(const char* name, double value) {
   if (!std::isfinite(value)) fail(ErrorCode::NonFinite, std::string(name) + " must be finite, got " + format_number(value));
 }
 
-void require_finite_entries(const char* name, const float* values, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
+namespace {
+template <class T>
+void require_finite_list(const char* name, Span<const T> values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
       fail(ErrorCode::NonFinite, std::string(name) + "[" + std::to_string(i) + "] must be finite, got " +
-                                     format_number(values[i]));
+                                     format_number(static_cast<double>(values[i])));
     }
   }
 }
+}  // namespace
+
+void require_finite_entries(const char* name, Span<const float> values) { require_finite_list(name, values); }
+void require_finite_entries(const char* name, Span<const double> values) { require_finite_list(name, values); }
 
 void require_heads(const char* name, std::int64_t value) {
   if (value < 1) fail(ErrorCode::BadHeads, std::string(name) + " must be a positive integer, got " + std::to_string(value));
@@ -86,20 +91,9 @@ void require_range(bool ok, const char* name, double value, const char* rule) {
   if (!ok) fail(ErrorCode::OutOfRange, std::string(name) + " must " + rule + ", got " + format_number(value));
 }
 
-std::size_t element_count(std::initializer_list<std::int64_t> dims) {
-  // Keep every buffer addressable by a 32-bit wasm pointer as a float array.
-  constexpr double kLimit = static_cast<double>(std::numeric_limits<std::int32_t>::max()) / 4;
-  double product = 1;
-  std::size_t count = 1;
-  for (std::int64_t d : dims) {
-    product *= static_cast<double>(d);
-    count *= static_cast<std::size_t>(d);
-  }
-  if (product > kLimit) {
-    fail(ErrorCode::BadSize, "the result would have " + format_number(product) +
-                                 " elements, more than the 536870911 a float32 buffer can hold here");
-  }
-  return count;
+void fail_allocation(const char* what, std::size_t count) {
+  fail(ErrorCode::BadSize, std::string(what) + " must fit in memory, got a request for " + std::to_string(count) +
+                               " elements that could not be allocated");
 }
 
 }  // namespace posenc

@@ -1,13 +1,18 @@
-// posenc::Error — the one exception type, and the argument checks that throw it.
-// Codes and their order follow SPEC.md §10; every message names the argument, the value and the rule.
+// posenc::Error — the one exception type, and the argument checks that throw it. Every message is complete
+// as a user reads it: the argument, the value it had and the rule it broke ("d must be even, got 7").
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "posenc/span.hpp"
 
 namespace posenc {
 
+// In the order a call reports them: when several arguments are bad, the earliest code here wins.
 enum class ErrorCode { NonFinite, BadHeads, BadSize, OddDim, RotDim, OutOfRange, ShapeMismatch, BadPosition };
 
 // "NON_FINITE", "BAD_HEADS", … — the string JavaScript sees as Error.code.
@@ -23,7 +28,7 @@ class Error : public std::invalid_argument {
   ErrorCode code_;
 };
 
-constexpr std::int64_t kMaxPosition = 2147483647;  // 2^31 - 1, SPEC §0
+constexpr std::int64_t kMaxPosition = 2147483647;  // 2^31 - 1: positions are int32 everywhere
 
 [[noreturn]] void fail(ErrorCode code, const std::string& message);
 
@@ -31,17 +36,42 @@ constexpr std::int64_t kMaxPosition = 2147483647;  // 2^31 - 1, SPEC §0
 std::string format_number(double value);
 
 // Each check throws with a message like "d must be even, got 7".
-void require_finite(const char* name, double value);                        // NON_FINITE
-void require_finite_entries(const char* name, const float* values, std::size_t n);  // NON_FINITE, names the index
-void require_heads(const char* name, std::int64_t value);                   // BAD_HEADS unless >= 1
-void require_size(const char* name, std::int64_t value);                    // BAD_SIZE unless >= 1
-void require_even(const char* name, std::int64_t value);                    // ODD_DIM
-void require_position(const char* name, std::int64_t value);                // BAD_POSITION unless in [0, 2^31-1]
+void require_finite(const char* name, double value);                       // NON_FINITE
+void require_finite_entries(const char* name, Span<const float> values);   // NON_FINITE naming "name[i]"
+void require_finite_entries(const char* name, Span<const double> values);  // NON_FINITE naming "name[i]"
+void require_heads(const char* name, std::int64_t value);                  // BAD_HEADS unless >= 1
+void require_size(const char* name, std::int64_t value);                   // BAD_SIZE unless >= 1
+void require_even(const char* name, std::int64_t value);                   // ODD_DIM
+void require_position(const char* name, std::int64_t value);               // BAD_POSITION unless in [0, 2^31-1]
 void require_length(const char* name, std::size_t got, std::size_t expected);  // SHAPE_MISMATCH
 // OUT_OF_RANGE unless the condition holds; `rule` completes "<name> must …".
 void require_range(bool ok, const char* name, double value, const char* rule);
 
-// Elements in a shape, throwing BAD_SIZE when the product overflows what memory can hold.
-std::size_t element_count(std::initializer_list<std::int64_t> dims);
+// BAD_SIZE for an allocation the machine refused: what failed and how many elements it asked for.
+[[noreturn]] void fail_allocation(const char* what, std::size_t count);
+
+// A vector of n value-initialised elements, or BAD_SIZE naming `what` when memory runs out.
+template <class T>
+std::vector<T> allocate(const char* what, std::size_t n) {
+  try {
+    return std::vector<T>(n);
+  } catch (const std::bad_alloc&) {
+    fail_allocation(what, n);
+  } catch (const std::length_error&) {
+    fail_allocation(what, n);
+  }
+}
+
+// Grows (or shrinks) v to n elements, or BAD_SIZE naming `what` when memory runs out.
+template <class T>
+void resize_or_fail(std::vector<T>& v, const char* what, std::size_t n) {
+  try {
+    v.resize(n);
+  } catch (const std::bad_alloc&) {
+    fail_allocation(what, n);
+  } catch (const std::length_error&) {
+    fail_allocation(what, n);
+  }
+}
 
 }  // namespace posenc

@@ -1,4 +1,4 @@
-// LayerNorm over the last axis (Ba et al. 2016; SPEC §9): x, out [rows, d], gamma/beta (d,) or empty.
+// LayerNorm over the last axis (Ba et al. 2016): x, out [rows, d], gamma/beta (d,) or empty.
 // μ = mean(v), σ² = mean((v − μ)²) (biased, as PyTorch), y = (v − μ)/√(σ² + eps) · γ + β.
 // Not E[v²] − μ², which cancels catastrophically when |μ| ≫ σ: a rough mean first, then the residuals
 // sums correct both the mean and the variance, and the mean is subtracted as a float pair (hi, lo) so a
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "posenc/error.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/simd.hpp"
 
 namespace posenc {
@@ -71,8 +72,8 @@ void normalize_row(const float* v, std::size_t d, float mean_hi, float mean_lo, 
 void layer_norm(Span<const float> x, std::int64_t rows, std::int64_t d, Span<const float> gamma,
                 Span<const float> beta, double eps, Span<float> out) {
   require_finite("eps", eps);
-  require_finite_entries("gamma", gamma.data(), gamma.size());
-  require_finite_entries("beta", beta.data(), beta.size());
+  require_finite_entries("gamma", gamma);
+  require_finite_entries("beta", beta);
   require_size("rows", rows);
   require_size("d", d);
   require_range(eps > 0, "eps", eps, "be greater than 0");

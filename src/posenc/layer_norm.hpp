@@ -1,4 +1,4 @@
-// LayerNorm over the last axis (SPEC §9): biased variance as in PyTorch.
+// LayerNorm over the last axis: biased variance as in PyTorch.
 #pragma once
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-// Learned absolute position embedding (GPT-2 wpe, BERT position_embeddings; SPEC §2).
+// Learned absolute position embedding (GPT-2 wpe, BERT position_embeddings).
 // x, out: [batch, seq, d]; table: [max_len, d]; positions: (seq,) shared by every batch row, (batch, seq),
 // or none (offset + s). v = x + scale · table[pos] row by row (SIMD fma, scalar tail), then LayerNorm over
 // d if use_ln (layer_norm.cpp), then dropout (dropout.cpp). All checks run before out is written.
@@ -9,20 +9,23 @@
 
 #include "posenc/error.hpp"
 #include "posenc/layer_norm.hpp"
+#include "posenc/positions.hpp"
+#include "posenc/random.hpp"
+#include "posenc/relative.hpp"
 #include "posenc/row_add.hpp"
+#include "posenc/shapes.hpp"
 
 namespace posenc {
 
 void learned_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, std::int64_t d,
                      Span<const float> table, std::int64_t max_len, std::int64_t table_width, Span<float> out,
                      const LearnedForwardOptions& options) {
-  // SPEC §10 order: NON_FINITE, BAD_SIZE, OUT_OF_RANGE, SHAPE_MISMATCH, BAD_POSITION.
   require_finite("scale", options.scale);
   require_finite("eps", options.eps);
   require_finite("p", options.dropout.p);
-  require_finite_entries("table", table.data(), table.size());
-  require_finite_entries("gamma", options.gamma.data(), options.gamma.size());
-  require_finite_entries("beta", options.beta.data(), options.beta.size());
+  require_finite_entries("table", table);
+  require_finite_entries("gamma", options.gamma);
+  require_finite_entries("beta", options.beta);
   require_size("batch", batch);
   require_size("seq", seq);
   require_size("d", d);
@@ -41,19 +44,11 @@ void learned_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, 
   if (!options.beta.empty()) require_length("beta", options.beta.size(), static_cast<std::size_t>(d));
   const std::size_t rows = static_cast<std::size_t>(batch) * static_cast<std::size_t>(seq);
   const bool per_batch = options.positions.size() == rows;
-  if (!options.positions.empty() && !per_batch && options.positions.size() != static_cast<std::size_t>(seq)) {
-    fail(ErrorCode::ShapeMismatch, "positions must have seq = " + std::to_string(seq) + " or batch·seq = " +
-                                       std::to_string(rows) + " elements, got " +
-                                       std::to_string(options.positions.size()));
-  }
+  PositionRows(options.positions, options.offset, batch, seq).require_shape();
   require_length("x", x.size(), n);
   require_length("out", out.size(), n);
   if (options.positions.empty()) {
-    require_position("offset", options.offset);
-    if (options.offset + seq > max_len) {
-      fail(ErrorCode::BadPosition, "offset + seq must be at most max_len = " + std::to_string(max_len) + ", got " +
-                                       std::to_string(options.offset) + " + " + std::to_string(seq));
-    }
+    require_window(options.offset, seq, max_len);
   } else {
     for (std::size_t i = 0; i < options.positions.size(); ++i) {
       const std::int32_t p = options.positions[i];
@@ -78,6 +73,67 @@ void learned_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, 
     layer_norm(out, static_cast<std::int64_t>(rows), d, options.gamma, options.beta, options.eps, out);
   }
   dropout_in_place(out, options.dropout);
+}
+
+// ---- LearnedPositionalEmbedding ------------------------------------------------------------------------
+
+namespace {
+
+constexpr double kInitStd = 0.02;
+constexpr double kLayerNormEps = 1e-5;  // PyTorch nn.LayerNorm's default
+enum Stream : std::uint64_t { kTableStream = 0, kRelativeStream = 1 };
+
+const LearnedPositionalEmbedding::Config& validated(const LearnedPositionalEmbedding::Config& c) {
+  require_finite("dropout", c.dropout);
+  require_finite("scale", c.scale);
+  if (c.relative) require_heads("num_heads", c.num_heads);
+  require_size("dim", c.dim);
+  require_size("max_len", c.max_len);
+  if (c.relative && (c.max_distance < 0 || c.max_distance > kMaxPosition)) {
+    fail(ErrorCode::BadSize, "max_distance must be an integer in [0, 2147483647], got " + std::to_string(c.max_distance));
+  }
+  require_range(c.dropout >= 0 && c.dropout <= 1, "dropout", c.dropout, "be in [0, 1]");
+  require_range(c.scale > 0, "scale", c.scale, "be greater than 0");
+  return c;
+}
+
+}  // namespace
+
+LearnedPositionalEmbedding::LearnedPositionalEmbedding(const Config& config) : config_(validated(config)) {
+  table_ = allocate<float>("the position table", element_count({config_.max_len, config_.dim}));
+  fill_random_normal(table_, kInitStd, config_.seed, kTableStream);
+  if (config_.layer_norm) {
+    gamma_.assign(static_cast<std::size_t>(config_.dim), 1.0f);
+    beta_.assign(static_cast<std::size_t>(config_.dim), 0.0f);
+  }
+  if (config_.relative) {
+    relative_ = allocate<float>("the relative bias table", element_count({2 * config_.max_distance + 1, config_.num_heads}));
+    fill_random_normal(relative_, kInitStd, config_.seed, kRelativeStream);
+  }
+}
+
+void LearnedPositionalEmbedding::forward(Span<const float> x, std::int64_t batch, std::int64_t seq, Span<float> out,
+                                         std::int64_t offset, Span<const std::int32_t> positions) {
+  LearnedForwardOptions options;
+  options.offset = offset;
+  options.positions = positions;
+  options.scale = config_.scale;
+  options.use_ln = config_.layer_norm;
+  options.gamma = gamma_;
+  options.beta = beta_;
+  options.eps = kLayerNormEps;
+  options.dropout = {config_.dropout, training_, {}, dropout_call_seed(config_.seed, calls_)};
+  learned_forward(x, batch, seq, config_.dim, table_, config_.max_len, config_.dim, out, options);
+  if (dropout_active(options.dropout)) ++calls_;
+}
+
+void LearnedPositionalEmbedding::relative_bias(std::int64_t q_len, std::int64_t k_len,
+                                               std::optional<std::int64_t> q_offset, Span<float> out) const {
+  if (!config_.relative) {
+    fail(ErrorCode::ShapeMismatch, "relative_bias needs a module built with relative = true, got relative = false");
+  }
+  clipped_relative_bias(relative_, 2 * config_.max_distance + 1,
+                        config_.num_heads, config_.num_heads, config_.max_distance, q_len, k_len, q_offset, out);
 }
 
 }  // namespace posenc

@@ -1,5 +1,5 @@
 // Relative position biases, out [heads, q_len, k_len] with query row i at q_offset + i:
-// Shaw et al. (2018)-style clipped distances (SPEC §2) and T5 buckets (SPEC §7, HF
+// Shaw et al. (2018)-style clipped distances and T5 buckets (Raffel et al. 2020; HF
 // T5Attention._relative_position_bucket with the logarithm in float64).
 // Both depend on (i, j) only through rp = j − (q_offset + i), so each query row computes its table
 // rows once and then scatters them per head.
@@ -11,19 +11,11 @@
 #include <vector>
 
 #include "posenc/error.hpp"
+#include "posenc/positions.hpp"
+#include "posenc/shapes.hpp"
 
 namespace posenc {
 namespace {
-
-// Tables given as parameters are parameters (SPEC §10): NaN or ±Inf entries are NON_FINITE.
-void require_finite_table(const char* name, Span<const float> table) {
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    if (!std::isfinite(table[i])) {
-      fail(ErrorCode::NonFinite, std::string(name) + " must be finite, got " + format_number(table[i]) + " at index " +
-                                     std::to_string(i));
-    }
-  }
-}
 
 void require_table_shape(Span<const float> table, std::int64_t rows, std::int64_t cols, std::int64_t want_rows,
                          const char* rows_rule, std::int64_t num_heads) {
@@ -55,23 +47,10 @@ void scatter_rows(Span<const float> table, std::int64_t num_heads, std::int64_t 
 
 }  // namespace
 
-std::int64_t resolve_q_offset(std::optional<std::int64_t> q_offset, std::int64_t q_len, std::int64_t k_len) {
-  if (q_offset) {
-    require_position("q_offset", *q_offset);
-    return *q_offset;
-  }
-  const std::int64_t offset = k_len - q_len;
-  if (offset < 0) {
-    fail(ErrorCode::BadPosition, "q_offset (default k_len - q_len) must be >= 0, got " + std::to_string(offset) +
-                                     " for q_len " + std::to_string(q_len) + " > k_len " + std::to_string(k_len));
-  }
-  return offset;
-}
-
 void clipped_relative_bias(Span<const float> table, std::int64_t table_rows, std::int64_t table_cols,
                            std::int64_t num_heads, std::int64_t max_distance, std::int64_t q_len, std::int64_t k_len,
                            std::optional<std::int64_t> q_offset, Span<float> out) {
-  require_finite_table("table", table);
+  require_finite_entries("table", table);
   require_heads("num_heads", num_heads);
   if (max_distance < 0) {
     fail(ErrorCode::BadSize, "max_distance must be a non-negative integer, got " + std::to_string(max_distance));
@@ -117,7 +96,7 @@ std::int32_t t5_bucket(std::int64_t relative_position, const T5BucketOptions& op
   }
   const std::int64_t e = nb / 2;
   if (n < static_cast<double>(e)) return static_cast<std::int32_t>(base + static_cast<std::int64_t>(n));
-  // float64 logarithm: HF's float32 one can flip a bucket at an integer boundary (SPEC §7).
+  // float64 logarithm: HF's float32 one can flip a bucket at an integer boundary.
   const double ed = static_cast<double>(e);
   const double large = ed + std::trunc(std::log(n / ed) / std::log(static_cast<double>(options.max_distance) / ed) *
                                        static_cast<double>(nb - e));
@@ -133,7 +112,7 @@ void t5_buckets(Span<const std::int32_t> relative_positions, Span<std::int32_t> 
 void t5_bias(Span<const float> table, std::int64_t table_rows, std::int64_t table_cols, std::int64_t num_heads,
              std::int64_t q_len, std::int64_t k_len, std::optional<std::int64_t> q_offset, bool bidirectional,
              std::int64_t max_distance, Span<float> out) {
-  require_finite_table("table", table);
+  require_finite_entries("table", table);
   require_heads("num_heads", num_heads);
   require_size("q_len", q_len);
   require_size("k_len", k_len);

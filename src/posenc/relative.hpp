@@ -1,5 +1,6 @@
 // Relative position biases added to attention scores, shape [heads, q_len, k_len]:
-// Shaw et al. (2018)-style clipped distances (SPEC §2) and T5 buckets (SPEC §7).
+// Shaw et al. (2018)-style clipped distances (one scalar per head and distance, the T5-style simplification
+// of Shaw's learned vectors) and T5 buckets (Raffel et al. 2020).
 // Query row i sits at q_offset + i; q_offset defaults to k_len − q_len (bottom-right, KV-cache decoding).
 #pragma once
 #include <cstdint>
@@ -33,8 +34,5 @@ void t5_buckets(Span<const std::int32_t> relative_positions, Span<std::int32_t> 
 void t5_bias(Span<const float> table, std::int64_t table_rows, std::int64_t table_cols, std::int64_t num_heads,
              std::int64_t q_len, std::int64_t k_len, std::optional<std::int64_t> q_offset, bool bidirectional,
              std::int64_t max_distance, Span<float> out);
-
-// q_offset or its default k_len − q_len; BAD_POSITION when negative.
-std::int64_t resolve_q_offset(std::optional<std::int64_t> q_offset, std::int64_t q_len, std::int64_t k_len);
 
 }  // namespace posenc

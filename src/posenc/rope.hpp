@@ -1,7 +1,7 @@
-// Rotary position embedding (Su et al., RoFormer; SPEC §3) and its long-context scalings (SPEC §4).
-// Scalings are data: rope_params turns a Hugging Face rope_scaling config into per-pair inverse
-// frequencies and an attention factor; one rotation kernel serves every variant, both layouts
-// (the layout is only the stride between a pair's members), partial rotary, and the inverse.
+// Rotary position embedding (Su et al., RoFormer, arXiv:2104.09864): pairs of a query or key rotated by
+// position·ω_j, so q·k depends on positions only through their difference. The scalings (rope_scaling.hpp)
+// change ω_j and add an attention factor; one kernel (rope_kernel.hpp) serves every variant, both layouts,
+// partial rotary and the inverse.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -9,48 +9,34 @@
 #include <string>
 #include <vector>
 
+#include "posenc/angles.hpp"
+#include "posenc/positions.hpp"
+#include "posenc/rope_kernel.hpp"
+#include "posenc/rope_scaling.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/span.hpp"
 
 namespace posenc {
 
-enum class RopeType { Default, Linear, Dynamic, Yarn, Llama3, LongRope };
-// "default" | "linear" | "dynamic" | "yarn" | "llama3" | "longrope"; anything else is OUT_OF_RANGE.
-RopeType parse_rope_type(const std::string& name);
-const char* rope_type_name(RopeType type);
-
-// `half` pairs (x[j], x[j + d_rot/2]) (GPT-NeoX, HF rotate_half); `interleaved` pairs (x[2j], x[2j+1])
-// (RoFormer, Meta LLaMA, GPT-J).
-enum class RopeLayout { Half, Interleaved };
 RopeLayout parse_rope_layout(const std::string& name);  // "half" | "interleaved", else OUT_OF_RANGE
 const char* rope_layout_name(RopeLayout layout);
 
-// A Hugging Face `rope_scaling` object; absent fields take SPEC §4's defaults.
-struct RopeScaling {
-  RopeType type = RopeType::Default;
-  std::optional<double> factor;
-  std::optional<std::int64_t> original_max_position_embeddings;
-  std::optional<double> attention_factor;
-  std::optional<double> beta_fast;       // yarn, default 32
-  std::optional<double> beta_slow;       // yarn, default 1
-  std::optional<double> mscale;          // yarn (DeepSeek)
-  std::optional<double> mscale_all_dim;  // yarn (DeepSeek)
-  bool truncate = true;                  // yarn
-  std::optional<double> low_freq_factor;   // llama3, default 1
-  std::optional<double> high_freq_factor;  // llama3, default 4
-  std::vector<double> short_factor;      // longrope, d_rot/2 entries
-  std::vector<double> long_factor;       // longrope, d_rot/2 entries
-};
+// What calls with the same (d_rot, base) and frequencies can reuse: the default frequencies and the angle
+// step table (building it is 64 exact sincos rows, the largest fixed cost of a small call). Owned by the
+// caller and passed in RopeForwardOptions; it keeps at most kMaxFloats floats between calls.
+class RopeCache {
+ public:
+  static constexpr std::size_t kMaxFloats = std::size_t{1} << 20;
+  const std::vector<double>& default_frequencies(std::int64_t d, double base);
+  SincosSteps& steps() { return steps_; }
+  void trim();  // after a call: drops what is over the bound
 
-struct RopeParams {
-  std::vector<double> inv_freq;  // d_rot/2 entries, float64
-  double attention_factor = 1.0;
+ private:
+  std::int64_t d_ = 0;
+  double base_ = 0;
+  std::vector<double> frequencies_;
+  SincosSteps steps_;
 };
-
-// max_position_embeddings: the config's top-level value (dynamic, yarn, longrope need it where SPEC
-// says so). seq_len: dynamic and longrope only; rope_forward defaults it to max(positions)+1.
-RopeParams rope_params(std::int64_t d_rot, double base = 10000.0, const RopeScaling& scaling = {},
-                       std::optional<std::int64_t> max_position_embeddings = std::nullopt,
-                       std::optional<std::int64_t> seq_len = std::nullopt);
 
 struct RopeForwardOptions {
   std::optional<std::int64_t> d_rot;  // default head_dim
@@ -61,27 +47,72 @@ struct RopeForwardOptions {
   bool inverse = false;
   RopeScaling scaling;
   std::optional<std::int64_t> max_position_embeddings;
-  std::optional<std::int64_t> seq_len;
+  std::optional<std::int64_t> seq_len;  // default max(positions) + 1 (dynamic, longrope)
+  RopeCache* cache = nullptr;           // optional, reused across calls
 };
 
 // x, out: [batch, heads, seq, head_dim] (out may be x). Applies to q and to k alike.
 void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options = {});
 
-// rope_forward for a tensor held outside this memory (the JS bindings' arrays), passed through `scratch` a
-// slice at a time so that each value crosses in and out while it is in cache: load(first, count, s0, rows)
-// must write rows s0 … s0+rows−1 of (batch, head) slices first … first+count−1 into scratch as
-// [count, rows, head_dim]; they are rotated there, and store(…) with the same arguments takes them out.
-// Offset positions only; the checks, errors (all raised before the first load) and result bits are
-// rope_forward's. scratch must hold at least min(seq, 256) positions of one head.
-using RopeSliceIo = std::function<void(std::int64_t first, std::int64_t count, std::int64_t s0, std::int64_t rows)>;
-void rope_forward_through(const Bhsd& shape, Span<float> scratch, const RopeSliceIo& load, const RopeSliceIo& store,
-                          const RopeForwardOptions& options = {});
+// What rope_forward settles before rotating: the rotated width, the frequencies, and the scale folded
+// into the tables (the attention factor, its inverse for the inverse rotation).
+struct RopePlan {
+  std::size_t d_rot = 0;
+  RopeParams params;
+  float scale = 1.0f;
+};
 
-// The rotation kernel on precomputed tables. x, out: [rows, head_dim] of one (batch, head) slice;
-// cos_table, sin_table: [rows, d_rot/2] of cos θ and sin θ, already multiplied by the attention factor
-// (divided by it for the inverse); inverse = true rotates by −θ (the kernel negates sin), so a forward
-// cache serves both directions. Dims d_rot … head_dim−1 are copied unchanged (and unscaled).
-void rope_rotate(const float* x, float* out, std::size_t rows, std::size_t head_dim, std::size_t d_rot,
-                 RopeLayout layout, const float* cos_table, const float* sin_table, bool inverse);
+// rope_forward's checks in the reporting order, the positions' done by check_positions at their place.
+RopePlan plan_rope(const Bhsd& shape, const RopeForwardOptions& options,
+                   const std::function<PositionRows()>& check_positions);
+
+// Fills a plan's cos/sin tables block by block (RopeTableFill): consecutive positions by anchors and
+// steps, explicit ones exactly, the plan's scale folded in. Every user of a plan fills through it, so
+// their tables are the same bits.
+class RopeTables {
+ public:
+  RopeTables(const RopePlan& plan, const PositionRows& positions, std::int64_t seq, RopeCache& cache);
+  void operator()(std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) const;
+
+ private:
+  const RopePlan& plan_;
+  const PositionRows& positions_;
+  std::optional<SincosRows> consecutive_;
+};
+
+// The seed's RoPE module: a cos/sin cache per position shared by all heads, attention factor applied; the
+// cache covers [0, cached_len()) and at least doubles when a forward reaches past it (never rebuilt for
+// positions it holds). Length-dependent variants (dynamic, longrope) are fixed at construction, as HF
+// initialises them: a cache cannot follow frequencies that change with the sequence length; rope_forward
+// with seq_len can.
+class RotaryPositionalEmbedding {
+ public:
+  RotaryPositionalEmbedding(std::int64_t dim, std::int64_t max_len = 2048, double base = 10000.0,
+                            RopeLayout layout = RopeLayout::Half, const RopeScaling& scaling = {},
+                            std::optional<std::int64_t> max_position_embeddings = std::nullopt);
+  // q, k: [batch, heads, seq, dim] rotated in place (or into q_out/k_out, which may alias them).
+  void forward(Span<const float> q, const Bhsd& q_shape, Span<float> q_out, Span<const float> k, const Bhsd& k_shape,
+               Span<float> k_out, std::int64_t offset = 0, Span<const std::int32_t> positions = {});
+  std::int64_t cached_len() const { return cached_len_; }
+  std::uint64_t cache_builds() const { return cache_builds_; }  // how many rows were computed
+  const RopeParams& params() const { return params_; }
+  RopeLayout layout() const { return layout_; }
+  std::int64_t dim() const { return dim_; }
+  std::int64_t max_len() const { return max_len_; }
+  // The cache, (cached_len, dim/2) each, attention factor applied.
+  const std::vector<float>& cos_cache() const { return cos_; }
+  const std::vector<float>& sin_cache() const { return sin_; }
+
+ private:
+  void ensure_cached(std::int64_t end);
+  void rotate(Span<const float> x, const Bhsd& shape, Span<float> out, std::int64_t offset,
+              Span<const std::int32_t> positions) const;
+  std::int64_t dim_, max_len_;
+  RopeLayout layout_;
+  RopeParams params_;
+  std::int64_t cached_len_ = 0;
+  std::uint64_t cache_builds_ = 0;
+  std::vector<float> cos_, sin_;
+};
 
 }  // namespace posenc

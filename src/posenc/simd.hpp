@@ -31,7 +31,6 @@ inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return xs
 inline Floats max(const Floats& a, const Floats& b) { return xsimd::max(a, b); }
 inline Floats exp(const Floats& v) { return xsimd::exp(v); }
 inline Floats tanh(const Floats& v) { return xsimd::tanh(v); }
-inline Floats sqrt(const Floats& v) { return xsimd::sqrt(v); }
 inline void sincos(const Floats& v, Floats& s, Floats& c) {
   auto sc = xsimd::sincos(v);
   s = sc.first;
@@ -40,18 +39,10 @@ inline void sincos(const Floats& v, Floats& s, Floats& c) {
 inline float reduce_add(const Floats& v) { return xsimd::reduce_add(v); }
 inline float reduce_max(const Floats& v) { return xsimd::reduce_max(v); }
 // Lane interleaving for pair-wise kernels (interleaved RoPE): zip_lo(a, b) = [a0, b0, a1, b1, …] from
-// the low halves, zip_hi the same from the high halves, swap_pairs(v) = [v1, v0, v3, v2, …].
+// the low halves, zip_hi the same from the high halves.
 inline constexpr bool kHasPairs = kWidth % 2 == 0;
 inline Floats zip_lo(const Floats& a, const Floats& b) { return xsimd::zip_lo(a, b); }
 inline Floats zip_hi(const Floats& a, const Floats& b) { return xsimd::zip_hi(a, b); }
-namespace detail {
-struct SwapPairsIndex {
-  static constexpr unsigned get(unsigned i, unsigned) { return i ^ 1u; }
-};
-}  // namespace detail
-inline Floats swap_pairs(const Floats& v) {
-  return xsimd::swizzle(v, xsimd::make_batch_constant<std::uint32_t, Floats::arch_type, detail::SwapPairsIndex>());
-}
 // unzip_even(a, b) = [a0, a2, …, b0, b2, …], unzip_odd(a, b) = [a1, a3, …, b1, b3, …]: the inverse of
 // zip_lo/zip_hi, so interleaved pairs can be handled as two plain vectors.
 namespace detail {
@@ -122,7 +113,6 @@ inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return a.
 inline Floats max(const Floats& a, const Floats& b) { return a.v > b.v ? a.v : b.v; }
 inline Floats exp(const Floats& v) { return std::exp(v.v); }
 inline Floats tanh(const Floats& v) { return std::tanh(v.v); }
-inline Floats sqrt(const Floats& v) { return std::sqrt(v.v); }
 inline void sincos(const Floats& v, Floats& s, Floats& c) {
   s = std::sin(v.v);
   c = std::cos(v.v);
@@ -133,7 +123,6 @@ inline float reduce_max(const Floats& v) { return v.v; }
 inline constexpr bool kHasPairs = false;
 inline Floats zip_lo(const Floats& a, const Floats&) { return a; }
 inline Floats zip_hi(const Floats&, const Floats& b) { return b; }
-inline Floats swap_pairs(const Floats& v) { return v; }
 inline Floats unzip_even(const Floats& a, const Floats&) { return a; }
 inline Floats unzip_odd(const Floats&, const Floats& b) { return b; }
 inline Floats abs(const Floats& v) { return std::fabs(v.v); }

@@ -1,38 +1,48 @@
-// Sinusoidal encoding (Vaswani et al. 2017 §3.5; SPEC §1). Table: [count, d], interleaved sin/cos per pair,
-// angles formed in float64 and reduced exactly (angles.hpp, pitfall P5). Forward: x, out [batch, seq, d];
-// one [seq, d] slice of the table is built once and added to every batch row (SIMD add, scalar tail).
+// Sinusoidal encoding. Table: [count, d], interleaved sin/cos per pair, angles formed in float64 and
+// reduced exactly (angles.hpp). Forward: x, out [batch, seq, d]; one [seq, d] slice of the table is built
+// once and added to every batch row.
 #include "posenc/sinusoidal.hpp"
 
-#include <algorithm>
-#include <cmath>
 #include <string>
 
-#include "posenc/angles.hpp"
 #include "posenc/error.hpp"
+#include "posenc/positions.hpp"
 #include "posenc/row_add.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/simd.hpp"
 
 namespace posenc {
 
 namespace {
 
-struct TableRange {
-  std::int64_t start, count;
-};
+// The whole range [first, first + rows), with the caller's step table or one of its own.
+void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, double base, float* out,
+               SincosSteps* kept = nullptr) {
+  const std::vector<double> freq = inverse_frequencies(d, base);
+  SincosSteps local;
+  const SincosRows angles(freq.data(), freq.size(), first, static_cast<std::size_t>(rows), kept ? *kept : local);
+  sinusoidal_rows(first, rows, d, angles, out);
+}
 
-TableRange validate_table(std::int64_t max_len, std::int64_t d, double base, std::int64_t start,
-                          std::optional<std::int64_t> count) {
-  require_finite("base", base);
-  require_size("max_len", max_len);
-  require_size("d", d);
-  if (count) require_size("count", *count);
+void require_table_args(std::int64_t d, double base) {
   require_even("d", d);
   require_range(base > 1, "base", base, "be greater than 1");
+}
+
+}  // namespace
+
+TableRange validate_sinusoidal_table(std::int64_t max_len, std::int64_t d, const SinusoidalTableOptions& options) {
+  const std::int64_t start = options.start;
+  require_finite("base", options.base);
+  require_size("max_len", max_len);
+  require_size("d", d);
+  if (options.count) require_size("count", *options.count);
+  require_table_args(d, options.base);
   if (start < 0 || start >= max_len) {
     fail(ErrorCode::BadPosition, "start must be in [0, max_len) = [0, " + std::to_string(max_len) + "), got " +
                                      std::to_string(start));
   }
-  const std::int64_t rows = count ? *count : max_len - start;
+  const std::int64_t rows = options.count ? *options.count : max_len - start;
   if (rows > max_len - start) {  // not start + rows, which can overflow
     fail(ErrorCode::BadPosition, "start + count must be at most max_len = " + std::to_string(max_len) + ", got " +
                                      std::to_string(start) + " + " + std::to_string(rows));
@@ -40,10 +50,9 @@ TableRange validate_table(std::int64_t max_len, std::int64_t d, double base, std
   return {start, rows};
 }
 
-// Rows [first, first+rows) of the table into out ([rows, d]): each sin/cos vector pair from SincosRows is
-// interleaved ([s0 c0 s1 c1 …]) and stored straight into its row, so the table is written once and never
-// read back.
-void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, const SincosRows& angles, float* out) {
+// Each sin/cos vector pair from SincosRows is interleaved ([s0 c0 s1 c1 …]) and stored straight into its
+// row, so the table is written once and never read back.
+void sinusoidal_rows(std::int64_t first, std::int64_t rows, std::int64_t d, const SincosRows& angles, float* out) {
   const auto width = static_cast<std::size_t>(d);
   angles.for_each(
       first, static_cast<std::size_t>(rows),
@@ -63,48 +72,17 @@ void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, const Sinc
       });
 }
 
-void fill_rows(std::int64_t first, std::int64_t rows, std::int64_t d, const std::vector<double>& freq, float* out) {
-  fill_rows(first, rows, d, SincosRows(freq.data(), static_cast<std::size_t>(d / 2)), out);
-}
-
-}  // namespace
-
-std::vector<double> sinusoidal_frequencies(std::int64_t d, double base) {
-  std::vector<double> freq(static_cast<std::size_t>(d / 2));
-  for (std::size_t i = 0; i < freq.size(); ++i) freq[i] = std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(d));
-  return freq;
-}
-
 void sinusoidal_table(std::int64_t max_len, std::int64_t d, Span<float> out, const SinusoidalTableOptions& options) {
-  const TableRange range = validate_table(max_len, d, options.base, options.start, options.count);
+  const TableRange range = validate_sinusoidal_table(max_len, d, options);
   require_length("out", out.size(), element_count({range.count, d}));
-  fill_rows(range.start, range.count, d, sinusoidal_frequencies(d, options.base), out.data());
+  fill_rows(range.start, range.count, d, options.base, out.data(), options.steps);
 }
 
 std::vector<float> sinusoidal_table(std::int64_t max_len, std::int64_t d, const SinusoidalTableOptions& options) {
-  const TableRange range = validate_table(max_len, d, options.base, options.start, options.count);
-  std::vector<float> out(element_count({range.count, d}));
-  fill_rows(range.start, range.count, d, sinusoidal_frequencies(d, options.base), out.data());
+  const TableRange range = validate_sinusoidal_table(max_len, d, options);
+  std::vector<float> out = allocate<float>("the sinusoidal table", element_count({range.count, d}));
+  fill_rows(range.start, range.count, d, options.base, out.data(), options.steps);
   return out;
-}
-
-void sinusoidal_table_slices(std::int64_t max_len, std::int64_t d, Span<float> scratch, const TableSliceSink& sink,
-                             const SinusoidalTableOptions& options) {
-  const TableRange range = validate_table(max_len, d, options.base, options.start, options.count);
-  std::int64_t slice = static_cast<std::int64_t>(scratch.size()) / d;
-  if (slice < 1) {
-    fail(ErrorCode::ShapeMismatch, "scratch must hold at least one row of d = " + std::to_string(d) + " values, got " +
-                                       std::to_string(scratch.size()));
-  }
-  const auto stride = static_cast<std::int64_t>(kAnchorStride);
-  if (slice > stride) slice -= slice % stride;  // whole anchor blocks
-  const std::vector<double> freq = sinusoidal_frequencies(d, options.base);
-  const SincosRows angles(freq.data(), static_cast<std::size_t>(d / 2));
-  for (std::int64_t r0 = 0; r0 < range.count; r0 += slice) {
-    const std::int64_t rows = std::min(slice, range.count - r0);
-    fill_rows(range.start + r0, rows, d, angles, scratch.data());
-    sink(r0, rows);
-  }
 }
 
 void sinusoidal_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, std::int64_t d, Span<float> out,
@@ -115,22 +93,58 @@ void sinusoidal_forward(Span<const float> x, std::int64_t batch, std::int64_t se
   require_size("seq", seq);
   require_size("d", d);
   require_size("max_len", options.max_len);
-  require_even("d", d);
-  require_range(options.base > 1, "base", options.base, "be greater than 1");
+  require_table_args(d, options.base);
   const std::size_t n = element_count({batch, seq, d});
   validate_dropout(options.dropout, n);
   require_length("x", x.size(), n);
   require_length("out", out.size(), n);
-  require_position("offset", options.offset);
-  if (options.offset + seq > options.max_len) {
-    fail(ErrorCode::BadPosition, "offset + seq must be at most max_len = " + std::to_string(options.max_len) +
-                                     ", got " + std::to_string(options.offset) + " + " + std::to_string(seq));
-  }
+  require_window(options.offset, seq, options.max_len);
   // One (seq, d) slice of the table serves every batch row.
-  std::vector<float> pe(element_count({seq, d}));
-  fill_rows(options.offset, seq, d, sinusoidal_frequencies(d, options.base), pe.data());
+  std::vector<float> pe = allocate<float>("the sinusoidal table", element_count({seq, d}));
+  fill_rows(options.offset, seq, d, options.base, pe.data());
   add_rows_to_batch(x.data(), static_cast<std::size_t>(batch), pe.data(), pe.size(), out.data());
   dropout_in_place(out, options.dropout);
+}
+
+// ---- SinusoidalPositionalEncoding ----------------------------------------------------------------------
+
+namespace {
+std::int64_t validated_dim(std::int64_t dim, std::int64_t max_len, double dropout, double base) {
+  require_finite("dropout", dropout);
+  require_finite("base", base);
+  require_size("dim", dim);
+  require_size("max_len", max_len);
+  require_even("dim", dim);
+  require_range(dropout >= 0 && dropout <= 1, "dropout", dropout, "be in [0, 1]");
+  require_range(base > 1, "base", base, "be greater than 1");
+  return dim;
+}
+}  // namespace
+
+SinusoidalPositionalEncoding::SinusoidalPositionalEncoding(std::int64_t dim, std::int64_t max_len, double dropout,
+                                                           double base, std::uint64_t seed)
+    : dim_(validated_dim(dim, max_len, dropout, base)),
+      max_len_(max_len),
+      p_(dropout),
+      seed_(seed),
+      table_(sinusoidal_table(max_len, dim, {base, 0, max_len, nullptr})) {}
+
+void SinusoidalPositionalEncoding::forward(Span<const float> x, std::int64_t batch, std::int64_t seq, Span<float> out,
+                                           std::int64_t offset) {
+  require_size("batch", batch);
+  require_size("seq", seq);
+  const std::size_t n = element_count({batch, seq, dim_});
+  require_length("x", x.size(), n);
+  require_length("out", out.size(), n);
+  require_window(offset, seq, max_len_);
+  const auto row = static_cast<std::size_t>(dim_);
+  add_rows_to_batch(x.data(), static_cast<std::size_t>(batch), table_.data() + static_cast<std::size_t>(offset) * row,
+                    static_cast<std::size_t>(seq) * row, out.data());
+  const DropoutOptions dropout{p_, training_, {}, dropout_call_seed(seed_, calls_)};
+  if (dropout_active(dropout)) {
+    dropout_in_place(out, dropout);
+    ++calls_;
+  }
 }
 
 }  // namespace posenc

@@ -1,7 +1,6 @@
 // Span: a pointer and a length, so every kernel can check the sizes it is handed (C++17 has no std::span).
 #pragma once
 #include <cstddef>
-#include <cstdint>
 #include <type_traits>
 #include <utility>
 
@@ -27,14 +26,6 @@ class Span {
  private:
   T* data_ = nullptr;
   std::size_t size_ = 0;
-};
-
-// Attention-side tensor shape [batch, heads, seq, head_dim] (SPEC §0).
-struct Bhsd {
-  std::int64_t batch = 1;
-  std::int64_t heads = 1;
-  std::int64_t seq = 1;
-  std::int64_t head_dim = 1;
 };
 
 }  // namespace posenc

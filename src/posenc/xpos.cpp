@@ -1,4 +1,4 @@
-// xPos (Sun et al. 2022, arXiv:2212.10554; SPEC §5). x, out: [batch, heads, seq, head_dim]. Pair j of a
+// xPos (Sun et al. 2022, arXiv:2212.10554). x, out: [batch, heads, seq, head_dim]. Pair j of a
 // query at position n is rotated by n·inv_j and scaled by ζ_j^((n−c)/B) (a key by the reciprocal); the
 // scale is folded into the cos/sin tables, one per distinct position row, and rope_rotate does the rest.
 #include "posenc/xpos.hpp"
@@ -10,8 +10,8 @@
 
 #include "posenc/angles.hpp"
 #include "posenc/error.hpp"
-#include "posenc/position_rows.hpp"
-#include "posenc/rope_detail.hpp"
+#include "posenc/positions.hpp"
+#include "posenc/rope_kernel.hpp"
 
 namespace posenc {
 
@@ -26,10 +26,7 @@ void xpos_apply(Span<const float> x, const Bhsd& shape, Span<float> out, const X
   require_finite("gamma", options.gamma);
   require_finite("scale_base", options.scale_base);
   require_finite("center", options.center);
-  require_size("batch", shape.batch);
-  require_size("heads", shape.heads);
-  require_size("seq", shape.seq);
-  require_size("head_dim", shape.head_dim);
+  require_sizes(shape);
   require_even("head_dim", shape.head_dim);
   require_range(options.base > 1, "base", options.base, "be greater than 1");
   require_range(options.gamma > 0, "gamma", options.gamma, "be > 0 (zeta_0 = gamma/(1+gamma) must be positive)");
@@ -40,10 +37,10 @@ void xpos_apply(Span<const float> x, const Bhsd& shape, Span<float> out, const X
   const auto half = static_cast<std::size_t>(d / 2);
   const auto seq = static_cast<std::size_t>(shape.seq);
   const auto rows = static_cast<std::size_t>(pos.distinct_rows());
-  std::vector<double> inv_freq(half), log_zeta(half);
+  const std::vector<double> inv_freq = inverse_frequencies(d, options.base);
+  std::vector<double> log_zeta = allocate<double>("the xPos scale table", half);
   for (std::size_t j = 0; j < half; ++j) {
     const double jd = static_cast<double>(j);
-    inv_freq[j] = 1.0 / std::pow(options.base, 2.0 * jd / static_cast<double>(d));
     log_zeta[j] = std::log((2.0 * jd / static_cast<double>(d) + options.gamma) / (1.0 + options.gamma));
   }
   // ζ_0 has the largest |ln ζ| (ζ_j grows with j), so the farthest position from the centre decides.

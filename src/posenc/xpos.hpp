@@ -1,10 +1,11 @@
-// xPos (Sun et al. 2022; SPEC §5): RoPE whose pairs also scale by ζ_j^(±(n−c)/B), so q̃_n·k̃_m decays
+// xPos (Sun et al. 2022, "A Length-Extrapolatable Transformer"): RoPE whose pairs also scale by ζ_j^(±(n−c)/B), so q̃_n·k̃_m decays
 // with n − m and does not depend on the centre c.
 #pragma once
 #include <cstdint>
 #include <string>
 
-#include "posenc/rope.hpp"
+#include "posenc/rope_kernel.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/span.hpp"
 
 namespace posenc {

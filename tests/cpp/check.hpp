@@ -12,7 +12,7 @@
 
 namespace check {
 
-// SPEC §11 float32-storage tolerance.
+// Tolerance of a float32 result against its float64 definition.
 constexpr double kAbs = 2e-6;
 constexpr double kRel = 2e-6;
 

@@ -209,7 +209,7 @@ TEST_CASE("a fully -inf-biased row gives zeros, never NaN", "[attention]") {
   for (float x : c.out) CHECK(std::isfinite(x));
 }
 
-TEST_CASE("sdpa errors carry SPEC codes and name the argument", "[attention][errors]") {
+TEST_CASE("sdpa errors carry their codes and name the argument", "[attention][errors]") {
   const AttentionShape shape{1, 2, 3, 4, 8, 8};
   const Inputs in(shape, 90);
   std::vector<float> out(in.out_size()), probs(in.probs_size());

@@ -89,7 +89,7 @@ TEST_CASE("dropout works in place", "[dropout]") {
   CHECK(x == y);
 }
 
-TEST_CASE("dropout errors carry SPEC codes and name the argument", "[dropout][errors]") {
+TEST_CASE("dropout errors carry their codes and name the argument", "[dropout][errors]") {
   std::vector<float> x(4), out(4), short_out(3);
   std::vector<std::uint8_t> short_mask(3, 1), bad_mask{1, 0, 2, 1};
   check::throws_code([&] { posenc::dropout(x, out, {NAN, true, {}, 0}); }, "NON_FINITE", "p must be finite, got NaN");

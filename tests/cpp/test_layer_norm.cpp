@@ -45,7 +45,7 @@ TEST_CASE("layer_norm in place, and a constant row gives beta", "[layer_norm]") 
   for (std::int64_t i = 0; i < d; ++i) CHECK(x[i] == beta[i]);
 }
 
-TEST_CASE("layer_norm errors carry SPEC codes and name the argument", "[layer_norm][errors]") {
+TEST_CASE("layer_norm errors carry their codes and name the argument", "[layer_norm][errors]") {
   std::vector<float> x(16), out(16), g(8, 1.0f), bad(8, 1.0f), short_g(7, 1.0f);
   bad[3] = NAN;
   check::throws_code([&] { posenc::layer_norm(x, 2, 8, {}, {}, NAN, out); }, "NON_FINITE", "eps");

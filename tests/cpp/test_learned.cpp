@@ -1,13 +1,18 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "check.hpp"
+#include "posenc/dropout.hpp"
 #include "posenc/learned.hpp"
+#include "posenc/relative.hpp"
 #include "posenc/simd.hpp"
 #include "reference/learned.hpp"
 
 using posenc::LearnedForwardOptions;
+using posenc::LearnedPositionalEmbedding;
 
 namespace {
 
@@ -122,7 +127,7 @@ TEST_CASE("learned forward applies dropout last, in place too", "[learned]") {
   CHECK(inplace == dropped);
 }
 
-TEST_CASE("learned errors carry SPEC codes and name the argument", "[learned][errors]") {
+TEST_CASE("learned errors carry their codes and name the argument", "[learned][errors]") {
   const Case c = make_case(2, 3, 4, 5);
   std::vector<float> out(c.x.size());
   auto call = [&](LearnedForwardOptions o, std::int64_t batch = 2, std::int64_t seq = 3, std::int64_t d = 4,
@@ -165,4 +170,123 @@ TEST_CASE("learned errors carry SPEC codes and name the argument", "[learned][er
   check::throws_code(call(with([&](auto& m) { m.positions = negative; })), "BAD_POSITION", "positions[1]");
   std::vector<float> short_out(11);
   check::throws_code([&] { posenc::learned_forward(c.x, 2, 3, 4, c.table, 5, 4, short_out, o); }, "SHAPE_MISMATCH", "out must");
+}
+
+// ---- LearnedPositionalEmbedding ----
+
+TEST_CASE("LearnedPositionalEmbedding initialises N(0, 0.02^2) reproducibly on every build", "[modules][learned]") {
+  LearnedPositionalEmbedding::Config cfg;
+  cfg.dim = 64;
+  cfg.max_len = 512;
+  cfg.seed = 7;
+  LearnedPositionalEmbedding a(cfg), b(cfg);
+  CHECK(a.table() == b.table());
+  double sum = 0, sum2 = 0;
+  for (float v : a.table()) {
+    sum += v;
+    sum2 += static_cast<double>(v) * v;
+  }
+  const double n = static_cast<double>(a.table().size());
+  const double mean = sum / n, sd = std::sqrt(sum2 / n - mean * mean);
+  CHECK(std::fabs(mean) <= 6 * 0.02 / std::sqrt(n));
+  CHECK(std::fabs(sd - 0.02) <= 6 * 0.02 / std::sqrt(2 * n));  // the sample sd's standard error is σ/√(2n)
+  // The same bits natively and in wasm (both builds run this test): values pinned once, from the native build.
+  const float pinned[] = {0.0262220781f, 0.0177219585f, 0.0207380764f,  0.0437804312f,
+                          -0.0102165053f, -0.0213630553f, 0.0167896599f, -0.00258899014f};
+  for (std::size_t i = 0; i < sizeof pinned / sizeof pinned[0]; ++i) {
+    INFO("table[" << i << "]");
+    CHECK(a.table()[i] == pinned[i]);
+  }
+  CHECK(a.table().back() == -0.000983779202f);
+  cfg.seed = 8;
+  CHECK(LearnedPositionalEmbedding(cfg).table() != a.table());
+  CHECK(a.gamma().empty());
+  CHECK(a.relative_table().empty());
+}
+
+TEST_CASE("LearnedPositionalEmbedding forward matches learned_forward on its state", "[modules][learned]") {
+  LearnedPositionalEmbedding::Config cfg;
+  cfg.dim = 8;
+  cfg.max_len = 20;
+  cfg.dropout = 0.3;
+  cfg.scale = 0.5;
+  cfg.layer_norm = true;
+  cfg.seed = 3;
+  LearnedPositionalEmbedding pe(cfg);
+  REQUIRE(pe.gamma() == std::vector<float>(8, 1.0f));
+  REQUIRE(pe.beta() == std::vector<float>(8, 0.0f));
+  pe.gamma() = check::random_floats(8, 1, 0.5f, 1.5f);  // state can be loaded
+  pe.beta() = check::random_floats(8, 2);
+  const std::int64_t batch = 2, seq = 7;
+  const auto x = check::random_floats(static_cast<std::size_t>(batch * seq * cfg.dim), 5);
+  std::vector<std::int32_t> positions{3, 1, 4, 1, 5, 9, 2};
+  std::vector<float> got(x.size()), expected(x.size());
+  posenc::LearnedForwardOptions o;
+  o.positions = positions;
+  o.scale = 0.5;
+  o.use_ln = true;
+  o.gamma = pe.gamma();
+  o.beta = pe.beta();
+
+  pe.train(false);
+  pe.forward(x, batch, seq, got, 0, positions);
+  posenc::learned_forward(x, batch, seq, 8, pe.table(), 20, 8, expected, o);
+  CHECK(got == expected);
+
+  pe.train();
+  for (std::uint64_t call = 0; call < 2; ++call) {
+    pe.forward(x, batch, seq, got, 0, positions);
+    o.dropout = {0.3, true, {}, posenc::dropout_call_seed(3, call)};
+    posenc::learned_forward(x, batch, seq, 8, pe.table(), 20, 8, expected, o);
+    CHECK(got == expected);
+  }
+  pe.table()[0] = NAN;
+  check::throws_code([&] { pe.forward(x, batch, seq, got, 0, positions); }, "NON_FINITE", "table[0]");
+}
+
+TEST_CASE("LearnedPositionalEmbedding construction errors", "[modules][learned][errors]") {
+  auto make = [](auto&& set) {
+    return [set] {
+      LearnedPositionalEmbedding::Config c;
+      c.dim = 8;
+      set(c);
+      LearnedPositionalEmbedding pe(c);
+    };
+  };
+  using Config = LearnedPositionalEmbedding::Config;
+  check::throws_code(make([](Config& c) { c.dropout = NAN; }), "NON_FINITE", "dropout");
+  check::throws_code(make([](Config& c) { c.scale = INFINITY; }), "NON_FINITE", "scale");
+  check::throws_code(make([](Config& c) { c.relative = true; c.num_heads = 0; }), "BAD_HEADS", "num_heads");
+  check::throws_code(make([](Config& c) { c.dim = 0; }), "BAD_SIZE", "dim");
+  check::throws_code(make([](Config& c) { c.max_len = -1; }), "BAD_SIZE", "max_len");
+  check::throws_code(make([](Config& c) { c.relative = true; c.max_distance = -1; }), "BAD_SIZE", "max_distance");
+  check::throws_code(make([](Config& c) { c.relative = true; c.max_distance = std::int64_t{1} << 62; }), "BAD_SIZE", "max_distance");
+  check::throws_code(make([](Config& c) { c.dropout = -0.5; }), "OUT_OF_RANGE", "dropout");
+  check::throws_code(make([](Config& c) { c.scale = -1; }), "OUT_OF_RANGE", "scale");
+}
+
+TEST_CASE("LearnedPositionalEmbedding relative_bias reads its clipped table", "[modules][learned][relative]") {
+  LearnedPositionalEmbedding::Config cfg;
+  cfg.dim = 4;
+  cfg.relative = true;
+  cfg.num_heads = 3;
+  cfg.max_distance = 2;
+  cfg.seed = 11;
+  LearnedPositionalEmbedding pe(cfg);
+  const auto& table = pe.relative_table();
+  REQUIRE(table.size() == 5 * 3);
+  const std::int64_t q_len = 3, k_len = 6;
+  std::vector<float> out(static_cast<std::size_t>(3 * q_len * k_len));
+  for (std::int64_t q_offset : {0, 3, 5}) {
+    pe.relative_bias(q_len, k_len, q_offset, out);
+    for (std::int64_t h = 0; h < 3; ++h)
+      for (std::int64_t i = 0; i < q_len; ++i)
+        for (std::int64_t j = 0; j < k_len; ++j) {
+          const std::int64_t rel = std::max<std::int64_t>(-2, std::min<std::int64_t>(2, j - (q_offset + i)));
+          CHECK(out[static_cast<std::size_t>((h * q_len + i) * k_len + j)] == table[static_cast<std::size_t>((rel + 2) * 3 + h)]);
+        }
+  }
+  cfg.relative = false;
+  const LearnedPositionalEmbedding plain(cfg);
+  check::throws_code([&] { plain.relative_bias(q_len, k_len, std::nullopt, out); }, "SHAPE_MISMATCH", "relative");
 }

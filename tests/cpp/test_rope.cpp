@@ -7,13 +7,14 @@
 
 #include "check.hpp"
 #include "posenc/rope.hpp"
-#include "posenc/rope_detail.hpp"
+#include "posenc/rope_kernel.hpp"
 #include "posenc/simd.hpp"
 #include "reference/rope.hpp"
 
 using posenc::Bhsd;
 using posenc::RopeForwardOptions;
 using posenc::RopeLayout;
+using posenc::RotaryPositionalEmbedding;
 
 namespace {
 
@@ -175,7 +176,7 @@ TEST_CASE("q.k after RoPE depends only on m - n (both layouts, partial rotary)",
   }
 }
 
-TEST_CASE("half(Px) = P interleaved(x) for SPEC 3's permutation", "[rope][invariant]") {
+TEST_CASE("half(Px) = P interleaved(x) for the layout permutation", "[rope][invariant]") {
   const int H = 2, S = 7, D = 12, d_rot = 8;
   const auto x = check::random_floats(H * S * D, 9);
   // P sends interleaved index 2j -> j and 2j+1 -> j + d_rot/2 inside the rotated dims.
@@ -199,19 +200,6 @@ TEST_CASE("half(Px) = P interleaved(x) for SPEC 3's permutation", "[rope][invari
   check::close(lhs, std::vector<double>(rhs.begin(), rhs.end()), 1e-6, 1e-6);
 }
 
-TEST_CASE("rope_rotate on hand-written tables (kernel contract)", "[rope]") {
-  // One row, head_dim 5, d_rot 4: pairs (0,2),(1,3) in half, (0,1),(2,3) interleaved; dim 4 copied.
-  const std::vector<float> x = {1, 2, 3, 4, 5};
-  const std::vector<float> c = {0, 1}, s = {1, 0};  // pair 0 by +90 degrees, pair 1 by 0
-  std::vector<float> out(5);
-  posenc::rope_rotate(x.data(), out.data(), 1, 5, 4, RopeLayout::Half, c.data(), s.data(), false);
-  CHECK(out == std::vector<float>{-3, 2, 1, 4, 5});
-  posenc::rope_rotate(x.data(), out.data(), 1, 5, 4, RopeLayout::Interleaved, c.data(), s.data(), false);
-  CHECK(out == std::vector<float>{-2, 1, 3, 4, 5});
-  posenc::rope_rotate(x.data(), out.data(), 1, 5, 4, RopeLayout::Interleaved, c.data(), s.data(), true);
-  CHECK(out == std::vector<float>{2, -1, 3, 4, 5});
-}
-
 TEST_CASE("rope names parse and print", "[rope]") {
   for (const char* name : {"default", "linear", "dynamic", "yarn", "llama3", "longrope"}) {
     CHECK(std::string(posenc::rope_type_name(posenc::parse_rope_type(name))) == name);
@@ -221,7 +209,7 @@ TEST_CASE("rope names parse and print", "[rope]") {
   CHECK(std::string(posenc::rope_layout_name(RopeLayout::Interleaved)) == "interleaved");
 }
 
-TEST_CASE("rope_forward errors carry SPEC codes and name the argument", "[rope][errors]") {
+TEST_CASE("rope_forward errors carry their codes and name the argument", "[rope][errors]") {
   std::vector<float> x(2 * 3 * 4 * 8), out(x.size());
   const Bhsd shape{2, 3, 4, 8};
   auto call = [&](RopeForwardOptions opt, Bhsd s = {2, 3, 4, 8}) {
@@ -281,85 +269,187 @@ TEST_CASE("rope_forward over several table blocks with per-batch positions", "[r
   }
 }
 
-namespace {
-// rope_forward_through over a tensor held in x, moved through a scratch of scratch_len floats by
-// callbacks that record every slice they are asked for.
-struct Through {
-  std::vector<float> out;
-  std::vector<std::vector<std::int64_t>> slices;
-};
-Through run_through(const std::vector<float>& x, const Bhsd& shape, std::size_t scratch_len, const RopeForwardOptions& opt) {
-  Through t{std::vector<float>(x.size(), -7.0f), {}};
-  std::vector<float> scratch(scratch_len);
-  const auto d = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
-  const auto move = [&](bool in) {
-    return [&, in](std::int64_t first, std::int64_t count, std::int64_t s0, std::int64_t rows) {
-      if (in) t.slices.push_back({first, count, s0, rows});
-      const auto chunk = static_cast<std::size_t>(rows) * d;
-      for (std::int64_t i = 0; i < count; ++i) {
-        const std::size_t at = (static_cast<std::size_t>(first + i) * seq + static_cast<std::size_t>(s0)) * d;
-        float* held = scratch.data() + static_cast<std::size_t>(i) * chunk;
-        if (in) std::copy(x.begin() + at, x.begin() + at + chunk, held);
-        else std::copy(held, held + chunk, t.out.begin() + at);
-      }
-    };
-  };
-  posenc::rope_forward_through(shape, scratch, move(true), move(false), opt);
-  return t;
-}
-}  // namespace
+// ---- RotaryPositionalEmbedding ----
 
-TEST_CASE("rope_forward_through gives rope_forward's bits, a scratch-sized slice at a time", "[rope]") {
-  // seq 600 = 256 + 256 + 88 positions; 2 x 5 (batch, head) slices in groups of 3, 3, 3, 1.
-  const Bhsd shape{2, 5, 600, 64};
-  const std::size_t group = 3, scratch = group * posenc::kRopeBlock * 64 + 17;
-  std::vector<float> x(2 * 5 * 600 * 64);
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
-  std::vector<RopeForwardOptions> cases(5);
-  cases[1].layout = RopeLayout::Interleaved;
-  cases[1].offset = 1000003;
-  cases[2].inverse = true;
-  cases[2].d_rot = 32;
-  cases[3].scaling.type = posenc::RopeType::Dynamic;  // its seq_len defaults to the whole call's offset + seq
-  cases[3].scaling.factor = 2.0;
-  cases[3].max_position_embeddings = 64;
-  cases[3].offset = 33;
-  cases[4].scaling.type = posenc::RopeType::Yarn;
-  cases[4].scaling.factor = 4.0;
-  cases[4].max_position_embeddings = 4096;
-  cases[4].inverse = true;
-  for (const RopeForwardOptions& opt : cases) {
-    const Through t = run_through(x, shape, scratch, opt);
-    const std::vector<float> want = run(x, shape, opt);
-    check::close(t.out, want, 0.0, 0.0);  // equal, not merely close
-    // Every (slice, position) exactly once: blocks of kRopeBlock positions, groups of what scratch holds.
-    REQUIRE(t.slices.size() == 3 * 4);
-    CHECK(t.slices.front() == std::vector<std::int64_t>{0, 3, 0, 256});
-    CHECK(t.slices[3] == std::vector<std::int64_t>{9, 1, 0, 256});
-    CHECK(t.slices.back() == std::vector<std::int64_t>{9, 1, 512, 88});
+namespace module_test {
+
+// The stateless kernel applied at the given offset / positions: what the module must reproduce.
+std::vector<float> expected(const std::vector<float>& x, const Bhsd& shape, RopeLayout layout, std::int64_t offset,
+                            posenc::Span<const std::int32_t> positions = {}, const posenc::RopeScaling& scaling = {},
+                            std::optional<std::int64_t> mpe = std::nullopt) {
+  posenc::RopeForwardOptions opt;
+  opt.layout = layout;
+  opt.offset = offset;
+  opt.positions = positions;
+  opt.scaling = scaling;
+  opt.max_position_embeddings = mpe;
+  std::vector<float> out(x.size());
+  posenc::rope_forward(x, shape, out, opt);
+  return out;
+}
+
+void same(const std::vector<float>& a, const std::vector<float>& b) {
+  check::close(a, std::vector<double>(b.begin(), b.end()), 1e-6, 1e-6);
+}
+
+}  // namespace module_test
+
+using module_test::expected;
+using module_test::same;
+
+TEST_CASE("rotary module cache holds cos/sin per position with the attention factor", "[rope][module]") {
+  posenc::RopeScaling yarn;
+  yarn.type = posenc::RopeType::Yarn;
+  yarn.factor = 8;
+  RotaryPositionalEmbedding m(16, 40, 10000, RopeLayout::Half, yarn, 4096);
+  REQUIRE(m.cached_len() == 40);
+  REQUIRE(m.cos_cache().size() == 40 * 8);
+  const auto p = ref::rope_yarn(16, 10000, {8, 4096});
+  std::vector<double> c, s;
+  std::vector<float> gc, gs;
+  for (int pos = 0; pos < 40; ++pos) {
+    for (int j = 0; j < 8; ++j) {
+      c.push_back(p.a * std::cos(pos * p.inv_freq[j]));
+      s.push_back(p.a * std::sin(pos * p.inv_freq[j]));
+    }
+  }
+  check::close(m.cos_cache(), c);
+  check::close(m.sin_cache(), s);
+}
+
+TEST_CASE("rotary module forward equals rope_forward for q and k, both layouts", "[rope][module]") {
+  for (RopeLayout layout : {RopeLayout::Half, RopeLayout::Interleaved}) {
+    RotaryPositionalEmbedding m(64, 64, 10000, layout);
+    const Bhsd qs{2, 4, 7, 64}, ks{2, 2, 7, 64};  // grouped-query: k has fewer heads
+    const auto q = check::random_floats(2 * 4 * 7 * 64, 1), k = check::random_floats(2 * 2 * 7 * 64, 2);
+    std::vector<float> qo(q.size()), ko(k.size());
+    m.forward(q, qs, qo, k, ks, ko, 30);
+    same(qo, expected(q, qs, layout, 30));
+    same(ko, expected(k, ks, layout, 30));
+    // Explicit per-batch positions, in place.
+    std::vector<std::int32_t> pos = {0, 5, 9, 63, 64, 2000, 2147483647, 1, 2, 3, 4, 5, 6, 1 << 20};
+    std::vector<float> qi = q, ki = k;
+    m.forward(qi, qs, qi, ki, ks, ki, 0, pos);
+    same(qi, expected(q, qs, layout, 0, pos));
+    same(ki, expected(k, ks, layout, 0, pos));
   }
 }
 
-TEST_CASE("rope_forward_through checks everything before its first load", "[rope][errors]") {
-  const std::vector<float> x(2 * 3 * 4 * 8, 1.0f);
-  const Bhsd shape{2, 3, 4, 8};
-  const auto fails = [&](RopeForwardOptions opt, std::size_t scratch, const char* code, const char* what) {
-    bool loaded = false;
-    std::vector<float> held(scratch);
-    const auto load = [&](std::int64_t, std::int64_t, std::int64_t, std::int64_t) { loaded = true; };
-    check::throws_code([&] { posenc::rope_forward_through(shape, held, load, load, opt); }, code, what);
-    CHECK_FALSE(loaded);
-  };
-  RopeForwardOptions o;
-  o.offset = kMax - 2;
-  fails(o, 64, "BAD_POSITION", "offset + seq - 1");
-  o = {};
-  o.d_rot = 10;
-  fails(o, 64, "ROT_DIM", "d_rot must be at most head_dim = 8, got 10");
-  fails({}, 31, "SHAPE_MISMATCH", "scratch must hold at least 32 values (4 positions of one head), got 31");
-  const std::vector<std::int32_t> positions = {0, 1, 2, 3};
-  o = {};
-  o.positions = positions;
-  fails(o, 64, "SHAPE_MISMATCH", "offset positions only");
-  check::close(run_through(x, shape, 32, {}).out, run(x, shape, {}), 0.0, 0.0);
+TEST_CASE("rotary module puts queries at the last key positions when q is shorter", "[rope][module]") {
+  RotaryPositionalEmbedding m(8, 16);
+  const Bhsd qs{1, 2, 1, 8}, ks{1, 2, 5, 8};
+  const auto q = check::random_floats(16, 3), k = check::random_floats(80, 4);
+  std::vector<float> qo(q.size()), ko(k.size());
+  m.forward(q, qs, qo, k, ks, ko, 10);
+  same(ko, expected(k, ks, RopeLayout::Half, 10));
+  same(qo, expected(q, qs, RopeLayout::Half, 14));
+}
+
+TEST_CASE("rotary module cache grows by doubling and a decode step does not rebuild it", "[rope][module]") {
+  RotaryPositionalEmbedding m(64, 2048);
+  CHECK(m.cache_builds() == 2048);
+  const Bhsd one{1, 2, 1, 64};
+  const auto q = check::random_floats(128, 5), k = check::random_floats(128, 6);
+  std::vector<float> qo(128), ko(128);
+  m.forward(q, one, qo, k, one, ko, 2048);  // one past the cache: doubles
+  CHECK(m.cached_len() == 4096);
+  CHECK(m.cache_builds() == 4096);
+  m.forward(q, one, qo, k, one, ko, 100000);  // far past: grows to cover it
+  CHECK(m.cached_len() == 100001);
+  const auto builds = m.cache_builds();
+  CHECK(builds == 100001);
+  m.forward(q, one, qo, k, one, ko, 100000);  // the decode step at 100000 again: nothing computed
+  CHECK(m.cache_builds() == builds);
+  same(qo, expected(q, one, RopeLayout::Half, 100000));
+  m.forward(q, one, qo, k, one, ko, 100001);  // next step: one doubling covers many more steps
+  CHECK(m.cached_len() == 200002);
+  const auto after = m.cache_builds();
+  for (std::int64_t p = 100002; p < 100100; ++p) m.forward(q, one, qo, k, one, ko, p);
+  CHECK(m.cache_builds() == after);
+  same(qo, expected(q, one, RopeLayout::Half, 100099));
+  same(ko, expected(k, one, RopeLayout::Half, 100099));
+}
+
+TEST_CASE("rotary module with explicit positions over several blocks, some past the cache", "[rope][module]") {
+  RotaryPositionalEmbedding m(8, 16, 10000, RopeLayout::Interleaved);
+  const Bhsd s{2, 2, 100, 8};
+  const auto q = check::random_floats(3200, 9), k = check::random_floats(3200, 10);
+  std::vector<std::int32_t> pos(200);
+  for (int i = 0; i < 200; ++i) pos[i] = i % 3 == 0 ? 2147483647 - i : i;
+  std::vector<float> qo(3200), ko(3200);
+  m.forward(q, s, qo, k, s, ko, 0, pos);
+  same(qo, expected(q, s, RopeLayout::Interleaved, 0, pos));
+  same(ko, expected(k, s, RopeLayout::Interleaved, 0, pos));
+  CHECK(m.cached_len() == 16);
+}
+
+TEST_CASE("rotary module beyond its cache limit computes rows per call", "[rope][module]") {
+  RotaryPositionalEmbedding m(8, 16);
+  const Bhsd s{1, 1, 3, 8};
+  const auto q = check::random_floats(24, 7), k = check::random_floats(24, 8);
+  std::vector<float> qo(24), ko(24);
+  m.forward(q, s, qo, k, s, ko, 2147483645);
+  CHECK(m.cached_len() == 16);
+  same(qo, expected(q, s, RopeLayout::Half, 2147483645));
+  same(ko, expected(k, s, RopeLayout::Half, 2147483645));
+}
+
+TEST_CASE("rotary module errors carry their codes and name the argument", "[rope][module][errors]") {
+  check::throws_code([] { RotaryPositionalEmbedding(8, 16, NAN); }, "NON_FINITE", "base");
+  check::throws_code([] { RotaryPositionalEmbedding(8, 0); }, "BAD_SIZE", "max_len");
+  check::throws_code([] { RotaryPositionalEmbedding(0, 16); }, "BAD_SIZE", "dim");
+  check::throws_code([] { RotaryPositionalEmbedding(7, 16); }, "ODD_DIM", "dim must be even, got 7");
+  check::throws_code([] { RotaryPositionalEmbedding(8, 16, 1.0); }, "OUT_OF_RANGE", "base");
+  posenc::RopeScaling dyn;
+  dyn.type = posenc::RopeType::Dynamic;
+  dyn.factor = 2;
+  check::throws_code([&] { RotaryPositionalEmbedding(8, 16, 10000, RopeLayout::Half, dyn); }, "BAD_SIZE",
+                     "max_position_embeddings is required for rope_type dynamic");
+  RotaryPositionalEmbedding m(8, 16);
+  std::vector<float> a(16), b(16), c(32);
+  check::throws_code([&] { m.forward(a, {1, 1, 2, 8}, a, b, {1, 1, 0, 8}, b); }, "BAD_SIZE", "k.seq");
+  check::throws_code([&] { m.forward(a, {1, 1, 4, 4}, a, b, {1, 1, 2, 8}, b); }, "SHAPE_MISMATCH",
+                     "q head_dim must equal the module's dim = 8, got 4");
+  check::throws_code([&] { m.forward(c, {1, 1, 4, 8}, c, b, {1, 1, 2, 8}, b); }, "BAD_POSITION",
+                     "queries sit at offset + k.seq - q.seq");
+  std::vector<std::int32_t> pos = {0, 1};
+  check::throws_code([&] { m.forward(c, {1, 1, 4, 8}, c, b, {1, 1, 2, 8}, b, 0, pos); }, "SHAPE_MISMATCH",
+                     "same batch and seq");
+  check::throws_code([&] { m.forward(a, {1, 1, 2, 8}, c, b, {1, 1, 2, 8}, b); }, "SHAPE_MISMATCH", "q_out");
+  check::throws_code([&] { m.forward(a, {1, 1, 2, 8}, a, b, {1, 1, 2, 8}, b, -3); }, "BAD_POSITION", "offset");
+}
+
+// ---- RopeCache ----
+
+TEST_CASE("rope_forward with a RopeCache gives the same bits, call after call and across frequencies", "[rope][cache]") {
+  posenc::RopeCache cache;
+  const Bhsd shape{1, 4, 64, 128};
+  const auto x = check::random_floats(4 * 64 * 128, 21);
+  for (int round = 0; round < 2; ++round) {
+    for (double base : {10000.0, 500000.0}) {
+      for (std::int64_t offset : {std::int64_t{0}, std::int64_t{100}}) {
+        RopeForwardOptions opt;
+        opt.base = base;
+        opt.offset = offset;
+        const auto plain = run(x, shape, opt);
+        opt.cache = &cache;
+        const auto cached = run(x, shape, opt);
+        REQUIRE(cached == plain);
+      }
+    }
+  }
+}
+
+TEST_CASE("RopeCache keeps at most kMaxFloats between calls", "[rope][cache]") {
+  posenc::RopeCache cache;
+  const Bhsd shape{1, 1, 70, 2 * 8192 + 2};  // a step table of 64 x 8193 float pairs: over the bound
+  std::vector<float> x(static_cast<std::size_t>(70 * shape.head_dim), 0.5f);
+  RopeForwardOptions opt;
+  opt.cache = &cache;
+  posenc::rope_forward(x, shape, x, opt);
+  CHECK(cache.steps().floats() <= posenc::RopeCache::kMaxFloats);
+  const Bhsd small{1, 1, 70, 128};
+  std::vector<float> y(70 * 128, 0.5f);
+  posenc::rope_forward(y, small, y, opt);
+  CHECK(cache.steps().rows() == posenc::kAnchorStride);  // kept: 64 x 64 float pairs
 }

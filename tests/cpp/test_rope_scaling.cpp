@@ -5,7 +5,7 @@
 
 #include "check.hpp"
 #include "posenc/rope.hpp"
-#include "posenc/rope_detail.hpp"
+#include "posenc/rope_kernel.hpp"
 #include "reference/rope.hpp"
 
 using posenc::RopeScaling;
@@ -178,7 +178,7 @@ TEST_CASE("rope_forward with scaling uses seq_len = max(position)+1 for dynamic 
   }
 }
 
-TEST_CASE("rope_params errors carry SPEC codes and name the argument", "[rope][params][errors]") {
+TEST_CASE("rope_params errors carry their codes and name the argument", "[rope][params][errors]") {
   using posenc::rope_params;
   check::throws_code([] { rope_params(8, INFINITY); }, "NON_FINITE", "base");
   check::throws_code([] { rope_params(8, 10000, scaling(RopeType::Linear, NAN)); }, "NON_FINITE", "scaling.factor");

@@ -1,10 +1,16 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
 #include "check.hpp"
+#include "posenc/dropout.hpp"
 #include "posenc/simd.hpp"
 #include "posenc/sinusoidal.hpp"
 #include "reference/sinusoidal.hpp"
 
+using posenc::SinusoidalPositionalEncoding;
 using posenc::SinusoidalTableOptions;
 
 TEST_CASE("sinusoidal table matches the float64 definition", "[sinusoidal]") {
@@ -39,7 +45,7 @@ TEST_CASE("sinusoidal forward adds the rows at offset to every batch row", "[sin
   check::close(out, expected);
 }
 
-TEST_CASE("sinusoidal errors carry SPEC codes and name the argument", "[sinusoidal][errors]") {
+TEST_CASE("sinusoidal errors carry their codes and name the argument", "[sinusoidal][errors]") {
   check::throws_code([] { posenc::sinusoidal_table(10, 7); }, "ODD_DIM", "d must be even, got 7");
   check::throws_code([] { posenc::sinusoidal_table(0, 8); }, "BAD_SIZE", "max_len");
   check::throws_code([] { posenc::sinusoidal_table(10, 8, {1.0}); }, "OUT_OF_RANGE", "base");
@@ -52,27 +58,51 @@ TEST_CASE("sinusoidal errors carry SPEC codes and name the argument", "[sinusoid
   check::throws_code([&] { posenc::sinusoidal_forward(x, 1, 2, 8, out, opt); }, "BAD_POSITION", "offset + seq");
 }
 
-TEST_CASE("sinusoidal table slices are the whole table's rows, bit for bit", "[sinusoidal]") {
-  for (std::int64_t d : {6, 64, 130}) {
-    for (std::size_t scratch_rows : {1, 7, 32, 45, 200}) {
-      const SinusoidalTableOptions o{10000.0, 1000, 150};
-      const auto whole = posenc::sinusoidal_table(2000, d, o);
-      std::vector<float> scratch(scratch_rows * static_cast<std::size_t>(d) + 3), got(whole.size(), -9.0f);
-      std::int64_t next = 0;
-      posenc::sinusoidal_table_slices(2000, d, scratch, [&](std::int64_t first, std::int64_t rows) {
-        REQUIRE(first == next);  // in order, no gap, no overlap
-        REQUIRE(rows <= static_cast<std::int64_t>(scratch_rows));
-        std::copy(scratch.begin(), scratch.begin() + rows * d, got.begin() + first * d);
-        next = first + rows;
-      }, o);
-      INFO("d=" << d << " scratch rows=" << scratch_rows);
-      REQUIRE(next == 150);
-      REQUIRE(got == whole);
-    }
+// ---- SinusoidalPositionalEncoding ----
+
+TEST_CASE("SinusoidalPositionalEncoding owns the table and matches sinusoidal_forward", "[modules][sinusoidal]") {
+  const std::int64_t dim = 6, max_len = 40, batch = 3, seq = 7, offset = 11;
+  SinusoidalPositionalEncoding pe(dim, max_len, 0.2, 10000.0, 99);
+  CHECK(pe.training());
+  CHECK(pe.table() == posenc::sinusoidal_table(max_len, dim));
+  const auto x = check::random_floats(static_cast<std::size_t>(batch * seq * dim), 4);
+  std::vector<float> got(x.size()), expected(x.size());
+  posenc::SinusoidalForwardOptions o;
+  o.max_len = max_len;
+  o.offset = offset;
+  o.dropout = {0.2, false, {}, 0};
+
+  pe.train(false);
+  pe.forward(x, batch, seq, got, offset);
+  posenc::sinusoidal_forward(x, batch, seq, dim, expected, o);
+  CHECK(got == expected);
+
+  // Train mode: call k uses the mask of dropout_call_seed(seed, k); eval calls do not advance k.
+  pe.train();
+  for (std::uint64_t call = 0; call < 3; ++call) {
+    pe.forward(x, batch, seq, got, offset);
+    o.dropout = {0.2, true, {}, posenc::dropout_call_seed(99, call)};
+    posenc::sinusoidal_forward(x, batch, seq, dim, expected, o);
+    CHECK(got == expected);
   }
-  std::vector<float> small(5);
-  check::throws_code([&] { posenc::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) {}); },
-                     "SHAPE_MISMATCH", "scratch must hold at least one row");
-  check::throws_code([&] { posenc::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) {}, {10000.0, 8, 3}); },
-                     "BAD_POSITION", "start + count");
+  std::vector<float> again(x.size());
+  pe.forward(x, batch, seq, again, offset);
+  CHECK(again != got);  // a fresh mask per call
 }
+
+TEST_CASE("SinusoidalPositionalEncoding construction and forward errors", "[modules][sinusoidal][errors]") {
+  check::throws_code([] { SinusoidalPositionalEncoding(8, 10, NAN); }, "NON_FINITE", "dropout");
+  check::throws_code([] { SinusoidalPositionalEncoding(8, 10, 0.1, INFINITY); }, "NON_FINITE", "base");
+  check::throws_code([] { SinusoidalPositionalEncoding(0); }, "BAD_SIZE", "dim");
+  check::throws_code([] { SinusoidalPositionalEncoding(8, 0); }, "BAD_SIZE", "max_len");
+  check::throws_code([] { SinusoidalPositionalEncoding(7); }, "ODD_DIM", "dim must be even, got 7");
+  check::throws_code([] { SinusoidalPositionalEncoding(8, 10, 1.5); }, "OUT_OF_RANGE", "dropout must be in [0, 1]");
+  check::throws_code([] { SinusoidalPositionalEncoding(8, 10, 0.1, 0.5); }, "OUT_OF_RANGE", "base");
+  SinusoidalPositionalEncoding pe(4, 10);
+  std::vector<float> x(2 * 4), out(2 * 4);
+  check::throws_code([&] { pe.forward(x, 0, 2, out); }, "BAD_SIZE", "batch");
+  check::throws_code([&] { pe.forward(x, 1, 3, out); }, "SHAPE_MISMATCH", "x must");
+  check::throws_code([&] { pe.forward(x, 1, 2, out, 9); }, "BAD_POSITION", "offset + seq must be at most max_len = 10");
+  check::throws_code([&] { pe.forward(x, 1, 2, out, -1); }, "BAD_POSITION", "offset");
+}
+

@@ -90,7 +90,7 @@ TEST_CASE("xPos q.k does not depend on the centre and decays with distance", "[x
   CHECK(std::pow(0.4 / 1.4, 100.0 / 512) < 1.0);
 }
 
-TEST_CASE("xpos_apply errors carry SPEC codes and name the argument", "[xpos][errors]") {
+TEST_CASE("xpos_apply errors carry their codes and name the argument", "[xpos][errors]") {
   std::vector<float> x(2 * 8), out(x.size());
   auto call = [&](XposOptions opt, Bhsd s = {1, 1, 2, 8}) { return [&x, &out, opt, s] { posenc::xpos_apply(x, s, out, opt); }; };
   XposOptions o;

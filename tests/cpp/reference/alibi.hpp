@@ -1,4 +1,4 @@
-// Float64 reference for SPEC §6 (ALiBi), written from the spec with plain loops (never calls posenc kernels).
+// Float64 reference for ALiBi (Press et al. 2022), written from the definition with plain loops (never calls posenc kernels).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -7,7 +7,7 @@
 
 namespace ref {
 
-// SPEC §6 rule: c = 2^floor(log2 n); the c-head slopes 2^(−8(h+1)/c), then 2^(−4(2t+1)/c), t < n − c.
+// The authors' rule: c = 2^floor(log2 n); the c-head slopes 2^(−8(h+1)/c), then 2^(−4(2t+1)/c), t < n − c.
 inline std::vector<double> alibi_slopes(std::int64_t n) {
   std::int64_t c = 1;
   while (2 * c <= n) c *= 2;

@@ -1,4 +1,4 @@
-// Float64 reference for SPEC §8 (scaled dot-product attention), plain loops from the spec.
+// Float64 reference for scaled dot-product attention, plain loops from the definition.
 #pragma once
 #include <cmath>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Float64 reference for SPEC §9 LayerNorm, written from the spec with plain loops (never calls posenc kernels).
+// Float64 reference for LayerNorm, written from the definition with plain loops (never calls posenc kernels).
 #pragma once
 #include <cmath>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Float64 reference for SPEC §2 learned_forward (before dropout), written from the spec with plain loops.
+// Float64 reference for learned_forward (before dropout), written from the definition with plain loops.
 #pragma once
 #include <cstdint>
 #include <vector>

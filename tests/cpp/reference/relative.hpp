@@ -1,4 +1,4 @@
-// Float64 references for SPEC §2 (clipped relative bias) and §7 (T5 buckets), plain loops from the spec.
+// Float64 references for the clipped relative bias and T5 buckets, plain loops from the definitions.
 #pragma once
 #include <algorithm>
 #include <cmath>

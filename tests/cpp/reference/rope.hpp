@@ -1,4 +1,4 @@
-// Float64 reference for SPEC §3–§5 (RoPE, its scalings, xPos), written from the spec with plain loops;
+// Float64 reference for RoPE, its scalings and xPos, written from the definitions with plain loops;
 // never calls posenc kernels.
 #pragma once
 #include <algorithm>
@@ -33,7 +33,7 @@ inline RopeParams rope_dynamic(int d, double base, double factor, double mpe, do
   return {rope_inv_freq(d, b)};
 }
 
-// The correction dims before and after truncation/clamping (SPEC §4 yarn).
+// The correction dims before and after truncation/clamping (YaRN).
 inline double yarn_dim(int d, double base, double l0, double r) {
   return d * std::log(l0 / (2 * kPi * r)) / (2 * std::log(base));
 }
@@ -97,7 +97,7 @@ inline RopeParams rope_longrope(int d, double base, const std::vector<double>& s
   return p;
 }
 
-// x: [B, H, S, D]; pos(b, s) the position of row s in batch row b. Pairs per SPEC §3's table.
+// x: [B, H, S, D]; pos(b, s) the position of row s in batch row b. Pairs as the layout says (half or interleaved).
 template <class Pos>
 std::vector<double> rope_apply(const std::vector<float>& x, int B, int H, int S, int D, int d_rot, bool interleaved,
                                Pos pos, const RopeParams& p, bool inverse = false) {
@@ -123,7 +123,7 @@ std::vector<double> rope_apply(const std::vector<float>& x, int B, int H, int S,
   return y;
 }
 
-// xPos (SPEC §5): rotation by n·inv_j and scale ζ_j^(±(n−c)/B) on pair j.
+// xPos: rotation by n·inv_j and scale ζ_j^(±(n−c)/B) on pair j.
 template <class Pos>
 std::vector<double> xpos_apply(const std::vector<float>& x, int B, int H, int S, int D, bool query, Pos pos,
                                bool interleaved = true, double base = 10000, double gamma = 0.4,

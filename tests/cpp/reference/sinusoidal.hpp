@@ -1,4 +1,4 @@
-// Float64 reference for SPEC §1, written from the spec with plain loops (never calls posenc kernels).
+// Float64 reference for the sinusoidal table, written from the definition with plain loops (never calls posenc kernels).
 #pragma once
 #include <cmath>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "posenc/position_rows.hpp"
+#include "posenc/positions.hpp"
 
 #include <algorithm>
 #include <string>
@@ -41,11 +41,32 @@ PositionRows validate_bhsd_positions(Span<const float> x, Span<float> out, const
                                      Span<const std::int32_t> positions, std::int64_t offset) {
   PositionRows pos(positions, offset, shape.batch, shape.seq);
   pos.require_shape();
-  const std::size_t n = element_count({shape.batch, shape.heads, shape.seq, shape.head_dim});
+  const std::size_t n = element_count(shape);
   require_length("x", x.size(), n);
   require_length("out", out.size(), n);
   pos.require_values();
   return pos;
+}
+
+void require_window(std::int64_t offset, std::int64_t seq, std::int64_t max_len) {
+  require_position("offset", offset);
+  if (offset + seq > max_len) {
+    fail(ErrorCode::BadPosition, "offset + seq must be at most max_len = " + std::to_string(max_len) + ", got " +
+                                     std::to_string(offset) + " + " + std::to_string(seq));
+  }
+}
+
+std::int64_t resolve_q_offset(std::optional<std::int64_t> q_offset, std::int64_t q_len, std::int64_t k_len) {
+  if (q_offset) {
+    require_position("q_offset", *q_offset);
+    return *q_offset;
+  }
+  const std::int64_t offset = k_len - q_len;
+  if (offset < 0) {
+    fail(ErrorCode::BadPosition, "q_offset (default k_len - q_len) must be >= 0, got " + std::to_string(offset) +
+                                     " for q_len " + std::to_string(q_len) + " > k_len " + std::to_string(k_len));
+  }
+  return offset;
 }
 
 }  // namespace posenc

@@ -1,4 +1,4 @@
-#include "posenc/random_normal.hpp"
+#include "posenc/random.hpp"
 
 #include <cmath>
 
@@ -14,21 +14,8 @@ namespace posenc {
 
 namespace {
 
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t state) : state_(state) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in (−1, 1) with 53 bits; every value is exactly representable.
-  double symmetric_unit() { return static_cast<double>(next() >> 11) * (2.0 / 9007199254740992.0) - 1.0; }
-
- private:
-  std::uint64_t state_;
-};
+// Uniform in (−1, 1) with 53 bits; every value is exactly representable.
+double symmetric_unit(SplitMix64& rng) { return unit_interval(rng.next()) * 2.0 - 1.0; }
 
 // ln x for 0 < x ≤ 1 from exact operations: x = m·2^k with m ∈ [√½, √2), ln m = 2·atanh(t), t = (m−1)/(m+1),
 // |t| ≤ 0.172, so 12 odd terms of the atanh series reach double precision.
@@ -52,8 +39,8 @@ void fill_random_normal(Span<float> out, double stddev, std::uint64_t seed, std:
   for (std::size_t i = 0; i < out.size(); i += 2) {
     double u, v, s;
     do {
-      u = rng.symmetric_unit();
-      v = rng.symmetric_unit();
+      u = symmetric_unit(rng);
+      v = symmetric_unit(rng);
       s = u * u + v * v;
     } while (s >= 1 || s == 0);
     const double f = std::sqrt(-2 * portable_log(s) / s);  // sqrt is correctly rounded everywhere

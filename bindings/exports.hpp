@@ -1,0 +1,87 @@
+// The functions Embind registers (embind.cpp), one per JS export: numbers and pointers in (wire.hpp).
+// Free functions live in functions.cpp, the module classes' methods in modules.cpp.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "posenc/alibi.hpp"
+#include "posenc/learned.hpp"
+#include "posenc/rope.hpp"
+#include "posenc/sinusoidal.hpp"
+#include "streaming.hpp"
+
+namespace posenc::bindings {
+
+// ---- errors (errors.cpp) ----
+std::string takeExceptionCode(std::uintptr_t p);
+std::string takeExceptionMessage(std::uintptr_t p);
+
+// ---- functions (functions.cpp) ----
+void sinusoidalTable(double max_len, double d, std::uintptr_t out, double out_len, double base, double start,
+                     double count);
+void sinusoidalTableSlices(double max_len, double d, std::uintptr_t scratch, double scratch_len, double base,
+                           double start, double count, const TableSliceSink& on_slice);
+void sinusoidalForward(std::uintptr_t x, double batch, double seq, double d, std::uintptr_t out, double max_len,
+                       double offset, double base, double p, bool train, std::uintptr_t keep, double keep_len,
+                       double seed);
+void learnedForward(std::uintptr_t x, double batch, double seq, double d, std::uintptr_t table, double max_len,
+                    double width, std::uintptr_t out, double offset, std::uintptr_t positions, double positions_len,
+                    double scale, bool use_ln, std::uintptr_t gamma, double gamma_len, std::uintptr_t beta,
+                    double beta_len, double eps, double p, bool train, std::uintptr_t keep, double keep_len,
+                    double seed);
+void clippedRelativeBias(std::uintptr_t table, double rows, double cols, double num_heads, double max_distance,
+                         double q_len, double k_len, double q_offset, std::uintptr_t out, double out_len);
+double ropeParams(double d_rot, double base, std::uintptr_t scaling, double max_position_embeddings, double seq_len,
+                  std::uintptr_t out);
+void ropeForward(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
+                 double d_rot, double base, int layout, std::uintptr_t positions, double positions_len, double offset,
+                 bool inverse, std::uintptr_t scaling, double max_position_embeddings, double seq_len);
+void ropeForwardThrough(double batch, double heads, double seq, double head_dim, std::uintptr_t scratch,
+                        double scratch_len, double d_rot, double base, int layout, double offset, bool inverse,
+                        std::uintptr_t scaling, double max_position_embeddings, double seq_len, const RopeSliceIo& load,
+                        const RopeSliceIo& store);
+void xposApply(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
+               bool key, std::uintptr_t positions, double positions_len, double offset, double base, double gamma,
+               double scale_base, double center, int layout);
+void alibiSlopes(double num_heads, std::uintptr_t out, double out_len);
+void alibiBias(double num_heads, double q_len, double k_len, double q_offset, int mode, std::uintptr_t out,
+               double out_len);
+void t5Buckets(std::uintptr_t relative_positions, double n, std::uintptr_t out, bool bidirectional, double num_buckets,
+               double max_distance);
+void t5Bias(std::uintptr_t table, double rows, double cols, double num_heads, double q_len, double k_len,
+            double q_offset, bool bidirectional, double max_distance, std::uintptr_t out, double out_len);
+void sdpaOp(std::uintptr_t q, std::uintptr_t k, std::uintptr_t v, double batch, double heads, double q_len, double k_len,
+          double head_dim, double v_dim, std::uintptr_t out, std::uintptr_t probs, std::uintptr_t bias,
+          double bias_len, bool bias_has_batch, int alibi_mode, std::uintptr_t slopes, double slopes_len, bool causal,
+          double q_offset, double scale);
+void dropoutOp(std::uintptr_t x, double n, std::uintptr_t out, double p, bool train, std::uintptr_t keep,
+               double keep_len, double seed);
+
+// ---- module classes (modules.cpp) ----
+SinusoidalPositionalEncoding* makeSinusoidal(double dim, double max_len, double p, double base, double seed);
+void sinusoidalModuleForward(SinusoidalPositionalEncoding& m, std::uintptr_t x, double batch, double seq,
+                             std::uintptr_t out, double offset);
+std::uintptr_t sinusoidalModuleTable(const SinusoidalPositionalEncoding& m);
+LearnedPositionalEmbedding* makeLearned(double dim, double max_len, double p, double scale, bool layer_norm,
+                                        bool relative, double num_heads, double max_distance, double seed);
+void learnedModuleForward(LearnedPositionalEmbedding& m, std::uintptr_t x, double batch, double seq,
+                          std::uintptr_t out, double offset, std::uintptr_t positions, double positions_len);
+void learnedModuleRelativeBias(const LearnedPositionalEmbedding& m, double q_len, double k_len, double q_offset,
+                               std::uintptr_t out, double out_len);
+std::uintptr_t learnedModuleStatePtr(LearnedPositionalEmbedding& m, int which);
+double learnedModuleStateSize(LearnedPositionalEmbedding& m, int which);
+RotaryPositionalEmbedding* makeRotary(double dim, double max_len, double base, int layout, std::uintptr_t scaling,
+                                      double max_position_embeddings);
+void rotaryModuleForward(RotaryPositionalEmbedding& m, std::uintptr_t q, double qb, double qh, double qs,
+                         std::uintptr_t q_out, std::uintptr_t k, double kb, double kh, double ks, std::uintptr_t k_out,
+                         double offset, std::uintptr_t positions, double positions_len);
+std::uintptr_t rotaryModuleInvFreq(const RotaryPositionalEmbedding& m);
+double rotaryModuleCachedLen(const RotaryPositionalEmbedding& m);
+ALiBiPositionalEncoding* makeAlibi(double num_heads, double max_len);
+void alibiModuleBias(const ALiBiPositionalEncoding& m, double q_len, double k_len, double q_offset, std::uintptr_t out,
+                     double out_len);
+void alibiModuleForward(const ALiBiPositionalEncoding& m, std::uintptr_t scores, double batch, double q_len,
+                        double k_len, std::uintptr_t out, double q_offset);
+std::uintptr_t alibiModuleSlopes(const ALiBiPositionalEncoding& m);;
+
+}  // namespace posenc::bindings

@@ -1,0 +1,68 @@
+// How values cross the JS boundary (bindings/api.js is the other half):
+// - Tensors cross as pointers into wasm memory (uintptr_t) plus element counts; JS allocates, copies and
+//   frees them, so no `val` conversion sits on a hot path.
+// - Every argument is a plain number or bool: a C++ exception escaping a bound function skips Embind's
+//   clean-up of wire temporaries (strings, value_objects), which would leak heap on every throw.
+//   Integers arrive as doubles (exact up to 2^53; JS checked they are integers), NaN meaning "absent"
+//   for optional ones; enums arrive as their index (JS maps names with the *Name functions).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "posenc/dropout.hpp"
+#include "posenc/rope.hpp"
+#include "posenc/span.hpp"
+
+namespace posenc::bindings {
+
+// Saturates instead of trapping, so an out-of-range value still reaches the C++ range checks.
+inline std::int64_t to_int(double v) {
+  constexpr double kLimit = 9.0e18;
+  if (std::isnan(v)) return 0;
+  if (v >= kLimit) return std::numeric_limits<std::int64_t>::max();
+  if (v <= -kLimit) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(v);
+}
+inline std::optional<std::int64_t> opt_int(double v) { return std::isnan(v) ? std::nullopt : std::optional(to_int(v)); }
+inline std::optional<double> opt_num(double v) { return std::isnan(v) ? std::nullopt : std::optional(v); }
+
+template <class T>
+Span<T> span(std::uintptr_t p, double n) {
+  return {reinterpret_cast<T*>(p), static_cast<std::size_t>(n)};
+}
+
+inline DropoutOptions dropout_options(double p, bool train, std::uintptr_t keep, double keep_len, double seed) {
+  return {p, train, span<const std::uint8_t>(keep, keep_len), static_cast<std::uint64_t>(seed)};
+}
+
+// A Hugging Face rope_scaling object, flattened by rope.js into float64 slots (NaN = absent), followed by
+// short_factor and long_factor. JS reads the slot order from scalingFieldName (embind.cpp).
+enum ScalingSlot {
+  kType, kFactor, kOriginalMax, kAttentionFactor, kBetaFast, kBetaSlow, kMscale, kMscaleAllDim, kTruncate,
+  kLowFreq, kHighFreq, kShortLen, kLongLen, kSlotCount
+};
+
+inline RopeScaling read_scaling(std::uintptr_t block) {
+  RopeScaling s;
+  if (block == 0) return s;
+  const double* v = reinterpret_cast<const double*>(block);
+  s.type = static_cast<RopeType>(to_int(v[kType]));
+  s.factor = opt_num(v[kFactor]);
+  s.original_max_position_embeddings = opt_int(v[kOriginalMax]);
+  s.attention_factor = opt_num(v[kAttentionFactor]);
+  s.beta_fast = opt_num(v[kBetaFast]);
+  s.beta_slow = opt_num(v[kBetaSlow]);
+  s.mscale = opt_num(v[kMscale]);
+  s.mscale_all_dim = opt_num(v[kMscaleAllDim]);
+  s.truncate = v[kTruncate] != 0;
+  s.low_freq_factor = opt_num(v[kLowFreq]);
+  s.high_freq_factor = opt_num(v[kHighFreq]);
+  const auto short_len = static_cast<std::size_t>(v[kShortLen]), long_len = static_cast<std::size_t>(v[kLongLen]);
+  s.short_factor.assign(v + kSlotCount, v + kSlotCount + short_len);
+  s.long_factor.assign(v + kSlotCount + short_len, v + kSlotCount + short_len + long_len);
+  return s;
+}
+
+}  // namespace posenc::bindings

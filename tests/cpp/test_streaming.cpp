@@ -1,0 +1,134 @@
+// The bindings' streaming calls (bindings/streaming.cpp), plain C++ tested natively.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "check.hpp"
+#include "posenc/rope.hpp"
+#include "posenc/rope_kernel.hpp"
+#include "posenc/sinusoidal.hpp"
+#include "streaming.hpp"
+
+using posenc::Bhsd;
+using posenc::RopeForwardOptions;
+using posenc::RopeLayout;
+using posenc::SinusoidalTableOptions;
+
+namespace {
+
+// rope_forward into a fresh out: the bits the streaming call must give.
+std::vector<float> run(const std::vector<float>& x, const Bhsd& shape, const RopeForwardOptions& opt) {
+  std::vector<float> out(x.size());
+  posenc::rope_forward(x, shape, out, opt);
+  return out;
+}
+
+// rope_forward_through over a tensor held in x, moved through a scratch of scratch_len floats by
+// callbacks that record every slice they are asked for.
+struct Through {
+  std::vector<float> out;
+  std::vector<std::vector<std::int64_t>> slices;
+};
+Through run_through(const std::vector<float>& x, const Bhsd& shape, std::size_t scratch_len, const RopeForwardOptions& opt) {
+  Through t{std::vector<float>(x.size(), -7.0f), {}};
+  std::vector<float> scratch(scratch_len);
+  const auto d = static_cast<std::size_t>(shape.head_dim), seq = static_cast<std::size_t>(shape.seq);
+  const auto move = [&](bool in) {
+    return [&, in](std::int64_t first, std::int64_t count, std::int64_t s0, std::int64_t rows) {
+      if (in) t.slices.push_back({first, count, s0, rows});
+      const auto chunk = static_cast<std::size_t>(rows) * d;
+      for (std::int64_t i = 0; i < count; ++i) {
+        const std::size_t at = (static_cast<std::size_t>(first + i) * seq + static_cast<std::size_t>(s0)) * d;
+        float* held = scratch.data() + static_cast<std::size_t>(i) * chunk;
+        if (in) std::copy(x.begin() + at, x.begin() + at + chunk, held);
+        else std::copy(held, held + chunk, t.out.begin() + at);
+      }
+    };
+  };
+  posenc::bindings::rope_forward_through(shape, scratch, move(true), move(false), opt);
+  return t;
+}
+}  // namespace
+
+TEST_CASE("rope_forward_through gives rope_forward's bits, a scratch-sized slice at a time", "[streaming][rope]") {
+  // seq 600 = 256 + 256 + 88 positions; 2 x 5 (batch, head) slices in groups of 3, 3, 3, 1.
+  const Bhsd shape{2, 5, 600, 64};
+  const std::size_t group = 3, scratch = group * posenc::kRopeBlock * 64 + 17;
+  std::vector<float> x(2 * 5 * 600 * 64);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+  std::vector<RopeForwardOptions> cases(5);
+  cases[1].layout = RopeLayout::Interleaved;
+  cases[1].offset = 1000003;
+  cases[2].inverse = true;
+  cases[2].d_rot = 32;
+  cases[3].scaling.type = posenc::RopeType::Dynamic;  // its seq_len defaults to the whole call's offset + seq
+  cases[3].scaling.factor = 2.0;
+  cases[3].max_position_embeddings = 64;
+  cases[3].offset = 33;
+  cases[4].scaling.type = posenc::RopeType::Yarn;
+  cases[4].scaling.factor = 4.0;
+  cases[4].max_position_embeddings = 4096;
+  cases[4].inverse = true;
+  for (const RopeForwardOptions& opt : cases) {
+    const Through t = run_through(x, shape, scratch, opt);
+    const std::vector<float> want = run(x, shape, opt);
+    check::close(t.out, want, 0.0, 0.0);  // equal, not merely close
+    // Every (slice, position) exactly once: blocks of kRopeBlock positions, groups of what scratch holds.
+    REQUIRE(t.slices.size() == 3 * 4);
+    CHECK(t.slices.front() == std::vector<std::int64_t>{0, 3, 0, 256});
+    CHECK(t.slices[3] == std::vector<std::int64_t>{9, 1, 0, 256});
+    CHECK(t.slices.back() == std::vector<std::int64_t>{9, 1, 512, 88});
+  }
+}
+
+TEST_CASE("rope_forward_through checks everything before its first load", "[streaming][rope][errors]") {
+  const std::vector<float> x(2 * 3 * 4 * 8, 1.0f);
+  const Bhsd shape{2, 3, 4, 8};
+  const auto fails = [&](RopeForwardOptions opt, std::size_t scratch, const char* code, const char* what) {
+    bool loaded = false;
+    std::vector<float> held(scratch);
+    const auto load = [&](std::int64_t, std::int64_t, std::int64_t, std::int64_t) { loaded = true; };
+    check::throws_code([&] { posenc::bindings::rope_forward_through(shape, held, load, load, opt); }, code, what);
+    CHECK_FALSE(loaded);
+  };
+  RopeForwardOptions o;
+  o.offset = posenc::kMaxPosition - 2;
+  fails(o, 64, "BAD_POSITION", "offset + seq - 1");
+  o = {};
+  o.d_rot = 10;
+  fails(o, 64, "ROT_DIM", "d_rot must be at most head_dim = 8, got 10");
+  fails({}, 31, "SHAPE_MISMATCH", "scratch must hold at least 32 values (4 positions of one head), got 31");
+  const std::vector<std::int32_t> positions = {0, 1, 2, 3};
+  o = {};
+  o.positions = positions;
+  fails(o, 64, "SHAPE_MISMATCH", "offset positions only");
+  check::close(run_through(x, shape, 32, {}).out, run(x, shape, {}), 0.0, 0.0);
+}
+
+TEST_CASE("sinusoidal table slices are the whole table's rows, bit for bit", "[streaming][sinusoidal]") {
+  for (std::int64_t d : {6, 64, 130}) {
+    for (std::size_t scratch_rows : {1, 7, 32, 45, 200}) {
+      const SinusoidalTableOptions o{10000.0, 1000, 150};
+      const auto whole = posenc::sinusoidal_table(2000, d, o);
+      std::vector<float> scratch(scratch_rows * static_cast<std::size_t>(d) + 3), got(whole.size(), -9.0f);
+      std::int64_t next = 0;
+      posenc::bindings::sinusoidal_table_slices(2000, d, scratch, [&](std::int64_t first, std::int64_t rows) {
+        REQUIRE(first == next);  // in order, no gap, no overlap
+        REQUIRE(rows <= static_cast<std::int64_t>(scratch_rows));
+        std::copy(scratch.begin(), scratch.begin() + rows * d, got.begin() + first * d);
+        next = first + rows;
+      }, o);
+      INFO("d=" << d << " scratch rows=" << scratch_rows);
+      REQUIRE(next == 150);
+      REQUIRE(got == whole);
+    }
+  }
+  std::vector<float> small(5);
+  check::throws_code([&] { posenc::bindings::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) {}); },
+                     "SHAPE_MISMATCH", "scratch must hold at least one row");
+  check::throws_code([&] { posenc::bindings::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) {}, {10000.0, 8, 3}); },
+                     "BAD_POSITION", "start + count");
+}
