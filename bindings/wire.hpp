@@ -1,4 +1,4 @@
-// How values cross the JS boundary (bindings/api.js is the other half):
+// How values cross the JS boundary (bindings/core.js and the encoding files beside it are the other half):
 // - Tensors cross as pointers into wasm memory (uintptr_t) plus element counts; JS allocates, copies and
 //   frees them, so no `val` conversion sits on a hot path.
 // - Every argument is a plain number or bool: a C++ exception escaping a bound function skips Embind's

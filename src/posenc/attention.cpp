@@ -376,8 +376,8 @@ Problem validate(Span<const float> q, Span<const float> k, Span<const float> v, 
                  Span<float> out, Span<float> probs, const SdpaOptions& options) {
   // NON_FINITE
   require_finite_option("scale", options.scale);
-  require_finite_entries("alibi_slopes", options.alibi_slopes.data(), options.alibi_slopes.size());
-  require_finite_entries("sinks", options.sinks.data(), options.sinks.size());
+  require_finite_entries("alibi_slopes", options.alibi_slopes);
+  require_finite_entries("sinks", options.sinks);
   require_finite_option("softcap", options.softcap);
   if (options.query_temperature) {
     require_finite("query_temperature.floor_scale", options.query_temperature->floor_scale);
