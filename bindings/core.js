@@ -463,9 +463,12 @@ export function createCore(M) {
   const copyF32 = (ptr, n) => new Float32Array(byteHeap().buffer, ptr, n).slice();
   const copyF64AsF32 = (ptr, n) => Float32Array.from(new Float64Array(byteHeap().buffer, ptr, n));
 
-  /** Heap size, bytes in use by malloc, malloc's peak footprint, and the stack pointer: for leak checks. */
+  /** Heap size, bytes in use by malloc, malloc's peak footprint, the stack pointer and live Embind handles: for leak checks. */
   function memoryStats() {
-    return { heapBytes: byteHeap().length, inUse: M.heapInUse(), peakBytes: M.heapPeak(), stackPointer: M.stackSave() };
+    return {
+      heapBytes: byteHeap().length, inUse: M.heapInUse(), peakBytes: M.heapPeak(), stackPointer: M.stackSave(),
+      handles: M.count_emval_handles(),
+    };
   }
 
   return {
