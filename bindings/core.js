@@ -91,13 +91,13 @@ export function createCore(M) {
       if (!HeapTensor.is(t)) fail('SHAPE_MISMATCH', `a HeapTensor member was used on ${show(t)} (a Proxy of a heap tensor?); pass the heap tensor itself`);
       return t;
     }
-    #alive() {
-      if (HeapTensor.#own(this).#ptr === null) fail('DELETED', 'this heap tensor was deleted; allocate a new one with pe.alloc() or pe.tensor()');
-      return this.#ptr;
+    static #alive(t) {
+      if (HeapTensor.#own(t).#ptr === null) fail('DELETED', 'this heap tensor was deleted; allocate a new one with pe.alloc() or pe.tensor()');
+      return t.#ptr;
     }
     /** Address in WebAssembly memory (bytes). */
     get byteOffset() {
-      return this.#alive();
+      return HeapTensor.#alive(this);
     }
     get length() {
       return HeapTensor.#own(this).#length;
@@ -107,7 +107,8 @@ export function createCore(M) {
     }
     /** A view of the current memory: valid until the next posenc call that may grow memory; re-read it then. */
     get data() {
-      return new this.#Array(byteHeap().buffer, this.#alive(), this.#length);
+      const ptr = HeapTensor.#alive(this);
+      return new this.#Array(byteHeap().buffer, ptr, this.#length);
     }
     /** An owned copy of the values. */
     read() {
@@ -115,6 +116,7 @@ export function createCore(M) {
     }
     /** Copies `values` (same type and length) into the tensor. */
     write(values) {
+      HeapTensor.#own(this);
       const view = kindOf(values) === this.#Array.name ? trustedView(values) : null;
       if (!view || view.length !== this.#length) {
         fail('SHAPE_MISMATCH', `write() needs a ${this.#Array.name}(${this.#length}), got ${show(values)}`);
