@@ -115,9 +115,9 @@ export const optSize = (name, v) => (v === undefined || v === null ? NaN : size(
 export const seed = (v) => int('seed', v, 'OUT_OF_RANGE', 0, 0, Number.MAX_SAFE_INTEGER);
 
 // The last of `count` positions from `first` must be a position too (no int32 wrap-around in wasm).
-export function lastPosition(name, first, count) {
+export function lastPosition(name, first, count, countName = 'seq') {
   if (first + count - 1 > MAX_POSITION) {
-    fail('BAD_POSITION', `${name} + ${count - 1} (the last position) must be at most ${MAX_POSITION} (2^31−1), got ${first + count - 1}`);
+    fail('BAD_POSITION', `${name} + ${countName} - 1 must be at most 2^31-1 = ${MAX_POSITION}, got ${first} + ${count} - 1`);
   }
 }
 
@@ -158,6 +158,6 @@ export function qOffsetOf(v, qLen, kLen) {
     }
     return NaN;
   }
-  lastPosition('qOffset', position('qOffset', v), qLen);
+  lastPosition('qOffset', position('qOffset', v), qLen, 'qLen');
   return v;
 }

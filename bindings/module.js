@@ -36,7 +36,7 @@ export function createModuleBase(core) {
     size('qLen', qLen);
     size('kLen', kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
-    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen);
+    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen, 'qLen');
     const out = output('out', o.out, [module.numHeads, qLen, kLen]);
     invoke(h, method, [qLen, kLen, qOffset, out, out.n]);
     return out.result;

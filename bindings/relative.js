@@ -35,7 +35,7 @@ export function createRelative(core) {
     const qLen = size('qLen', o.qLen);
     const kLen = size('kLen', o.kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
-    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen);
+    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen, 'qLen');
     const out = output('out', o.out, [numHeads, qLen, kLen]);
     invoke(M, 'clippedRelativeBias', [ta, ta.shape[0], ta.shape[1], numHeads, maxDistance, qLen, kLen, qOffset, out, out.n]);
     return out.result;
@@ -61,7 +61,7 @@ export function createRelative(core) {
     const qLen = size('qLen', o.qLen);
     const kLen = size('kLen', o.kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
-    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen);
+    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen, 'qLen');
     const bidirectional = bool('bidirectional', o.bidirectional, true);
     // numBuckets is the table's row count; a different explicit one would silently index another table.
     if (numBuckets !== ta.shape[0]) fail('SHAPE_MISMATCH', `table must have numBuckets = ${numBuckets} rows, got ${ta.shape[0]}`);

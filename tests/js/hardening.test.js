@@ -134,9 +134,9 @@ describeBuilds('hardening', (pe) => {
     assertCode(() => pe.ropeParams(2 ** 31), 'BAD_SIZE', /2147483647/);
     assertCode(() => pe.ropeParams(2 ** 31 - 2), 'BAD_SIZE', /2\^28/);
     assertCode(() => pe.ropeForward(x4(1, 1, 1, 4), { offset: 3e9 }), 'BAD_POSITION', /2147483647/);
-    assertCode(() => pe.ropeForward(x4(1, 1, 2, 4), { offset: 2 ** 31 - 1 }), 'BAD_POSITION', /last position.*2147483647/);
-    assertCode(() => pe.xposApply(x4(1, 1, 3, 4), { offset: 2 ** 31 - 2 }), 'BAD_POSITION', /2\^31/);
-    assertCode(() => pe.alibiBias(1, 3, 3, { qOffset: 2 ** 31 - 2 }), 'BAD_POSITION', /last position/);
+    assertCode(() => pe.ropeForward(x4(1, 1, 2, 4), { offset: 2 ** 31 - 1 }), 'BAD_POSITION', /offset \+ seq - 1 must be at most 2\^31-1 = 2147483647/);
+    assertCode(() => pe.xposApply(x4(1, 1, 3, 4), { offset: 2 ** 31 - 2 }), 'BAD_POSITION', /2\^31-1/);
+    assertCode(() => pe.alibiBias(1, 3, 3, { qOffset: 2 ** 31 - 2 }), 'BAD_POSITION', /qOffset \+ qLen - 1/);
     // Out of memory inside C++ names the call, not just "std::bad_alloc".
     assertCode(() => new pe.RotaryPositionalEmbedding({ dim: 2 ** 29 }), 'BAD_SIZE', /new RotaryPositionalEmbedding could not allocate/);
   });
