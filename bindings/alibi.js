@@ -1,5 +1,5 @@
 // ALiBi: the authors' slopes, the bias in its three modes, and the seed's module with a cached causal bias.
-import { choice, fail, heads, options, qOffsetOf, size } from './checks.js';
+import { choice, fail, fitsMemory, heads, options, qOffsetOf, size } from './checks.js';
 
 const SLOPES = ['out'];
 const BIAS = ['qOffset', 'mode', 'out'];
@@ -35,6 +35,7 @@ export function createAlibi(core, { Module, moduleBias }) {
       const c = options(config, CONFIG, 'ALiBiPositionalEncoding', 'config');
       const numHeads = heads('numHeads', c.numHeads);
       const maxLen = size('maxLen', c.maxLen, 512);
+      fitsMemory(`the cached causal bias [numHeads, maxLen, maxLen] = [${numHeads}, ${maxLen}, ${maxLen}]`, numHeads * maxLen * maxLen);
       super('ALiBiPositionalEncoding', [numHeads, maxLen]);
       Object.assign(this, { numHeads, maxLen });
     }
@@ -49,7 +50,7 @@ export function createAlibi(core, { Module, moduleBias }) {
       const sa = tensorArg('scores', scores, ['batch', 'heads', 'qLen', 'kLen']);
       if (sa.shape[1] !== this.numHeads) fail('SHAPE_MISMATCH', `scores.shape[1] must be numHeads = ${this.numHeads}, got ${sa.shape[1]}`);
       const qOffset = qOffsetOf(o.qOffset, sa.shape[2], sa.shape[3]);
-      const out = output('out', o.out, sa.shape);
+      const out = output('out', o.out, sa.shape).inPlaceOf(sa);
       invoke(h, 'forward', [sa, sa.shape[0], sa.shape[2], sa.shape[3], out, qOffset]);
       return out.result;
     }

@@ -14,10 +14,11 @@ function agree(what, got, want) {
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createAttention(core) {
   const { M, enums, invoke, tensorArg, vectorArg, output, lenOf, HeapTensor } = core;
+  const shapeRank = (t) => (HeapTensor.is(t) ? t.shape.length : Array.isArray(t?.shape) ? t.shape.length : 0);
 
   function biasArg(bias, B, H, Q, K) {
     if (bias === undefined || bias === null) return null;
-    const rank = bias instanceof HeapTensor || Array.isArray(bias?.shape) ? bias.shape.length : 0;
+    const rank = shapeRank(bias);
     const arg = tensorArg('bias', bias, rank === 4 ? ['batch', 'heads', 'qLen', 'kLen'] : ['heads', 'qLen', 'kLen']);
     agree('bias.shape', arg.shape, rank === 4 ? [B, H, Q, K] : [H, Q, K]);
     return arg;

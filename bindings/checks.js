@@ -1,8 +1,17 @@
 // What every JS-side check shares: the coded error, how a value reads in a message, and the checks of
 // scalar arguments and options objects. No WebAssembly here: load.js uses it before a module exists.
+import { kindOf, trustedView } from './typed-arrays.js';
 
 const CODES = ['NON_FINITE', 'BAD_HEADS', 'BAD_SIZE', 'ODD_DIM', 'ROT_DIM', 'OUT_OF_RANGE', 'SHAPE_MISMATCH', 'BAD_POSITION'];
-const MAX_POSITION = 2147483647;
+const MAX_INT32 = 2147483647;
+// Sizes and positions cross into wasm as 32-bit integers at most (indices are 32-bit there).
+const MAX_POSITION = MAX_INT32;
+/**
+ * The one size limit: no tensor, result, table or cache may have more elements than this (2^28 float32
+ * or int32 values, 1 GiB). WebAssembly memory is 32-bit and grows to 2 GiB at most, so this leaves room
+ * for an input and its result side by side. Checked before anything is allocated, in JS and wasm alike.
+ */
+export const MAX_ELEMENTS = 2 ** 28;
 export const disposeSymbol = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 /** Every error posenc throws: `.code` is one of CODES, or LOAD_FAILED / DELETED / INTERNAL. */
@@ -24,7 +33,11 @@ export function show(v) {
   if (typeof v === 'string') return `'${v}'`;
   if (typeof v === 'number' || typeof v === 'boolean' || v == null || typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) return `an Array(${v.length})`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}(${v.length ?? v.byteLength})`;
+  if (kindOf(v)) {
+    const view = trustedView(v); // the real type and length, whatever a subclass claims
+    return view ? `a ${kindOf(v)}(${view.length})` : `a detached ${kindOf(v)}`;
+  }
+  if (ArrayBuffer.isView(v)) return 'a DataView';
   if (typeof v === 'function') return 'a function';
   return 'an object';
 }
@@ -84,11 +97,12 @@ export function num(name, v, fallback) {
 // An optional float parameter, NaN when absent (the C++ side's "not given").
 export const optNum = (name, v) => num(name, v, NaN);
 
-// An integer: `code` unless a safe integer >= min (and <= max).
-export function int(name, v, code, min, fallback, max = Number.MAX_SAFE_INTEGER) {
+// An integer: `code` unless an integer in [min, max] (by default at most 2^31−1, what a 32-bit wasm
+// parameter holds).
+export function int(name, v, code, min, fallback, max = MAX_INT32) {
   if ((v === undefined || v === null) && fallback !== undefined) return fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    const rule = min === 1 ? 'a positive integer' : max === MAX_POSITION ? `an integer in [${min}, ${max}]` : `an integer >= ${min}`;
+    const rule = min === 1 ? `a positive integer <= ${max}` : `an integer in [${min}, ${max}]`;
     fail(code, `${name} must be ${rule}, got ${show(v)}`);
   }
   return v;
@@ -98,7 +112,23 @@ export const heads = (name, v, fallback) => int(name, v, 'BAD_HEADS', 1, fallbac
 export const position = (name, v, fallback) => int(name, v, 'BAD_POSITION', 0, fallback, MAX_POSITION);
 export const optPosition = (name, v) => (v === undefined || v === null ? NaN : position(name, v));
 export const optSize = (name, v) => (v === undefined || v === null ? NaN : size(name, v));
-export const seed = (v) => int('seed', v, 'OUT_OF_RANGE', 0, 0);
+export const seed = (v) => int('seed', v, 'OUT_OF_RANGE', 0, 0, Number.MAX_SAFE_INTEGER);
+
+// The last of `count` positions from `first` must be a position too (no int32 wrap-around in wasm).
+export function lastPosition(name, first, count, countName = 'seq') {
+  if (first + count - 1 > MAX_POSITION) {
+    fail('BAD_POSITION', `${name} + ${countName} - 1 must be at most 2^31-1 = ${MAX_POSITION}, got ${first} + ${count} - 1`);
+  }
+}
+
+// The size limit for `n` elements of `what` (a tensor, a result, a cache): BAD_SIZE naming both.
+export function fitsMemory(what, n) {
+  if (n > MAX_ELEMENTS) {
+    fail('BAD_SIZE', `${what} would have ${n} elements, more than posenc's limit of ${MAX_ELEMENTS} (2^28) elements per tensor ` +
+      '(WebAssembly memory is 32-bit and at most 2 GiB)');
+  }
+  return n;
+}
 
 export function even(name, v) {
   if (v % 2 !== 0) fail('ODD_DIM', `${name} must be even, got ${v}`);
@@ -128,5 +158,6 @@ export function qOffsetOf(v, qLen, kLen) {
     }
     return NaN;
   }
-  return position('qOffset', v);
+  lastPosition('qOffset', position('qOffset', v), qLen, 'qLen');
+  return v;
 }

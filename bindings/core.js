@@ -1,12 +1,12 @@
 // The core every encoding file builds on, over one instantiated WebAssembly module (embind.cpp): heap
 // tensors (the zero-copy path), tensor arguments and outputs, and `invoke`, the one way into wasm.
-import { disposeSymbol, fail, PosencError, show, showShape, size } from './checks.js';
+import { disposeSymbol, fail, fitsMemory, PosencError, show, showShape, size } from './checks.js';
+import { kindOf, trustedView } from './typed-arrays.js';
 
 // Large results for JS arrays (sinusoidalTable, ropeForward) pass through a scratch of this many floats
 // in WebAssembly memory, each slice copied out while it is still in cache (docs/performance.md: 512 KiB
 // beat 128 KiB, 256 KiB and 1 MiB for both W1's table slices and W2's RoPE scratch).
 export const SCRATCH_FLOATS = 1 << 17;
-const MAX_ELEMENTS = 536870911;
 
 /**
  * The shared machinery over an instantiated Emscripten module (dist/posenc_simd.js or posenc_scalar.js).
@@ -40,12 +40,31 @@ export function createCore(M) {
 
   const DTYPES = { float32: Float32Array, int32: Int32Array };
 
-  function checkShape(name, shape) {
+  // A copy of a shape (each size read once), checked: sizes, and the element count within the limit.
+  function shapeOf(name, shape) {
     if (!Array.isArray(shape) || shape.length === 0) fail('SHAPE_MISMATCH', `${name} must be a non-empty array of sizes, got ${showShape(shape)}`);
+    const dims = Array.from(shape);
     let n = 1;
-    for (let i = 0; i < shape.length; i++) n *= size(`${name}[${i}]`, shape[i]);
-    if (n > MAX_ELEMENTS) fail('BAD_SIZE', `${name} ${showShape(shape)} has ${n} elements, more than the ${MAX_ELEMENTS} a buffer can hold here`);
-    return n;
+    for (let i = 0; i < dims.length; i++) n *= size(`${name}[${i}]`, dims[i]);
+    fitsMemory(`${name} ${showShape(dims)}`, n);
+    return dims;
+  }
+  const countOf = (dims) => dims.reduce((a, b) => a * b, 1);
+
+  // Where a typed array lies in WebAssembly memory (a byte address), or -1 when it is ordinary JS memory.
+  // Such a view is passed by address, never copied through its JS view: the address stays right when
+  // memory grows during the call, the view does not.
+  const addressIn = (view) => (view.buffer === byteHeap().buffer ? view.byteOffset : -1);
+
+  // A caller's typed array as a trusted view (typed-arrays.js): the type named, not detached.
+  function viewOf(what, data, Ctor) {
+    if (kindOf(data) !== Ctor.name) fail('SHAPE_MISMATCH', `${what} must be a ${Ctor.name}, got ${show(data)}` + convertHint(data, Ctor));
+    const view = trustedView(data);
+    if (!view) {
+      fail('SHAPE_MISMATCH', `${what} is a detached ${Ctor.name} (its buffer was transferred, or it viewed WebAssembly memory ` +
+        'that has grown since): read a heap tensor\'s .data again right before the call');
+    }
+    return view;
   }
 
   /** A tensor that lives in WebAssembly memory; `.data` is re-derived from the current memory on each access. */
@@ -54,31 +73,42 @@ export function createCore(M) {
     #length;
     #Array;
     constructor(shape, dtype = 'float32') {
-      if (!Object.hasOwn(DTYPES, dtype)) fail('OUT_OF_RANGE', `dtype must be one of 'float32', 'int32', got ${show(dtype)}`);
-      this.#length = checkShape('shape', shape);
+      if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) fail('OUT_OF_RANGE', `dtype must be one of 'float32', 'int32', got ${show(dtype)}`);
+      const dims = shapeOf('shape', shape);
+      this.#length = countOf(dims);
       this.#Array = DTYPES[dtype];
       this.#ptr = malloc(this.#length * 4);
-      this.shape = Object.freeze([...shape]);
+      this.shape = Object.freeze(dims);
       this.dtype = dtype;
       byteHeap().fill(0, this.#ptr, this.#ptr + this.#length * 4);
     }
-    #alive() {
-      if (this.#ptr === null) fail('DELETED', 'this heap tensor was deleted; allocate a new one with pe.alloc() or pe.tensor()');
-      return this.#ptr;
+    /** Whether `v` is a heap tensor itself (not a Proxy of one or a look-alike). */
+    static is(v) {
+      return typeof v === 'object' && v !== null && #ptr in v;
+    }
+    // The methods below, called on a Proxy or another object, give a coded error rather than a TypeError.
+    static #own(t) {
+      if (!HeapTensor.is(t)) fail('SHAPE_MISMATCH', `a HeapTensor member was used on ${show(t)} (a Proxy of a heap tensor?); pass the heap tensor itself`);
+      return t;
+    }
+    static #alive(t) {
+      if (HeapTensor.#own(t).#ptr === null) fail('DELETED', 'this heap tensor was deleted; allocate a new one with pe.alloc() or pe.tensor()');
+      return t.#ptr;
     }
     /** Address in WebAssembly memory (bytes). */
     get byteOffset() {
-      return this.#alive();
+      return HeapTensor.#alive(this);
     }
     get length() {
-      return this.#length;
+      return HeapTensor.#own(this).#length;
     }
     get deleted() {
-      return this.#ptr === null;
+      return HeapTensor.#own(this).#ptr === null;
     }
     /** A view of the current memory: valid until the next posenc call that may grow memory; re-read it then. */
     get data() {
-      return new this.#Array(byteHeap().buffer, this.#alive(), this.#length);
+      const ptr = HeapTensor.#alive(this);
+      return new this.#Array(byteHeap().buffer, ptr, this.#length);
     }
     /** An owned copy of the values. */
     read() {
@@ -86,14 +116,16 @@ export function createCore(M) {
     }
     /** Copies `values` (same type and length) into the tensor. */
     write(values) {
-      if (!(values instanceof this.#Array) || values.length !== this.#length) {
+      HeapTensor.#own(this);
+      const view = kindOf(values) === this.#Array.name ? trustedView(values) : null;
+      if (!view || view.length !== this.#length) {
         fail('SHAPE_MISMATCH', `write() needs a ${this.#Array.name}(${this.#length}), got ${show(values)}`);
       }
-      this.data.set(values);
+      this.data.set(view);
       return this;
     }
     delete() {
-      if (this.#ptr !== null && this.#ptr !== 0) M._free(this.#ptr);
+      if (HeapTensor.#own(this).#ptr !== null && this.#ptr !== 0) M._free(this.#ptr);
       this.#ptr = null;
     }
     [disposeSymbol]() {
@@ -106,15 +138,15 @@ export function createCore(M) {
   }
 
   function tensor(data, shape) {
-    const dtype = data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : null;
+    const kind = kindOf(data);
+    const dtype = kind === 'Float32Array' ? 'float32' : kind === 'Int32Array' ? 'int32' : null;
     if (!dtype) fail('SHAPE_MISMATCH', `data must be a Float32Array or Int32Array, got ${show(data)}`);
-    shape = shape ?? [data.length];
-    const t = new HeapTensor(shape, dtype);
-    if (t.length !== data.length) {
-      t.delete();
-      fail('SHAPE_MISMATCH', `data has ${data.length} elements but shape ${showShape(shape)} needs ${t.length}`);
-    }
-    t.data.set(data);
+    const view = viewOf('data', data, DTYPES[dtype]);
+    const dims = shapeOf('shape', shape ?? [view.length]);
+    if (countOf(dims) !== view.length) fail('SHAPE_MISMATCH', `data has ${view.length} elements but shape ${showShape(dims)} needs ${countOf(dims)}`);
+    const at = addressIn(view);
+    const t = new HeapTensor(dims, dtype); // may grow memory: a view of WebAssembly memory is re-derived below
+    t.data.set(at < 0 ? view : new DTYPES[dtype](byteHeap().buffer, at, view.length));
     return t;
   }
 
@@ -123,47 +155,64 @@ export function createCore(M) {
   // closure's optimised code only while the closure lives, so one made per call was recompiled after
   // every full GC (docs/performance.md, "No closure made per call").
 
-  // An argument's values as the C++ side gets them: a heap tensor's own address, or the address of a
-  // copy of JS values made in the call's frame.
+  // An argument's values as the C++ side gets them: a heap tensor's own address, the address of a view
+  // of WebAssembly memory, or the address of a copy of JS values made in the call's frame.
   class ArgValues {
-    constructor(values, n, shape, heap = null) {
+    constructor(name, Ctor, values, n, shape, heap = null) {
+      this.name = name;
+      this.Ctor = Ctor;
       this.values = values;
       this.n = n;
       this.shape = shape;
       this.heap = heap;
+      this.at = values ? addressIn(values) : -1;
     }
     ptr(frame) {
-      return this.heap ? this.heap.byteOffset : frame.copy(this.values);
+      return this.heap ? this.heap.byteOffset : this.at >= 0 ? this.at : frame.copy(this.values);
+    }
+    // Its bytes in WebAssembly memory, [start, end), when the call reads them there; null when copied in.
+    range() {
+      const start = this.heap ? this.heap.byteOffset : this.at;
+      return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
+    }
+    /** The values now (a view of the current memory when they live there). */
+    view() {
+      const range = this.range();
+      return range ? new this.Ctor(byteHeap().buffer, range[0], this.n) : this.values;
     }
   }
 
   // Values built by the bindings themselves (flat option blocks), copied in as they are.
-  const valuesArg = (values) => new ArgValues(values, values.length, [values.length]);
+  const valuesArg = (values) => new ArgValues(null, values.constructor, values, values.length, [values.length]);
+  // A caller's bare typed array of any length.
+  function arrayArg(name, v, Ctor) {
+    const view = viewOf(name, v, Ctor);
+    return new ArgValues(name, Ctor, view, view.length, [view.length]);
+  }
 
   // A tensor argument: a HeapTensor, or {data, shape}. dims names each axis (null: any rank).
   function tensorArg(name, t, dims, Ctor = Float32Array) {
     const dtype = Ctor === Int32Array ? 'int32' : 'float32';
-    if (t instanceof HeapTensor) {
+    if (HeapTensor.is(t)) {
       if (t.deleted) fail('DELETED', `${name} is a deleted heap tensor`);
       if (t.dtype !== dtype) fail('SHAPE_MISMATCH', `${name} must hold ${dtype} values, got a ${t.dtype} heap tensor`);
       if (dims && t.shape.length !== dims.length) fail('SHAPE_MISMATCH', `${name}.shape must be ${dimsText(dims)}, got ${showShape(t.shape)}`);
-      return new ArgValues(null, t.length, [...t.shape], t);
+      return new ArgValues(name, Ctor, null, t.length, [...t.shape], t);
     }
     if (t === null || typeof t !== 'object' || !('data' in t) || !('shape' in t)) {
       fail('SHAPE_MISMATCH', `${name} must be a tensor {data: ${Ctor.name}, shape: ${dimsText(dims)}}, got ${show(t)}`);
     }
-    const { data, shape } = t;
-    if (!Array.isArray(shape) || (dims && shape.length !== dims.length)) {
-      fail('SHAPE_MISMATCH', `${name}.shape must be ${dims ? dimsText(dims) : 'an array of sizes'}, got ${showShape(shape)}`);
+    const { data, shape } = t; // each read once: a getter is not asked again
+    const sizes = Array.isArray(shape) ? shapeOf(`${name}.shape`, shape) : null;
+    if (!sizes || (dims && sizes.length !== dims.length)) {
+      fail('SHAPE_MISMATCH', `${name}.shape must be ${dims ? dimsText(dims) : 'an array of sizes'}, got ${showShape(sizes ?? shape)}`);
     }
-    const n = checkShape(`${name}.shape`, shape);
-    if (!(data instanceof Ctor)) {
-      fail('SHAPE_MISMATCH', `${name}.data must be a ${Ctor.name}, got ${show(data)}` + convertHint(data, Ctor));
+    const n = countOf(sizes);
+    const view = viewOf(`${name}.data`, data, Ctor);
+    if (view.length !== n) {
+      fail('SHAPE_MISMATCH', `${name}.data has ${view.length} elements but ${name}.shape ${showShape(sizes)} needs ${n}`);
     }
-    if (data.length !== n) {
-      fail('SHAPE_MISMATCH', `${name}.data has ${data.length} elements but ${name}.shape ${showShape(shape)} needs ${n}`);
-    }
-    return new ArgValues(data, n, [...shape]);
+    return new ArgValues(name, Ctor, view, n, sizes);
   }
   // Made only when a message needs it: joining dims on every call cost ~10% of a small call.
   const dimsText = (dims) => (dims ? `[${dims.join(', ')}]` : 'of any rank');
@@ -172,32 +221,33 @@ export function createCore(M) {
   // A 1-D argument given as a typed array, a {data, shape} tensor or a heap tensor; absent → null.
   function vectorArg(name, v, Ctor = Float32Array) {
     if (v === undefined || v === null) return null;
-    if (v instanceof Ctor) return new ArgValues(v, v.length, [v.length]);
-    if (v instanceof HeapTensor || (typeof v === 'object' && 'data' in v)) return tensorArg(name, v, null, Ctor);
+    if (kindOf(v) === Ctor.name) return arrayArg(name, v, Ctor);
+    if (HeapTensor.is(v) || (typeof v === 'object' && 'data' in v)) return tensorArg(name, v, null, Ctor);
     return fail('SHAPE_MISMATCH', `${name} must be a ${Ctor.name}, got ${show(v)}` + convertHint(v, Ctor));
   }
 
   // 0/1 values as bytes: a Uint8Array, or any array of 0/1 (or booleans), copied; absent → null.
   function maskArg(name, v) {
     if (v === undefined || v === null) return null;
-    if (v instanceof Uint8Array) return new ArgValues(v, v.length, [v.length]);
-    if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView))) {
-      fail('SHAPE_MISMATCH', `${name} must be a Uint8Array (or any array of 0/1), got ${show(v)}`);
-    }
-    const bytes = new Uint8Array(v.length);
-    for (let i = 0; i < v.length; ++i) {
-      const k = v[i];
+    const kind = kindOf(v);
+    if (kind === 'Uint8Array') return arrayArg(name, v, Uint8Array);
+    if (!Array.isArray(v) && !kind) fail('SHAPE_MISMATCH', `${name} must be a Uint8Array (or any array of 0/1), got ${show(v)}`);
+    const values = kind ? viewOf(name, v, globalThis[kind]) : v;
+    const n = fitsMemory(name, values.length);
+    const bytes = new Uint8Array(n);
+    for (let i = 0; i < n; ++i) {
+      const k = values[i];
       if (k === 1 || k === true || k === 1n) bytes[i] = 1;
       else if (!(k === 0 || k === false || k === 0n)) fail('OUT_OF_RANGE', `${name} entries must be 0 or 1, got ${show(k)} at index ${i}`);
     }
-    return new ArgValues(bytes, bytes.length, [bytes.length]);
+    return new ArgValues(name, Uint8Array, bytes, n, [n]);
   }
 
   // positions: Int32Array (seq,) or (batch, seq), or a tensor of them. A tensor's shape must say which
   // (a bare Int32Array of batch·seq is read as (batch, seq)); the C++ side checks the length.
   function positionsArg(v, batch, seq) {
     const arg = vectorArg('positions', v, Int32Array);
-    if (arg && !(v instanceof Int32Array) && batch !== undefined) {
+    if (arg && kindOf(v) !== 'Int32Array' && batch !== undefined) {
       const s = arg.shape;
       if (!((s.length === 1 && s[0] === seq) || (s.length === 2 && s[0] === batch && s[1] === seq))) {
         fail('SHAPE_MISMATCH', `positions.shape must be [${seq}] (seq) or [${batch}, ${seq}] (batch, seq), got ${showShape(s)}`);
@@ -207,58 +257,98 @@ export function createCore(M) {
   }
   const lenOf = (arg) => (arg ? arg.n : 0);
 
-  // The caller's typed array behind `out` (a typed array or {data, shape}), checked; null when absent.
+  // The caller's array behind `out` (a typed array or {data, shape}, each read once), checked: a trusted
+  // view to write through, and what to give back (the caller's own array). null when absent.
   function outputTarget(name, out, n, shape, Ctor) {
     if (out === undefined || out === null) return null;
-    const target = out instanceof Ctor ? out : typeof out === 'object' && out.data instanceof Ctor ? out.data : null;
-    if (!target) fail('SHAPE_MISMATCH', `${name} must be a ${Ctor.name}, a {data: ${Ctor.name}, shape} or a heap tensor, got ${show(out)}`);
-    if (target.length !== n) fail('SHAPE_MISMATCH', `${name} must have ${n} elements for shape ${showShape(shape)}, got ${target.length}`);
-    if (target !== out && out.shape !== undefined && showShape(out.shape) !== showShape(shape)) {
-      fail('SHAPE_MISMATCH', `${name}.shape must be ${showShape(shape)}, got ${showShape(out.shape)}`);
+    const bare = kindOf(out) !== undefined;
+    const given = bare ? out : typeof out === 'object' ? out.data : undefined;
+    if (kindOf(given) !== Ctor.name) fail('SHAPE_MISMATCH', `${name} must be a ${Ctor.name}, a {data: ${Ctor.name}, shape} or a heap tensor, got ${show(out)}`);
+    const view = viewOf(bare ? name : `${name}.data`, given, Ctor);
+    if (view.length !== n) fail('SHAPE_MISMATCH', `${name} must have ${n} elements for shape ${showShape(shape)}, got ${view.length}`);
+    const outShape = bare ? undefined : out.shape;
+    if (outShape !== undefined && showShape(outShape) !== showShape(shape)) {
+      fail('SHAPE_MISMATCH', `${name}.shape must be ${showShape(shape)}, got ${showShape(outShape)}`);
     }
-    return target;
+    return { view, given };
   }
 
-  // Where a result goes: a heap tensor (written in place), or frame memory that finish() copies into the
-  // caller's array (or into a fresh one). After invoke, `result` holds what the call returns.
+  // Where a result goes: a heap tensor or a view of WebAssembly memory (written in place), or frame memory
+  // that finish() copies into the caller's array (or into a fresh one). After invoke, `result` holds what
+  // the call returns. inPlaceOf(arg) declares the one input it may be (element-wise functions).
   class OutputArg {
-    constructor(heap, target, Ctor, n, shape, asTensor) {
+    constructor(name, heap, target, Ctor, n, shape, asTensor) {
+      this.name = name;
       this.ptr = heap ? heap.byteOffset : 0;
       this.heap = heap;
-      this.target = target;
+      this.view = target?.view ?? null;
+      this.given = target?.given ?? null;
+      this.at = this.view ? addressIn(this.view) : -1;
       this.Ctor = Ctor;
       this.n = n;
       this.shape = shape;
       this.asTensor = asTensor;
+      this.inPlace = null;
       this.result = null;
     }
+    inPlaceOf(arg) {
+      this.inPlace = arg;
+      return this;
+    }
+    range() {
+      const start = this.heap ? this.heap.byteOffset : this.at;
+      return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
+    }
     open(frame) {
-      if (!this.heap) this.ptr = frame.alloc(this.n * 4);
+      if (this.heap) this.ptr = this.heap.byteOffset;
+      else this.ptr = this.at >= 0 ? this.at : frame.alloc(this.n * 4);
       return this.ptr;
     }
     finish() {
       if (this.heap) return (this.result = this.heap);
-      const { target, n, shape } = this;
-      const view = new this.Ctor(byteHeap().buffer, this.ptr, n);
-      const data = target ? (target.set(view), target) : view.slice();
+      const { view, n, shape } = this;
+      let data = this.given;
+      if (this.at < 0) {
+        const values = new this.Ctor(byteHeap().buffer, this.ptr, n);
+        if (view) view.set(values); // the built-in set of a trusted view: the caller's overrides are not called
+        else data = values.slice();
+      }
       return (this.result = this.asTensor ? { data, shape } : data);
     }
   }
 
   // `out` may be absent (a fresh owned copy), a typed array of the right length, a {data, shape}, or a
-  // heap tensor (written in place, no copy). asTensor false: the result is the bare typed array.
+  // heap tensor (written in place, no copy). asTensor false: the result is the bare typed array. A result
+  // over the size limit is BAD_SIZE, checked here, after the arguments it is computed from.
   function output(name, out, shape, Ctor = Float32Array, asTensor = true) {
     let n = 1;
     for (let i = 0; i < shape.length; i++) n *= shape[i];
-    if (out instanceof HeapTensor) {
+    fitsMemory(`${name} ${showShape(shape)}`, n);
+    if (HeapTensor.is(out)) {
       const dtype = Ctor === Int32Array ? 'int32' : 'float32';
       if (out.deleted) fail('DELETED', `${name} is a deleted heap tensor`);
       if (out.dtype !== dtype || out.length !== n) {
         fail('SHAPE_MISMATCH', `${name} must hold ${n} ${dtype} values for shape ${showShape(shape)}, got a ${out.dtype} heap tensor of ${out.length}`);
       }
-      return new OutputArg(out, null, Ctor, n, shape, asTensor);
+      return new OutputArg(name, out, null, Ctor, n, shape, asTensor);
     }
-    return new OutputArg(null, outputTarget(name, out, n, shape, Ctor), Ctor, n, shape, asTensor);
+    return new OutputArg(name, null, outputTarget(name, out, n, shape, Ctor), Ctor, n, shape, asTensor);
+  }
+
+  // Outputs in WebAssembly memory may not overlap an input or another output (the kernels read inputs
+  // while they write), except an output declared in place that is exactly its input.
+  function checkOverlaps(method, args) {
+    for (const out of args) {
+      const a = out instanceof OutputArg ? out.range() : null;
+      if (!a) continue;
+      for (const other of args) {
+        const b = other !== out && (other instanceof ArgValues || other instanceof OutputArg) ? other.range() : null;
+        if (!b || a[1] <= b[0] || b[1] <= a[0]) continue;
+        if (out.inPlace === other && a[0] === b[0] && a[1] === b[1]) continue;
+        fail('SHAPE_MISMATCH', `${out.name} overlaps ${other.name} in WebAssembly memory; ${method} ` +
+          (out.inPlace ? `writes in place only over ${out.inPlace.name} itself` : 'cannot write over its inputs') + `: pass another ${out.name}`);
+      }
+    }
   }
 
   // A page-aligned scratch of `floats` floats for the streaming paths; `at` is its float index during
@@ -273,6 +363,30 @@ export function createCore(M) {
       const p = (frame.alloc(this.floats * 4 + 4096) + 4095) & ~4095;
       this.at = p >> 2;
       return p;
+    }
+  }
+
+  // The JS functions C++ calls back during a streaming call. An exception must not unwind through the C++
+  // frames (their destructors would not run: scratch and embind handles leaked), so the first one is kept,
+  // later callbacks do nothing, and rethrow() throws it once the C++ side has returned and cleaned up.
+  // Nothing in them calls the caller's code (trusted views only), so this is a last line of defence.
+  class CallbackGuard {
+    error = null;
+    wrap(fn) {
+      return (a, b, c, d) => {
+        if (this.error !== null) return;
+        try {
+          fn(a, b, c, d);
+        } catch (e) {
+          this.error = e;
+        }
+      };
+    }
+    rethrow() {
+      const e = this.error;
+      this.error = null;
+      if (e === null) return;
+      throw e instanceof PosencError ? e : new PosencError('INTERNAL', `a streaming copy failed: ${e?.message ?? e}`, { cause: e });
     }
   }
 
@@ -302,10 +416,16 @@ export function createCore(M) {
   // the optimised code of every call that had inlined it. A call made inside another gets its own frame.
   const idleFrames = [];
 
-  // A C++ exception arrives as its address: read code and message (the message C++ built), free it.
-  function thrownByCpp(e) {
+  // A C++ exception arrives as its address: read code and message (the message C++ built), free it. An
+  // allocation failure inside C++ says only "std::bad_alloc": name the call that asked.
+  function thrownByCpp(e, method, construct) {
     if (typeof e !== 'number') return e;
-    return new PosencError(M.takeExceptionCode(e), M.takeExceptionMessage(e));
+    const code = M.takeExceptionCode(e), message = M.takeExceptionMessage(e);
+    if (code === 'BAD_SIZE' && /bad_alloc/.test(message)) {
+      return new PosencError(code, `${construct ? `new ${method}` : `${method}()`} could not allocate the WebAssembly memory its sizes ` +
+        `need (${message}; at most 2 GiB in all, ${M.heapInUse()} bytes in use): use smaller sizes`);
+    }
+    return new PosencError(code, message);
   }
 
   /**
@@ -318,6 +438,7 @@ export function createCore(M) {
     const frame = idleFrames.pop() ?? new Frame();
     const sp = M.stackSave();
     try {
+      checkOverlaps(method, args);
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
         if (typeof a !== 'object') continue; // numbers, booleans and callbacks go as they are
@@ -333,7 +454,7 @@ export function createCore(M) {
       return value;
     } catch (e) {
       M.stackRestore(sp);
-      throw thrownByCpp(e);
+      throw thrownByCpp(e, method, construct);
     } finally {
       frame.release();
       idleFrames.push(frame);
@@ -344,15 +465,18 @@ export function createCore(M) {
   const copyF32 = (ptr, n) => new Float32Array(byteHeap().buffer, ptr, n).slice();
   const copyF64AsF32 = (ptr, n) => Float32Array.from(new Float64Array(byteHeap().buffer, ptr, n));
 
-  /** Heap size, bytes in use by malloc, malloc's peak footprint, and the stack pointer: for leak checks. */
+  /** Heap size, bytes in use by malloc, malloc's peak footprint, the stack pointer and live Embind handles: for leak checks. */
   function memoryStats() {
-    return { heapBytes: byteHeap().length, inUse: M.heapInUse(), peakBytes: M.heapPeak(), stackPointer: M.stackSave() };
+    return {
+      heapBytes: byteHeap().length, inUse: M.heapInUse(), peakBytes: M.heapPeak(), stackPointer: M.stackSave(),
+      handles: M.count_emval_handles(),
+    };
   }
 
   return {
     M, enums, heapF32,
     HeapTensor, alloc, tensor, memoryStats,
-    tensorArg, valuesArg, vectorArg, maskArg, positionsArg, lenOf, outputTarget, output, Scratch,
+    tensorArg, valuesArg, vectorArg, maskArg, positionsArg, lenOf, output, Scratch, CallbackGuard,
     invoke, copyF32, copyF64AsF32,
   };
 }

@@ -19,7 +19,7 @@ export function createDropout(core) {
     const xa = tensorArg('x', x, null);
     if (!(dr.p >= 0 && dr.p <= 1)) fail('OUT_OF_RANGE', `p must be in [0, 1], got ${dr.p}`);
     if (dr.mask && dr.mask.n !== xa.n) fail('SHAPE_MISMATCH', `keepMask must have ${xa.n} elements for the given shape, got ${dr.mask.n}`);
-    const out = output('out', o.out, xa.shape);
+    const out = output('out', o.out, xa.shape).inPlaceOf(xa);
     invoke(core.M, 'dropout', [xa, xa.n, out, dr.p, dr.train, dr.mask, lenOf(dr.mask), dr.seed]);
     return out.result;
   }

@@ -2,6 +2,28 @@
 // its reference. Everything is float32 and row-major; shapes are explicit, never guessed. Every options
 // object is checked: a key a function does not take is an OUT_OF_RANGE error naming it (keys inside a
 // `scaling` object are exempt: a config's rope_scaling may carry keys posenc does not read).
+//
+// Trust: posenc reads each value you pass once, and judges a typed array only by what the built-in
+// TypedArray getters say (its real buffer, offset and length): a subclass's overridden `length`, `set` or
+// other members are never called, and a Proxy is not a typed array (SHAPE_MISMATCH). A typed array that
+// views WebAssembly memory (e.g. `heapTensor.data.subarray(...)`) is read and written there by address,
+// so it stays right when a call grows memory; one already detached is SHAPE_MISMATCH. An exception thrown
+// by your own getter propagates unchanged.
+//
+// Sizes: every size and position must be an integer of at most 2^31−1 (BAD_SIZE / BAD_POSITION, also for
+// the last position offset + seq − 1), and no tensor, result, table or cache may have more than
+// MAX_ELEMENTS = 2^28 elements (BAD_SIZE naming the request and the limit, before anything is allocated;
+// a result's size is checked after the arguments it is computed from). Running out of WebAssembly memory
+// (2 GiB at most) anyway is BAD_SIZE naming the call.
+//
+// Outputs: an `out` in WebAssembly memory (a heap tensor or a view of one) may not overlap an input or
+// another output (SHAPE_MISMATCH), except that element-wise functions (ropeForward, xposApply, dropout,
+// sinusoidalForward, learnedForward, t5Buckets, the modules' forward; q→qOut and k→kOut of RoPE) may
+// write exactly over their main input, in place.
+//
+// NaN: NaN or ±Infinity in a parameter or option is NON_FINITE. NaN or ±Infinity in tensor data (x, q,
+// k, v, scores) is not checked: it propagates through the arithmetic as IEEE 754 says, to the outputs it
+// feeds and no others.
 
 /** A dense row-major tensor: `data.length` is the product of `shape`. */
 export interface Tensor<T extends Float32Array | Int32Array = Float32Array> {
@@ -114,6 +136,8 @@ export interface MemoryStats {
   peakBytes: number;
   /** The wasm stack pointer (constant between calls unless something leaks). */
   stackPointer: number;
+  /** Live Embind handles to JS values (constant between calls unless something leaks). */
+  handles: number;
 }
 
 interface ModuleBase {

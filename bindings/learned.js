@@ -1,6 +1,6 @@
 // Learned absolute embedding (GPT-2's wpe, with optional scale, LayerNorm and dropout) and the seed's
 // module, which can also hold a learned clipped relative bias table.
-import { bool, fail, heads, int, num, options, position, seed, showShape, size } from './checks.js';
+import { bool, fail, fitsMemory, heads, int, num, options, position, seed, showShape, size } from './checks.js';
 import { DROPOUT_OPTIONS, dropoutArgs } from './dropout.js';
 
 const FORWARD = ['offset', 'positions', 'scale', 'useLn', 'gamma', 'beta', 'eps', 'out', ...DROPOUT_OPTIONS];
@@ -25,7 +25,7 @@ export function createLearned(core, { Module, moduleBias, stateEntry }) {
     const beta = vectorArg('beta', o.beta);
     const offset = position('offset', o.offset, 0);
     const pos = positionsArg(o.positions, xa.shape[0], xa.shape[1]);
-    const out = output('out', o.out, xa.shape);
+    const out = output('out', o.out, xa.shape).inPlaceOf(xa);
     const [b, s, d] = xa.shape;
     invoke(M, 'learnedForward', [xa, b, s, d, ta, ta.shape[0], ta.shape[1], out, offset, pos, lenOf(pos), scale, useLn,
       gamma, lenOf(gamma), beta, lenOf(beta), eps, dr.p, dr.train, dr.mask, lenOf(dr.mask), dr.seed]);
@@ -43,6 +43,8 @@ export function createLearned(core, { Module, moduleBias, stateEntry }) {
       const relative = bool('relative', c.relative, false);
       const numHeads = heads('numHeads', c.numHeads, 8);
       const maxDistance = int('maxDistance', c.maxDistance, 'BAD_SIZE', 0, 16);
+      fitsMemory(`the table [maxLen, dim] = [${maxLen}, ${dim}]`, maxLen * dim);
+      if (relative) fitsMemory(`the relative table [2·maxDistance+1, numHeads] = [${2 * maxDistance + 1}, ${numHeads}]`, (2 * maxDistance + 1) * numHeads);
       super('LearnedPositionalEmbedding', [dim, maxLen, p, scale, layerNorm, relative, numHeads, maxDistance, seed(c.seed)]);
       Object.assign(this, { dim, maxLen, dropout: p, scale, layerNorm, relative, numHeads, maxDistance });
     }
@@ -54,7 +56,7 @@ export function createLearned(core, { Module, moduleBias, stateEntry }) {
       if (xa.shape[2] !== this.dim) fail('SHAPE_MISMATCH', `x.shape[2] must be dim = ${this.dim}, got ${xa.shape[2]}`);
       const offset = position('offset', o.offset, 0);
       const pos = positionsArg(o.positions, xa.shape[0], xa.shape[1]);
-      const out = output('out', o.out, xa.shape);
+      const out = output('out', o.out, xa.shape).inPlaceOf(xa);
       invoke(h, 'forward', [xa, xa.shape[0], xa.shape[1], out, offset, pos, lenOf(pos)]);
       return out.result;
     }
@@ -93,7 +95,7 @@ export function createLearned(core, { Module, moduleBias, stateEntry }) {
         if (t.shape.join() !== shapes[key].join()) {
           fail('SHAPE_MISMATCH', `state.${key} must have shape ${showShape(shapes[key])}, got ${showShape(t.shape)}`);
         }
-        const data = t.heap ? t.heap.data : t.values; // the values checked, not a second read of a getter
+        const data = t.view(); // the values checked, not a second read of a getter
         const bad = data.findIndex((v) => !Number.isFinite(v));
         if (bad >= 0) fail('NON_FINITE', `state.${key}[${bad}] must be finite, got ${data[bad]}`);
         entries.push([i, data]);

@@ -1,6 +1,6 @@
 // The base of the seed's module classes (a C++ object behind a handle, PyTorch-like train/eval and state
 // dicts) and what several of them share.
-import { bool, disposeSymbol, fail, optPosition, options, show, showShape, size } from './checks.js';
+import { bool, disposeSymbol, fail, lastPosition, optPosition, options, show, showShape, size } from './checks.js';
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createModuleBase(core) {
@@ -12,7 +12,7 @@ export function createModuleBase(core) {
     if (got.shape.join() !== expected.shape.join()) {
       fail('SHAPE_MISMATCH', `state.${key} must have shape ${showShape(expected.shape)} for this ${cls}, got ${showShape(got.shape)}`);
     }
-    const data = entry.data;
+    const data = got.view(); // the values checked, not a second read of entry.data
     for (let i = 0; i < data.length; ++i) {
       const e = expected.data[i];
       if (!(Math.abs(data[i] - e) <= 2e-6 + 2e-6 * Math.abs(e))) {
@@ -36,6 +36,7 @@ export function createModuleBase(core) {
     size('qLen', qLen);
     size('kLen', kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
+    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen, 'qLen');
     const out = output('out', o.out, [module.numHeads, qLen, kLen]);
     invoke(h, method, [qLen, kLen, qOffset, out, out.n]);
     return out.result;

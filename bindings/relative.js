@@ -1,6 +1,7 @@
 // Relative position biases from a learned table: T5's log buckets (shared by bidirectional encoders and
 // causal decoders) and Shaw-style clipped distances.
-import { bool, fail, heads, int, optPosition, options, size } from './checks.js';
+import { bool, fail, heads, int, lastPosition, optPosition, options, size } from './checks.js';
+import { kindOf } from './typed-arrays.js';
 
 const CLIPPED = ['numHeads', 'maxDistance', 'qLen', 'kLen', 'qOffset', 'out'];
 const BUCKETS = ['bidirectional', 'numBuckets', 'maxDistance', 'out'];
@@ -21,7 +22,7 @@ function t5Options(o, numBuckets) {
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createRelative(core) {
-  const { M, invoke, tensorArg, valuesArg, output } = core;
+  const { M, invoke, tensorArg, vectorArg, output } = core;
 
   function clippedRelativeBias(table, opts) {
     const o = options(opts, CLIPPED, 'clippedRelativeBias');
@@ -34,6 +35,7 @@ export function createRelative(core) {
     const qLen = size('qLen', o.qLen);
     const kLen = size('kLen', o.kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
+    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen, 'qLen');
     const out = output('out', o.out, [numHeads, qLen, kLen]);
     invoke(M, 'clippedRelativeBias', [ta, ta.shape[0], ta.shape[1], numHeads, maxDistance, qLen, kLen, qOffset, out, out.n]);
     return out.result;
@@ -41,11 +43,11 @@ export function createRelative(core) {
 
   function t5Buckets(relativePositions, opts) {
     const o = options(opts, BUCKETS, 't5Buckets');
-    const plain = relativePositions instanceof Int32Array;
-    const rp = plain ? valuesArg(relativePositions) : tensorArg('relativePositions', relativePositions, null, Int32Array);
+    const plain = kindOf(relativePositions) === 'Int32Array';
+    const rp = plain ? vectorArg('relativePositions', relativePositions, Int32Array) : tensorArg('relativePositions', relativePositions, null, Int32Array);
     const numBuckets = size('numBuckets', o.numBuckets, 32);
     const { bidirectional, maxDistance } = t5Options(o, numBuckets);
-    const out = output('out', o.out, rp.shape, Int32Array, !plain);
+    const out = output('out', o.out, rp.shape, Int32Array, !plain).inPlaceOf(rp);
     if (rp.n > 0) invoke(M, 't5Buckets', [rp, rp.n, out, bidirectional, numBuckets, maxDistance]);
     else out.finish();
     return out.result;
@@ -59,6 +61,7 @@ export function createRelative(core) {
     const qLen = size('qLen', o.qLen);
     const kLen = size('kLen', o.kLen);
     const qOffset = optPosition('qOffset', o.qOffset);
+    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen, 'qLen');
     const bidirectional = bool('bidirectional', o.bidirectional, true);
     // numBuckets is the table's row count; a different explicit one would silently index another table.
     if (numBuckets !== ta.shape[0]) fail('SHAPE_MISMATCH', `table must have numBuckets = ${numBuckets} rows, got ${ta.shape[0]}`);

@@ -1,6 +1,6 @@
 // RoPE: the frequencies of each scaling variant (a Hugging Face rope_scaling object read verbatim), the
 // rotation of [batch, heads, seq, headDim] tensors, and the seed's module with its cos/sin cache.
-import { bool, choice, even, fail, num, optNum, optSize, options, position, show, size } from './checks.js';
+import { bool, choice, even, fail, fitsMemory, lastPosition, num, optNum, optSize, options, position, show, size } from './checks.js';
 import { SCRATCH_FLOATS } from './core.js';
 
 const PARAMS = ['base', 'scaling', 'maxPositionEmbeddings', 'seqLen'];
@@ -8,12 +8,14 @@ const FORWARD = ['dRot', 'base', 'layout', 'positions', 'offset', 'inverse', 'sc
 const CONFIG = ['dim', 'maxLen', 'base', 'layout', 'scaling', 'maxPositionEmbeddings'];
 const MODULE_FORWARD = ['offset', 'positions', 'qOut', 'kOut'];
 // Scaling types whose defaults (factor, original length) come from maxPositionEmbeddings.
+// rope_forward_through's block of positions (rope.hpp): its scratch must hold that many rows of one head.
+const ROPE_BLOCK = 256;
 const NEEDS_MPE = { dynamic: 'the trained length L in the NTK base', yarn: 'the default of original_max_position_embeddings and of factor',
   longrope: 'the default of original_max_position_embeddings and of factor' };
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createRope(core, { Module }) {
-  const { M, enums, invoke, tensorArg, positionsArg, output, outputTarget, lenOf, HeapTensor, Scratch, heapF32 } = core;
+  const { M, enums, invoke, tensorArg, positionsArg, output, lenOf, Scratch, CallbackGuard, heapF32 } = core;
   const SLOTS = enums.scalingField; // the rope_scaling keys in the order of the C++ side's slots
 
   // A Hugging Face rope_scaling object as float64 slots (NaN = absent), short_factor and long_factor
@@ -73,17 +75,18 @@ export function createRope(core, { Module }) {
   // The call state behind ropeForwardThrough's callbacks, which move slices of (batch, head) rows
   // [first, first + count) x positions [s0, s0 + rows) between the caller's arrays and the scratch.
   const slices = { source: null, target: null, scratch: new Scratch(SCRATCH_FLOATS), seq: 0, d: 0 };
-  function loadRopeSlice(first, count, s0, rows) {
+  const guard = new CallbackGuard();
+  const loadRopeSlice = guard.wrap((first, count, s0, rows) => {
     const { source, scratch, seq, d } = slices, heap = heapF32(), chunk = rows * d;
     for (let i = 0; i < count; i++) {
       const from = ((first + i) * seq + s0) * d;
       heap.set(source.subarray(from, from + chunk), scratch.at + i * chunk);
     }
-  }
-  function storeRopeSlice(first, count, s0, rows) {
+  });
+  const storeRopeSlice = guard.wrap((first, count, s0, rows) => {
     const { target, scratch, seq, d } = slices, heap = heapF32(), chunk = rows * d, at = scratch.at;
     for (let i = 0; i < count; i++) target.set(heap.subarray(at + i * chunk, at + (i + 1) * chunk), ((first + i) * seq + s0) * d);
-  }
+  });
 
   function ropeForward(x, opts) {
     const o = options(opts, FORWARD, 'ropeForward');
@@ -103,12 +106,14 @@ export function createRope(core, { Module }) {
       even('dRot', dRot);
       if (dRot > d) fail('ROT_DIM', `dRot must be at most headDim = ${d}, got ${dRot}`);
     }
-    if (!xa.heap && !pos && !(o.out instanceof HeapTensor) && xa.n > SCRATCH_FLOATS) {
+    if (!pos) lastPosition('offset', offset, s);
+    const out = output('out', o.out, xa.shape).inPlaceOf(xa);
+    if (!xa.range() && !pos && !out.range() && xa.n > SCRATCH_FLOATS && Math.min(s, ROPE_BLOCK) * d <= SCRATCH_FLOATS) {
       // A large array tensor passes through a small scratch in WebAssembly memory: the C++ side asks for a
       // few heads x 256 positions at a time (loadRopeSlice), rotates them there with that block's cos/sin
       // rows, and hands them back (storeRopeSlice). Each value crosses each way while it is in cache; with
       // a whole-tensor copy in, the rotation and a copy out, it streamed through memory three times.
-      const target = outputTarget('out', o.out, xa.n, xa.shape, Float32Array) ?? new Float32Array(xa.n);
+      const target = out.view ?? new Float32Array(xa.n);
       slices.source = xa.values;
       slices.target = target;
       slices.seq = s;
@@ -119,9 +124,9 @@ export function createRope(core, { Module }) {
       } finally {
         slices.source = slices.target = null;
       }
-      return { data: target, shape: xa.shape };
+      guard.rethrow();
+      return { data: out.given ?? target, shape: xa.shape };
     }
-    const out = output('out', o.out, xa.shape);
     invoke(M, 'ropeForward', [xa, b, h, s, d, out, dRot, base, layout, pos, lenOf(pos), offset, inverse, scaling, mpe, seqLen]);
     return out.result;
   }
@@ -135,6 +140,7 @@ export function createRope(core, { Module }) {
       const layout = choice('layout', c.layout, enums.layout, 'half');
       const scaling = scalingArg(c.scaling);
       const mpe = optSize('maxPositionEmbeddings', c.maxPositionEmbeddings);
+      fitsMemory(`the RoPE frequencies [dim/2] = [${even('dim', dim) / 2}]`, dim / 2);
       super('RotaryPositionalEmbedding', [dim, maxLen, base, layout, scaling, mpe]);
       Object.assign(this, { dim, maxLen, base, layout: enums.layout[layout] });
     }
@@ -152,8 +158,9 @@ export function createRope(core, { Module }) {
       if (ka.shape[3] !== this.dim) fail('SHAPE_MISMATCH', `k.shape[3] must be dim = ${this.dim}, got ${ka.shape[3]}`);
       const offset = position('offset', o.offset, 0);
       const pos = positionsArg(o.positions);
-      const qOut = output('qOut', o.qOut, qa.shape);
-      const kOut = output('kOut', o.kOut, ka.shape);
+      if (!pos) lastPosition('offset', offset, ka.shape[2]);
+      const qOut = output('qOut', o.qOut, qa.shape).inPlaceOf(qa);
+      const kOut = output('kOut', o.kOut, ka.shape).inPlaceOf(ka);
       const [qb, qh, qs] = qa.shape;
       const [kb, kh, ks] = ka.shape;
       invoke(h, 'forward', [qa, qb, qh, qs, qOut, ka, kb, kh, ks, kOut, offset, pos, lenOf(pos)]);

@@ -1,6 +1,6 @@
 // Sinusoidal encoding: the table, x + table rows (with dropout), and the seed's module.
 import { DROPOUT_OPTIONS, dropoutArgs } from './dropout.js';
-import { even, fail, num, options, position, optSize, seed, size } from './checks.js';
+import { even, fail, fitsMemory, num, options, position, optSize, seed, size } from './checks.js';
 import { SCRATCH_FLOATS } from './core.js';
 
 const TABLE = ['base', 'start', 'count', 'out'];
@@ -10,16 +10,17 @@ const MODULE_FORWARD = ['offset', 'out'];
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createSinusoidal(core, { Module }) {
-  const { M, invoke, tensorArg, output, outputTarget, lenOf, HeapTensor, Scratch, heapF32 } = core;
+  const { M, invoke, tensorArg, output, lenOf, Scratch, CallbackGuard, heapF32 } = core;
 
   // Where sinusoidalTableSlices' callback copies each slice: one long-lived function reading the call's
   // state here, not a closure made per call (whose optimised code a full GC discards).
   const tableScratch = new Scratch(SCRATCH_FLOATS);
   const slices = { target: null, scratch: tableScratch, d: 0 };
-  function copyTableSlice(row, rows) {
+  const guard = new CallbackGuard();
+  const copyTableSlice = guard.wrap((row, rows) => {
     const { target, scratch, d } = slices;
     target.set(heapF32().subarray(scratch.at, scratch.at + rows * d), row * d);
-  }
+  });
 
   function sinusoidalTable(maxLen, d, opts) {
     const o = options(opts, TABLE, 'sinusoidalTable');
@@ -33,10 +34,11 @@ export function createSinusoidal(core, { Module }) {
     if (start >= maxLen) fail('BAD_POSITION', `start must be in [0, maxLen) = [0, ${maxLen}), got ${start}`);
     const rows = Number.isNaN(count) ? maxLen - start : count;
     if (rows > maxLen - start) fail('BAD_POSITION', `start + count must be at most maxLen = ${maxLen}, got ${start} + ${rows}`);
-    if (!(o.out instanceof HeapTensor) && rows * d > SCRATCH_FLOATS) {
+    const out = output('out', o.out, [rows, d]);
+    if (!out.range() && out.n > SCRATCH_FLOATS) {
       // A large table for a JS array is made a slice of rows at a time in WebAssembly memory, each copied
       // out while it is still in cache: the table streams through memory once, not twice.
-      const target = outputTarget('out', o.out, rows * d, [rows, d], Float32Array) ?? new Float32Array(rows * d);
+      const target = out.view ?? new Float32Array(out.n);
       const scratch = d > SCRATCH_FLOATS ? new Scratch(d) : tableScratch;
       slices.target = target;
       slices.scratch = scratch;
@@ -46,9 +48,9 @@ export function createSinusoidal(core, { Module }) {
       } finally {
         slices.target = null;
       }
-      return { data: target, shape: [rows, d] };
+      guard.rethrow();
+      return { data: out.given ?? target, shape: [rows, d] };
     }
-    const out = output('out', o.out, [rows, d]);
     invoke(M, 'sinusoidalTable', [maxLen, d, out, out.n, base, start, count]);
     return out.result;
   }
@@ -60,7 +62,7 @@ export function createSinusoidal(core, { Module }) {
     const maxLen = size('maxLen', o.maxLen, 5000);
     const xa = tensorArg('x', x, ['batch', 'seq', 'd']);
     const offset = position('offset', o.offset, 0);
-    const out = output('out', o.out, xa.shape);
+    const out = output('out', o.out, xa.shape).inPlaceOf(xa);
     const [b, s, d] = xa.shape;
     invoke(M, 'sinusoidalForward', [xa, b, s, d, out, maxLen, offset, base, dr.p, dr.train, dr.mask, lenOf(dr.mask), dr.seed]);
     return out.result;
@@ -73,6 +75,7 @@ export function createSinusoidal(core, { Module }) {
       const maxLen = size('maxLen', c.maxLen, 5000);
       const p = num('dropout', c.dropout, 0.1);
       const base = num('base', c.base, 10000);
+      fitsMemory(`the (maxLen, dim) = (${maxLen}, ${even('dim', dim)}) table`, maxLen * dim);
       super('SinusoidalPositionalEncoding', [dim, maxLen, p, base, seed(c.seed)]);
       Object.assign(this, { dim, maxLen, dropout: p, base });
     }
@@ -83,7 +86,7 @@ export function createSinusoidal(core, { Module }) {
       const xa = tensorArg('x', x, ['batch', 'seq', 'dim']);
       if (xa.shape[2] !== this.dim) fail('SHAPE_MISMATCH', `x.shape[2] must be dim = ${this.dim}, got ${xa.shape[2]}`);
       const offset = position('offset', o.offset, 0);
-      const out = output('out', o.out, xa.shape);
+        const out = output('out', o.out, xa.shape).inPlaceOf(xa);
       invoke(h, 'forward', [xa, xa.shape[0], xa.shape[1], out, offset]);
       return out.result;
     }

@@ -1,5 +1,5 @@
 // xPos: RoPE plus a per-pair scale that decays with distance from a centre (queries ζ^s, keys ζ^−s).
-import { choice, num, options, position } from './checks.js';
+import { choice, lastPosition, num, options, position } from './checks.js';
 
 const APPLY = ['role', 'positions', 'offset', 'base', 'gamma', 'scaleBase', 'center', 'layout', 'out'];
 const ROLES = ['q', 'k'];
@@ -19,7 +19,8 @@ export function createXpos(core) {
     const layout = choice('layout', o.layout, enums.layout, 'interleaved');
     const pos = positionsArg(o.positions, xa.shape[0], xa.shape[2]);
     const offset = position('offset', o.offset, 0);
-    const out = output('out', o.out, xa.shape);
+    if (!pos) lastPosition('offset', offset, xa.shape[2]);
+    const out = output('out', o.out, xa.shape).inPlaceOf(xa);
     const [b, h, s, d] = xa.shape;
     invoke(M, 'xposApply', [xa, b, h, s, d, out, role === 1, pos, lenOf(pos), offset, base, gamma, scaleBase, center, layout]);
     return out.result;

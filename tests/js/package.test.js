@@ -17,7 +17,7 @@ describe('npm package', () => {
 
   test('the tarball holds only what a user needs', () => {
     const bindings = ['alibi', 'api', 'attention', 'checks', 'core', 'dropout', 'index', 'index.node', 'learned', 'load', 'model-config',
-      'module', 'relative', 'rope', 'sinusoidal', 'xpos'].map((name) => `bindings/${name}.js`);
+      'module', 'relative', 'rope', 'sinusoidal', 'typed-arrays', 'xpos'].map((name) => `bindings/${name}.js`);
     const expected = ['LICENSE', 'README.md', ...bindings, 'bindings/index.d.ts',
       'dist/posenc_scalar.js', 'dist/posenc_scalar.wasm', 'dist/posenc_simd.js', 'dist/posenc_simd.wasm', 'package.json'];
     assert.deepEqual(app.files.filter((f) => f !== 'LICENSE').sort(), expected.filter((f) => f !== 'LICENSE').sort());
