@@ -7,7 +7,7 @@ import { createCore } from './core.js';
 import { createDropout } from './dropout.js';
 import { createLearned } from './learned.js';
 import { createModuleBase } from './module.js';
-import { mropePositions } from './mrope.js';
+import { mropeFrequencyAxes, mropePositions } from './mrope.js';
 import { createRelative } from './relative.js';
 import { createRope } from './rope.js';
 import { createSinusoidal } from './sinusoidal.js';
@@ -31,6 +31,7 @@ export function createApi(M) {
     ...createAttention(core),
     ...createDropout(core),
     mropePositions,
+    mropeFrequencyAxes,
     alloc: core.alloc,
     tensor: core.tensor,
     HeapTensor: core.HeapTensor,

@@ -344,6 +344,8 @@ export interface Posenc {
    */
   mropePositions(segments: MropeSegment[], options?: { spatialMergeSize?: number; tokensPerSecond?: number }):
     { data: Int32Array; shape: [3, number]; next: number };
+  /** The stream ('t', 'h' or 'w') that turns each frequency j < dRot/2 of an M-RoPE description. */
+  mropeFrequencyAxes(rope: { mropeSection: ArrayLike<number>; mropeInterleaved?: boolean }): Array<'t' | 'h' | 'w'>;
   /** xPos: RoPE plus the decaying scale ζ^(±(n−c)/scaleBase), role 'q' or 'k'; x: [batch, heads, seq, headDim]. */
   xposApply<O extends Out | undefined = undefined>(x: TensorLike, options?: {
     role?: 'q' | 'k'; positions?: Positions; offset?: number; base?: number; gamma?: number; scaleBase?: number;
