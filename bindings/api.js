@@ -7,6 +7,7 @@ import { createCore } from './core.js';
 import { createDropout } from './dropout.js';
 import { createLearned } from './learned.js';
 import { createModuleBase } from './module.js';
+import { mropeFrequencyAxes, mropePositions } from './mrope.js';
 import { createRelative } from './relative.js';
 import { createRope } from './rope.js';
 import { createSinusoidal } from './sinusoidal.js';
@@ -29,6 +30,8 @@ export function createApi(M) {
     ...createRelative(core),
     ...createAttention(core),
     ...createDropout(core),
+    mropePositions,
+    mropeFrequencyAxes,
     alloc: core.alloc,
     tensor: core.tensor,
     HeapTensor: core.HeapTensor,

@@ -107,6 +107,83 @@ export interface RopeScaling {
   [key: string]: unknown;
 }
 
+/** A Hugging Face config.json as parsed by JSON.parse (transformers v4 or v5 layout). */
+export type HfConfig = Record<string, unknown>;
+
+/**
+ * One layer type's RoPE, read from a config.json: plain data (JSON-serialisable but for `invFreq`, which
+ * ropeForward does not read back: it recomputes the frequencies from the other fields).
+ */
+export interface RopeDescription {
+  /** HF's rope_type after its renames ('mrope' → 'default', Phi-3's 'su'/'yarn' → 'longrope'). */
+  ropeType: RopeType | 'proportional';
+  base: number;
+  headDim: number;
+  /** int(headDim · partial_rotary_factor) as HF computes it; headDim for proportional. */
+  dRot: number;
+  /** 'interleaved' only where the model's own code rotates (x[2j], x[2j+1]) (DeepSeek-V2/V3, Llama 4). */
+  layout: RopeLayout;
+  /** The dRot/2 frequencies the kernel applies (0 for pairs that do not turn). */
+  invFreq: Float32Array;
+  attentionFactor: number;
+  maxPositionEmbeddings: number | null;
+  /** Where it was read from is in `notes` (Phi-3 keeps it at the top level of config.json). */
+  originalMaxPositionEmbeddings: number | null;
+  /** M-RoPE frequency counts per stream [t, h, w], summing to dRot/2 (Qwen2/2.5-VL, Qwen3-VL). */
+  mropeSection?: [number, number, number];
+  /** Qwen3-VL's interleaved assignment of frequencies to streams (always true for Qwen3-VL). */
+  mropeInterleaved?: boolean;
+  /** The rope_scaling fields posenc applies, normalised (null for default RoPE). */
+  scaling: RopeScaling | null;
+  /** The layer type the parameters belong to (null when the config has one set for all layers). */
+  layerType: string | null;
+  seqLen?: number;
+  /** Where fields were read from when not the obvious place, and HF defaults relied on. */
+  notes: string[];
+}
+
+/** One layer of a model as its config.json describes it. */
+export interface LayerDescription {
+  layer: number;
+  layerType: string;
+  position: 'rope' | 'nope' | 'alibi' | 'learned' | 't5' | 'sinusoidal';
+  attention?: 'full' | 'sliding' | 'chunked';
+  window?: number;
+  chunkSize?: number;
+  /** GPT-OSS: a learned sink logit per head. */
+  sinks?: boolean;
+  bidirectional?: boolean;
+  rope?: RopeDescription;
+  /** Llama 4 NoPE layers scale the query by log1p(floor((position + 1) / floorScale)) · attnScale + 1. */
+  queryTemperature?: { floorScale: number; attnScale: number; formula: string };
+  /** DeepSeek-V2/V3: the softmax scale is multiplied by this (mscale²). */
+  softmaxScaleMultiplier?: number;
+  alibiBiasMax?: number;
+  maxPositions?: number;
+  stack?: 'encoder' | 'decoder';
+  stackLayer?: number;
+  t5?: { numBuckets: number; maxDistance: number; ownsTable: boolean };
+  /** What could not be told from the config (never guessed). */
+  unknown?: string[];
+  notes?: string[];
+}
+
+/** A piece of a Qwen2-VL-family sequence; grids are the vision tower's [t, h, w] patches. */
+export type MropeSegment =
+  | { type: 'text'; length: number }
+  | { type: 'image'; grid: [number, number, number] }
+  | { type: 'video'; grid: [number, number, number]; secondPerGridT?: number };
+
+/** How ropeForward and RotaryPositionalEmbedding take a model's RoPE; explicit options override its fields. */
+export interface RopeSource {
+  /** A config.json (parsed): the RoPE of `layerType` (default: the full-attention one) is applied. */
+  config?: HfConfig;
+  /** A layer type of the config ('full_attention', 'sliding_attention', …); needs `config`. */
+  layerType?: string;
+  /** A description from ropeFromConfig (or describeLayers), also after a JSON round trip. */
+  rope?: RopeDescription;
+}
+
 export interface DropoutOptions {
   /** Drop probability in [0, 1]. */
   p?: number;
@@ -226,6 +303,16 @@ export interface RotaryPositionalEmbeddingConstructor {
     dim: number; maxLen?: number; base?: number; layout?: RopeLayout; scaling?: RopeScaling | null;
     maxPositionEmbeddings?: number;
   }): RotaryPositionalEmbedding;
+  /**
+   * From a model's config (dim = its dRot). Throws OUT_OF_RANGE for RoPE whose pairs follow different
+   * rules (Gemma 4's proportional, llama3 with low_freq_factor == high_freq_factor) and ROT_DIM for
+   * partial rotary without `dim`: ropeForward applies those. Positions are one stream (text positions
+   * for M-RoPE models, where t = h = w).
+   */
+  new (config: RopeSource & {
+    dim?: number; maxLen?: number; base?: number; layout?: RopeLayout; scaling?: RopeScaling | null;
+    maxPositionEmbeddings?: number;
+  }): RotaryPositionalEmbedding;
 }
 export interface ALiBiPositionalEncodingConstructor {
   new (config: { numHeads: number; maxLen?: number }): ALiBiPositionalEncoding;
@@ -257,11 +344,32 @@ export interface Posenc {
   ropeParams(dRot: number, options?: {
     base?: number; scaling?: RopeScaling | null; maxPositionEmbeddings?: number; seqLen?: number;
   }): { invFreq: Float32Array; attentionFactor: number };
-  /** x: [batch, heads, seq, headDim] rotated (q and k alike); partial rotary with dRot < headDim. */
-  ropeForward<O extends Out | undefined = undefined>(x: TensorLike, options?: {
+  /**
+   * x: [batch, heads, seq, headDim] rotated (q and k alike); partial rotary with dRot < headDim. With
+   * `config` or `rope` (RopeSource) the model's RoPE, explicit options overriding its fields; for an
+   * M-RoPE description `positions` may be t, h, w streams: a tensor [3, seq] or [batch, 3, seq] (batch
+   * first; HF's position_ids are (3, batch, seq)), e.g. from mropePositions.
+   */
+  ropeForward<O extends Out | undefined = undefined>(x: TensorLike, options?: RopeSource & {
     dRot?: number; base?: number; layout?: RopeLayout; positions?: Positions; offset?: number; inverse?: boolean;
     scaling?: RopeScaling | null; maxPositionEmbeddings?: number; seqLen?: number; out?: O;
   }): Result<O>;
+  /**
+   * The RoPE of one layer type of a Hugging Face config.json (v4 or v5 layout, text_config of multimodal
+   * models), with the kernel's frequencies. `layerType` picks among per-layer-type parameters (default
+   * full_attention); `seqLen` selects dynamic NTK's and LongRoPE's regime as HF does.
+   */
+  ropeFromConfig(config: HfConfig, options?: { layerType?: string; seqLen?: number }): RopeDescription;
+  /** One entry per layer, as HF's modeling code reads the config (layer_types, sliding_window, no_rope_layers, …). */
+  describeLayers(config: HfConfig): LayerDescription[];
+  /**
+   * Qwen2-VL get_rope_index position ids [3, seq] (rows t, h, w) for text/image/video segments; `next` is
+   * where the following text starts. tokensPerSecond (Qwen2.5-VL) places video frames in time.
+   */
+  mropePositions(segments: MropeSegment[], options?: { spatialMergeSize?: number; tokensPerSecond?: number }):
+    { data: Int32Array; shape: [3, number]; next: number };
+  /** The stream ('t', 'h' or 'w') that turns each frequency j < dRot/2 of an M-RoPE description. */
+  mropeFrequencyAxes(rope: { mropeSection: ArrayLike<number>; mropeInterleaved?: boolean }): Array<'t' | 'h' | 'w'>;
   /** xPos: RoPE plus the decaying scale ζ^(±(n−c)/scaleBase), role 'q' or 'k'; x: [batch, heads, seq, headDim]. */
   xposApply<O extends Out | undefined = undefined>(x: TensorLike, options?: {
     role?: 'q' | 'k'; positions?: Positions; offset?: number; base?: number; gamma?: number; scaleBase?: number;

@@ -2,10 +2,12 @@
 // rotation of [batch, heads, seq, headDim] tensors, and the seed's module with its cos/sin cache.
 import { bool, choice, even, fail, fitsMemory, lastPosition, num, optNum, optSize, options, position, show, size } from './checks.js';
 import { SCRATCH_FLOATS } from './core.js';
+import { createRopeFromConfig } from './rope-from-config.js';
 
 const PARAMS = ['base', 'scaling', 'maxPositionEmbeddings', 'seqLen'];
-const FORWARD = ['dRot', 'base', 'layout', 'positions', 'offset', 'inverse', 'scaling', 'maxPositionEmbeddings', 'seqLen', 'out'];
-const CONFIG = ['dim', 'maxLen', 'base', 'layout', 'scaling', 'maxPositionEmbeddings'];
+const FORWARD = ['dRot', 'base', 'layout', 'positions', 'offset', 'inverse', 'scaling', 'maxPositionEmbeddings', 'seqLen', 'out',
+  'config', 'layerType', 'rope'];
+const CONFIG = ['dim', 'maxLen', 'base', 'layout', 'scaling', 'maxPositionEmbeddings', 'config', 'layerType', 'rope'];
 const MODULE_FORWARD = ['offset', 'positions', 'qOut', 'kOut'];
 // Scaling types whose defaults (factor, original length) come from maxPositionEmbeddings.
 // rope_forward_through's block of positions (rope.hpp): its scratch must hold that many rows of one head.
@@ -88,8 +90,14 @@ export function createRope(core, { Module }) {
     for (let i = 0; i < count; i++) target.set(heap.subarray(at + i * chunk, at + (i + 1) * chunk), ((first + i) * seq + s0) * d);
   });
 
+  // A model's config.json or a description from ropeFromConfig (rope-from-config.js), else the kernel.
   function ropeForward(x, opts) {
     const o = options(opts, FORWARD, 'ropeForward');
+    if (o.config != null || o.rope != null || o.layerType != null) return fromConfig.forward(x, o, 'ropeForward');
+    return rotate(x, o);
+  }
+
+  function rotate(x, o) {
     const base = num('base', o.base, 10000);
     const dRot = optSize('dRot', o.dRot);
     const xa = tensorArg('x', x, ['batch', 'heads', 'seq', 'headDim']);
@@ -133,7 +141,8 @@ export function createRope(core, { Module }) {
 
   class RotaryPositionalEmbedding extends Module {
     constructor(config) {
-      const c = options(config, CONFIG, 'RotaryPositionalEmbedding', 'config');
+      let c = options(config, CONFIG, 'RotaryPositionalEmbedding', 'config');
+      if (c.config != null || c.rope != null || c.layerType != null) c = fromConfig.moduleConfig(c);
       const dim = size('dim', c.dim);
       const maxLen = size('maxLen', c.maxLen, 2048);
       const base = num('base', c.base, 10000);
@@ -173,5 +182,7 @@ export function createRope(core, { Module }) {
     }
   }
 
-  return { ropeParams, ropeForward, RotaryPositionalEmbedding };
+  const fromConfig = createRopeFromConfig(core, { ropeParams, rotate });
+  return { ropeParams, ropeForward, RotaryPositionalEmbedding, 
+    ropeFromConfig: fromConfig.ropeFromConfig, describeLayers: fromConfig.describeLayers };
 }

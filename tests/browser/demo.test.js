@@ -14,7 +14,7 @@ import { serve } from './static-server.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const shots = path.join(repo, 'test-output', 'screenshots');
-const PANELS = ['sinusoidal', 'learned', 'rope', 'alibi', 't5xpos', 'attention', 'answers', 'speed'];
+const PANELS = ['sinusoidal', 'learned', 'rope', 'alibi', 't5xpos', 'yourmodel', 'attention', 'answers', 'speed'];
 let outDir, server, ctx, profile, page, loadMs;
 const consoleErrors = [];
 const requests = [];
@@ -158,6 +158,33 @@ test('pasted rope_scaling JSON (yarn, llama3) updates the frequency plot; malfor
   await changeAndWait(freq, () => page.fill('#rope-scaling-json', JSON.stringify(yarn)));
   assert.equal(await page.locator('#rope .error:not([hidden])').count(), 0, 'the error clears once the JSON is valid');
   await page.locator('#rope').screenshot({ path: path.join(shots, 'rope-yarn.png') });
+});
+
+test('Your model: a fixture lists its layers in runs, M-RoPE shows its streams, an invalid config shows the coded error and dims the stale output', async () => {
+  const layers = '#model-layers';
+  await page.locator('#yourmodel').scrollIntoViewIfNeeded();
+  await until((sel) => /34 layers/.test(document.querySelector(sel)?.textContent ?? ''), layers, 'Gemma 3 layers');
+  const gemma = await page.textContent(layers);
+  assert.match(gemma, /29 × sliding 1024, RoPE default θ 10,?000/);
+  assert.match(gemma, /5 × full, RoPE linear ×8 θ 1,?000,?000/);
+  assert.match(gemma, /layers 0–4: sliding 1024.*layer 5: full/s);
+  await changeAndWait('#yourmodel', () => page.selectOption('#model-fixture', 'phi-3-mini-128k'));
+  await until((sel) => /original_max_position_embeddings read from original_max_position_embeddings \(4096\)/.test(document.querySelector(sel)?.textContent ?? ''), layers, 'Phi-3 note');
+  await changeAndWait('#yourmodel', () => page.selectOption('#model-fixture', 'qwen3-vl-8b'));
+  await until(() => document.querySelectorAll('#model-mrope .mrope-strip span').length === 128, null, 'the M-RoPE strip');
+  assert.match(await page.textContent('#model-mrope'), /interleaved.*t 24, h 20, w 20 of 64/s);
+  await page.locator('#yourmodel').screenshot({ path: path.join(shots, 'your-model.png') });
+  const bad = JSON.parse(await page.inputValue('#model-config'));
+  bad.text_config.rope_scaling.rope_type = 'ntk';
+  await page.fill('#model-config', JSON.stringify(bad, null, 2));
+  await expectError('yourmodel', /OUT_OF_RANGE: text_config\.rope_scaling\.rope_type must be one of/);
+  await until(() => document.querySelector('#yourmodel figure.plot').classList.contains('stale') &&
+    document.querySelector('#model-layers').classList.contains('stale'), null, 'stale output dimmed');
+  await page.fill('#model-config', '{"model_type": ');
+  await expectError('yourmodel', /not valid JSON/);
+  await changeAndWait('#yourmodel', () => page.selectOption('#model-fixture', 'llama-3.1-8b'));
+  assert.equal(await page.locator('#yourmodel .error:not([hidden])').count(), 0);
+  assert.deepEqual(consoleErrors, []);
 });
 
 test('bad input shows the package error in the page and the page keeps working', async () => {

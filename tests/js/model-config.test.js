@@ -1,11 +1,14 @@
-// Reading Hugging Face config.json files (bindings/model-config.js) against the models' documented layer
+// Reading Hugging Face config.json files (bindings/rope-config.js, layers.js, mrope.js) against the models' documented layer
 // patterns and the upstream formulas; each test names the upstream file and function it follows.
 // Fixtures: tests/fixtures/configs/<model>.json (transformers v4 layout) and <model>.v5.json.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { before, describe, test } from 'node:test';
 
-import { describeLayers, mropeFrequencyAxes, mropePositions, readRopeConfig, setErrorFactory } from '../../bindings/model-config.js';
+import { PosencError } from '../../bindings/checks.js';
+import { describeLayers } from '../../bindings/layers.js';
+import { mropeFrequencyAxes, mropePositions } from '../../bindings/mrope.js';
+import { readRopeConfig } from '../../bindings/rope-config.js';
 import { BUILDS, assertClose, assertCode, load } from './helpers.js';
 import * as ref from './reference.js';
 import * as refc from './reference-config.js';
@@ -78,10 +81,7 @@ describe('describeLayers: the documented layer patterns', () => {
     assert.equal(full.ropeType, 'proportional');
     assert.equal(full.headDim, 512);
     assert.equal(full.dRot, 512);
-    assert.equal(full.explicitInvFreq, true);
-    assert.equal(full.invFreq.length, 256);
-    assert.equal(full.invFreq.filter((f) => f !== 0).length, 64); // int(0.25 · 512 // 2)
-    assertClose(full.invFreq, refc.proportionalInvFreq(512, 1e6, 0.25), 'proportional invFreq', { abs: 0, rel: 1e-15 });
+    assert.deepEqual(full.scaling, { rope_type: 'proportional', partial_rotary_factor: 0.25 });
     assert.equal(layers[0].window, 1024);
   });
 
@@ -296,24 +296,15 @@ describe('errors name the field path', () => {
     assertCode(() => mropePositions([{ type: 'audio' }]), 'OUT_OF_RANGE', /^segments\[0\]\.type must be one of/);
   });
 
-  test('setErrorFactory swaps the error class', () => {
-    class Custom extends Error {
-      constructor(code, message) { super(message); this.code = code; }
-    }
-    setErrorFactory((code, message) => new Custom(code, message));
-    try {
-      assert.throws(() => readRopeConfig(fixture('gpt2.json')), (e) => e instanceof Custom && e.code === 'OUT_OF_RANGE');
-    } finally {
-      setErrorFactory((code, message) => Object.assign(new Error(message), { code }));
-    }
+  test('every error is a PosencError', () => {
+    assert.throws(() => readRopeConfig(fixture('gpt2.json')), (e) => e instanceof PosencError && e.code === 'OUT_OF_RANGE');
+    assert.throws(() => mropePositions('x'), (e) => e instanceof PosencError && e.code === 'SHAPE_MISMATCH');
   });
 });
 
-// Configs whose scaling posenc's ropeParams rejects today (see the todo test below).
-const KERNEL_GAPS = ['llama-4-scout.json', 'llama-4-scout.v5.json'];
-
-// The kernel given a description reproduces the upstream float64 formulas (reference.js ropeParams is
-// HF modeling_rope_utils ROPE_INIT_FUNCTIONS; the proportional one is in reference-config.js).
+// The kernel given a description's fields reproduces the upstream float64 formulas (reference.js
+// ropeParams is HF modeling_rope_utils ROPE_INIT_FUNCTIONS). Every fixture through pe.ropeFromConfig and
+// pe.ropeForward({ config }) is in rope-from-config.test.js.
 for (const build of BUILDS) {
   describe(`kernel from descriptions (${build.name} build)`, () => {
     let pe;
@@ -324,21 +315,6 @@ for (const build of BUILDS) {
       maxPositionEmbeddings: d.maxPositionEmbeddings ?? undefined, seqLen });
     const reference = (d, seqLen) => ref.ropeParams(d.dRot, { base: d.base, scaling: d.scaling,
       maxPositionEmbeddings: d.maxPositionEmbeddings ?? undefined, seqLen });
-
-    test('every RoPE layer type of every fixture: invFreq and attention factor', () => {
-      for (const f of FIXTURES) {
-        const layers = describeLayers(fixture(f));
-        for (const lt of ropeLayerTypes(layers)) {
-          const d = layers.find((e) => e.layerType === lt && e.rope).rope;
-          if (d.explicitInvFreq || KERNEL_GAPS.includes(f)) continue;
-          for (const seqLen of [undefined, 1000, 300000]) {
-            const got = kernel(d, seqLen), want = reference(d, seqLen);
-            assertClose(got.invFreq, want.invFreq, `${f} ${lt} seqLen ${seqLen}`);
-            assertClose([got.attentionFactor], [want.attentionFactor], `${f} ${lt} attention factor`);
-          }
-        }
-      }
-    });
 
     // _compute_longrope_parameters + longrope_frequency_update: short factors up to the original length.
     test('Phi-3: attention factor sqrt(1 + ln 32 / ln 4096) ≈ 1.19, short factors up to 4096, long beyond', () => {
@@ -388,19 +364,6 @@ for (const build of BUILDS) {
       const got = kernel(d);
       assertClose([got.invFreq[0], got.invFreq[63]], [1, Math.pow(500000, -126 / 128) / 8], 'llama3 ends');
       assertClose(got.invFreq, reference(d).invFreq, 'llama3');
-    });
-
-    // _compute_llama3_parameters with low_freq_factor == high_freq_factor (Llama 4 Scout): a step at
-    // wavelength L0 (the smooth band is empty), which HF computes without complaint.
-    test('Llama 4 Scout: llama3 scaling with equal band factors', { todo: 'ropeParams rejects high_freq_factor == low_freq_factor (OUT_OF_RANGE)' }, () => {
-      const d = readRopeConfig(fixture('llama-4-scout.json'));
-      const want = reference(d).invFreq;
-      const step = want.map((_, j) => {
-        const inv = Math.pow(500000, (-2 * j) / 128);
-        return (2 * Math.PI) / inv < 8192 ? inv : inv / 16;
-      });
-      assertClose(want, step, 'scout reference is a step', { abs: 0, rel: 1e-14 });
-      assertClose(kernel(d).invFreq, want, 'scout');
     });
 
     // _compute_dynamic_ntk_parameters: base · (factor·L/mpe − (factor−1))^(d/(d−2)), L = max(seqLen, mpe).

@@ -1,5 +1,6 @@
 // Every ```js snippet of README.md runs as written on this Node: each is saved as an .mjs in a temp folder
-// with `from 'posenc'` pointed at this repository's package, and run in its own process. A snippet that
+// with `from 'posenc'` pointed at this repository's package, and run in its own process from the repository
+// root (so a snippet reads the test fixtures by their repo-relative path, as a reader running it there would). A snippet that
 // cannot run alone is marked by an HTML comment just before it: <!-- not-run: why -->.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -41,7 +42,7 @@ for (const s of all) {
     const file = path.join(dir, `snippet-${s.line}.mjs`);
     writeFileSync(file, s.code.replace(/from\s+(['"])posenc\1/g, `from '${entry}'`));
     try {
-      execFileSync(process.execPath, [file], { cwd: dir, stdio: 'pipe', timeout: 60000 });
+      execFileSync(process.execPath, [file], { cwd: repo, stdio: 'pipe', timeout: 60000 });
     } catch (e) {
       assert.fail(`README.md:${s.line} threw:\n${e.stderr?.toString() || e.message}`);
     }

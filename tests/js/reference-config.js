@@ -35,3 +35,22 @@ export function mropeInterleavedAxes(section) {
   for (let j = 2; j < 3 * section[2]; j += 3) axes[j] = 'w';
   return axes;
 }
+
+// RoPE of a [batch, heads, seq, headDim] tensor with given frequencies, in float64: pair j of row (b, s)
+// turns by position(b, s, j) · invFreq[j] (M-RoPE gives each pair its stream's position), scaled by
+// attentionFactor; dims past dRot pass through. HF modeling_llama.apply_rotary_pos_emb for 'half'.
+export function ropeRotate(x, [batch, heads, seq, headDim], { dRot = headDim, layout = 'half', invFreq, attentionFactor = 1, position }) {
+  const out = Array.from(x);
+  const half = dRot / 2;
+  for (let b = 0; b < batch; ++b) for (let h = 0; h < heads; ++h) for (let s = 0; s < seq; ++s) {
+    const row = ((b * heads + h) * seq + s) * headDim;
+    for (let j = 0; j < half; ++j) {
+      const [i1, i2] = layout === 'interleaved' ? [row + 2 * j, row + 2 * j + 1] : [row + j, row + j + half];
+      const theta = position(b, s, j) * invFreq[j];
+      const c = Math.cos(theta) * attentionFactor, sn = Math.sin(theta) * attentionFactor;
+      out[i1] = x[i1] * c - x[i2] * sn;
+      out[i2] = x[i2] * c + x[i1] * sn;
+    }
+  }
+  return out;
+}

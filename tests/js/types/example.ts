@@ -45,6 +45,16 @@ async function main(): Promise<void> {
   learned.loadStateDict(state);
   learned.delete();
 
+  const config: Record<string, unknown> = { model_type: 'llama', hidden_size: 64, num_attention_heads: 2, num_hidden_layers: 2, rope_theta: 10000 };
+  const described = pe.ropeFromConfig(config, { seqLen: 100 });
+  const fromConfig = pe.ropeForward({ data: new Float32Array(32), shape: [1, 1, 1, 32] }, { config, offset: 3 });
+  const fromRope = pe.ropeForward({ data: new Float32Array(32), shape: [1, 1, 1, 32] }, { rope: described, base: 500 });
+  const layers = pe.describeLayers(config).map((e) => `${e.layer} ${e.position} ${e.attention ?? '?'} ${e.rope?.invFreq.length}`);
+  const ids = pe.mropePositions([{ type: 'text', length: 2 }, { type: 'image', grid: [1, 2, 2] }], { spatialMergeSize: 2 });
+  const rotary = new pe.RotaryPositionalEmbedding({ config, layerType: 'full_attention' });
+  rotary.delete();
+  console.log(described.dRot, described.mropeSection?.[0], fromConfig.data, fromRope.shape, layers, ids.next, ids.data);
+
   try {
     pe.sinusoidalTable(4, 7);
   } catch (e) {
