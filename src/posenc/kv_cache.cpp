@@ -5,6 +5,7 @@
 #include <string>
 
 #include "posenc/error.hpp"
+#include "posenc/shapes.hpp"
 
 namespace posenc {
 
