@@ -103,7 +103,18 @@ void gelu_forward(const float* x, float* y, std::size_t n) {
 
 // dx += dy · g'(x), g'(x) = (1 + t)/2 + x/2·(1 − t²)·√(2/π)(1 + 3·0.044715x²).
 void gelu_backward(const float* dy, const float* x, float* dx, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
+  const std::size_t end = simd::vector_end(n);
+  const simd::Floats c = simd::splat(kGeluC), k = simd::splat(kGeluK), k3 = simd::splat(3.0f * kGeluK),
+                     one = simd::splat(1.0f), two = simd::splat(2.0f), half = simd::splat(0.5f);
+  std::size_t i = 0;
+  for (; i < end; i += simd::kWidth) {
+    const simd::Floats v = simd::load(x + i), v2 = v * v;
+    const simd::Floats u = c * simd::fma(k * v, v2, v);
+    const simd::Floats t = one - two / (simd::exp(two * u) + one);
+    const simd::Floats d = half * (one + t) + half * v * (one - t * t) * c * simd::fma(k3, v2, one);
+    simd::store(dx + i, simd::fma(simd::load(dy + i), d, simd::load(dx + i)));
+  }
+  for (; i < n; ++i) {
     const float v = x[i], u = kGeluC * (v + kGeluK * v * v * v);
     const float t = 1.0f - 2.0f / (std::exp(2.0f * u) + 1.0f);
     const float d = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kGeluC * (1.0f + 3.0f * kGeluK * v * v);
