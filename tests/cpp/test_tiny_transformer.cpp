@@ -66,7 +66,10 @@ TEST_CASE("TinyTransformer gradients match finite differences for every position
       // loss change much larger than the loss's rounding, instead of one per element.
       std::vector<double> u(info.size);
       double norm = 0;
-      for (auto& x : u) norm += (x = rng.unit() - 0.5) * x;
+      for (auto& x : u) {
+        x = rng.unit() - 0.5;
+        norm += x * x;
+      }
       double analytic = 0;
       for (std::size_t i = 0; i < info.size; ++i) analytic += (u[i] /= std::sqrt(norm)) * grads[info.offset + i];
       const double h = 1e-2;
