@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "posenc/error.hpp"
+#include "posenc/positions.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/matmul.hpp"
 #include "posenc/relative.hpp"
 #include "posenc/simd.hpp"
@@ -41,8 +43,8 @@ void sdpa_backward(Span<const float> q, Span<const float> k, Span<const float> v
                    const AttentionShape& shape, const SdpaGradients& grads, const SdpaBackwardOptions& options) {
   const AttentionShape& s = shape;
   if (options.scale) require_finite("scale", *options.scale);
-  require_finite_entries("alibi_slopes", options.alibi_slopes.data(), options.alibi_slopes.size());
-  require_finite_entries("sinks", options.sinks.data(), options.sinks.size());
+  require_finite_entries("alibi_slopes", options.alibi_slopes);
+  require_finite_entries("sinks", options.sinks);
   require_size("batch", s.batch);
   require_heads("heads", s.heads);
   const std::int64_t kv_heads = options.kv_heads == 0 ? s.heads : options.kv_heads;

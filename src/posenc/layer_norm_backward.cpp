@@ -7,13 +7,14 @@
 #include <vector>
 
 #include "posenc/error.hpp"
+#include "posenc/shapes.hpp"
 
 namespace posenc {
 
 void layer_norm_backward(Span<const float> dy, Span<const float> x, std::int64_t rows, std::int64_t d,
                          Span<const float> gamma, double eps, Span<float> dx, Span<float> d_gamma, Span<float> d_beta) {
   require_finite("eps", eps);
-  require_finite_entries("gamma", gamma.data(), gamma.size());
+  require_finite_entries("gamma", gamma);
   require_size("rows", rows);
   require_size("d", d);
   require_range(eps > 0, "eps", eps, "be greater than 0");

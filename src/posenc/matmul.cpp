@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "posenc/error.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/simd.hpp"
 
 namespace posenc {

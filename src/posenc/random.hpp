@@ -29,6 +29,24 @@ class SplitMix64 {
 // The top 53 bits of z as a double in [0, 1); every value is exactly representable.
 inline double unit_interval(std::uint64_t z) { return static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0); }
 
+// A seeded stream of integers for the trainer and its tasks: splitmix64 again, on a state derived from
+// (seed, stream), so a seed names the same batches and positions natively and in both wasm builds.
+class RandomStream {
+ public:
+  explicit RandomStream(std::uint64_t seed, std::uint64_t stream = 0)
+      : state_(seed * SplitMix64::kGolden + stream * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull) {}
+  std::uint64_t next() { return mix64(state_ += SplitMix64::kGolden); }
+  // Uniform in [0, n), n >= 1 (64-bit multiply-shift; its bias is below 2^-32 for the n used here).
+  std::int64_t below(std::int64_t n) {
+    const auto r = static_cast<unsigned __int128>(next()) * static_cast<std::uint64_t>(n);
+    return static_cast<std::int64_t>(r >> 64);
+  }
+  double unit() { return unit_interval(next()); }
+
+ private:
+  std::uint64_t state_;
+};
+
 // out[i] ~ N(0, stddev²), a deterministic function of (seed, stream, i); streams keep tables apart.
 void fill_random_normal(Span<float> out, double stddev, std::uint64_t seed, std::uint64_t stream = 0);
 

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "posenc/error.hpp"
+#include "posenc/positions.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/relative.hpp"
 
 namespace posenc {

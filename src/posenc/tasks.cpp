@@ -4,7 +4,8 @@
 #include <string>
 
 #include "posenc/error.hpp"
-#include "posenc/random_stream.hpp"
+#include "posenc/shapes.hpp"
+#include "posenc/random.hpp"
 
 namespace posenc {
 

@@ -16,11 +16,11 @@
 #include "posenc/attention.hpp"
 #include "posenc/attention_backward.hpp"
 #include "posenc/error.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/layer_norm.hpp"
 #include "posenc/layer_norm_backward.hpp"
 #include "posenc/matmul.hpp"
-#include "posenc/random_normal.hpp"
-#include "posenc/random_stream.hpp"
+#include "posenc/random.hpp"
 #include "posenc/relative.hpp"
 #include "posenc/relative_backward.hpp"
 #include "posenc/rope_backward.hpp"
@@ -374,7 +374,7 @@ void TinyTransformer::forward(const TokenBatch& batch, bool training, Activation
     }
   }
   if (additive_sinusoid(o)) {
-    const std::vector<double> freq = sinusoidal_frequencies(D, 10000.0);
+    const std::vector<double> freq = inverse_frequencies(D, 10000.0);
     const std::size_t half = uD / 2;
     std::vector<float> s(half), c(half);
     for (std::size_t r = 0; r < N; ++r) {
@@ -734,7 +734,7 @@ void TinyTransformer::load_state_dict(const std::vector<NamedTensor>& state) {
     if (i == info_.size()) fail(ErrorCode::ShapeMismatch, "state has an unknown tensor '" + t.name + "'");
     if (t.shape != info_[i].shape) fail(ErrorCode::ShapeMismatch, "tensor '" + t.name + "' has the wrong shape");
     require_length(t.name.c_str(), t.data.size(), info_[i].size);
-    require_finite_entries(t.name.c_str(), t.data.data(), t.data.size());
+    require_finite_entries(t.name.c_str(), Span<const float>{t.data.data(), t.data.size()});
     found[i] = &t;
   }
   for (std::size_t i = 0; i < info_.size(); ++i) {

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "posenc/error.hpp"
+#include "posenc/shapes.hpp"
 #include "posenc/pair_reflection.hpp"
 
 namespace posenc {

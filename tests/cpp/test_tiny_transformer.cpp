@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "check.hpp"
-#include "posenc/random_stream.hpp"
+#include "posenc/random.hpp"
 #include "posenc/tasks.hpp"
 #include "posenc/tiny_transformer.hpp"
 
