@@ -282,20 +282,25 @@ export function sdpa(q, k, v, [B, H, Q, K, D, Dv], { bias = null, biasHasBatch =
           ? Math.log1p(Math.floor((pos + 1) / queryTemperature.floorScale)) * queryTemperature.attnScale + 1 : 1;
         const s = [];
         for (let j = 0; j < K; ++j) {
-          let dot = 0;
-          for (let c = 0; c < D; ++c) dot += temp * q[((b * H + h) * Q + i) * D + c] * k[((b * kvHeads + g) * K + j) * D + c];
-          let v_ = scale * dot;
-          if (softcap !== null) v_ = softcap * Math.tanh(v_ / softcap);
-          if (bias) v_ += bias[(((biasHasBatch ? b * H : 0) + h) * Q + i) * K + j];
-          if (m) v_ += alibiTerm(alibi ?? 'causal', m[h], pos, j);
-          if (mask && !mask.keep) v_ += maskAt(b, h, i, j);
           let visible = true;
           if ((causal || window !== null) && j > pos) visible = false;
           if (window !== null && !(pos - window < j)) visible = false;
           if (chunkSize !== null && Math.floor((j - leftPad) / chunkSize) !== Math.floor((pos - leftPad) / chunkSize)) visible = false;
           if (keyPadding && !keyPadding[b * K + j]) visible = false;
           if (mask && mask.keep && !maskAt(b, h, i, j)) visible = false;
-          s.push(visible ? v_ : -Infinity);
+          if (!visible) {
+            s.push(-Infinity);
+            continue;
+          }
+          let dot = 0;
+          const qAt = ((b * H + h) * Q + i) * D, kAt = ((b * kvHeads + g) * K + j) * D;
+          for (let c = 0; c < D; ++c) dot += temp * q[qAt + c] * k[kAt + c];
+          let v_ = scale * dot;
+          if (softcap !== null) v_ = softcap * Math.tanh(v_ / softcap);
+          if (bias) v_ += bias[(((biasHasBatch ? b * H : 0) + h) * Q + i) * K + j];
+          if (m) v_ += alibiTerm(alibi ?? 'causal', m[h], pos, j);
+          if (mask && !mask.keep) v_ += maskAt(b, h, i, j);
+          s.push(v_);
         }
         const sink = sinks ? sinks[h] : -Infinity;
         let max = sink;
@@ -305,11 +310,13 @@ export function sdpa(q, k, v, [B, H, Q, K, D, Dv], { bias = null, biasHasBatch =
         const sum = w.reduce((a, c) => a + c, 0) + (anyVisible && sinks ? Math.exp(sink - max) : 0);
         const p = sum > 0 ? w.map((x) => x / sum) : w;
         probs.push(...p);
-        for (let c = 0; c < Dv; ++c) {
-          let acc = 0;
-          for (let j = 0; j < K; ++j) acc += p[j] * v[((b * kvHeads + g) * K + j) * Dv + c];
-          out.push(acc);
+        const acc = new Array(Dv).fill(0);
+        for (let j = 0; j < K; ++j) {
+          if (!p[j]) continue;
+          const at = ((b * kvHeads + g) * K + j) * Dv;
+          for (let c = 0; c < Dv; ++c) acc[c] += p[j] * v[at + c];
         }
+        out.push(...acc);
       }
     }
   }
