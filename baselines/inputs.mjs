@@ -1,3 +1,11 @@
+// K or V [1, kvHeads, len, dim] repeated to [1, heads, len, dim] (HF's repeat_kv), as native_bench.cpp's
+// sdpa_gqa with repeat 1 does: what a GQA call saves.
+export function repeatKv(x, kvHeads, heads, len, dim) {
+  const rows = len * dim, group = heads / kvHeads, out = new Float32Array(heads * rows);
+  for (let h = 0; h < heads; h++) out.set(x.subarray(Math.floor(h / group) * rows, (Math.floor(h / group) + 1) * rows), h * rows);
+  return out;
+}
+
 // Deterministic benchmark inputs, reproduced bit for bit by native_bench.cpp (same hash, same scaling),
 // so every implementation, native included, sees the same numbers and can be checked against one
 // float64 evaluation.
@@ -34,6 +42,17 @@ export function withInputs(op, cfg) {
         k: uniform(cfg.heads * cfg.kLen * cfg.dim, Stream.k),
         v: uniform(cfg.heads * cfg.kLen * cfg.dim, Stream.v),
       };
+    // Grouped-query attention (W5, W6): q [1, heads, qLen, dim], k and v [1, kvHeads, kLen, dim].
+    case 'sdpaGqa':
+    case 'sdpaDecode': {
+      const qLen = cfg.len ?? 1, kLen = cfg.len ?? cfg.kLen;
+      return {
+        ...cfg,
+        q: uniform(cfg.heads * qLen * cfg.dim, Stream.q),
+        k: uniform(cfg.kvHeads * kLen * cfg.dim, Stream.k),
+        v: uniform(cfg.kvHeads * kLen * cfg.dim, Stream.v),
+      };
+    }
     case 'decodeRope':
       return { ...cfg, q: uniform(cfg.heads * cfg.dim, Stream.q), k: uniform(cfg.heads * cfg.dim, Stream.k) };
     default:

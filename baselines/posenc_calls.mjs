@@ -3,6 +3,8 @@
 // (copy), and the zero-copy path (heap tensors allocated once, kernels run in place). Browser-safe (no
 // node imports): the benchmark (bench/impl/posenc.mjs) uses it in Node, and the demo's Speed panel runs it in the page.
 
+import { repeatKv } from './inputs.mjs';
+
 const shape4 = (heads, seq, dim) => [1, heads, seq, dim];
 
 // One way of calling posenc (`mode`: 'out' | 'copy' | 'heap') behind the benchmark's common ops.
@@ -49,6 +51,23 @@ export function variant(pe, name, mode) {
       let last;
       return { run: () => (last = pe.sdpa(...args, { alibi: 'causal', causal: true, out })),
         output: () => [values(last.out)], free };
+    },
+    // Causal GQA prefill (W5): K/V with kvHeads heads, or (repeat) the same K/V repeated to every head.
+    sdpaGqa({ heads, kvHeads, len, dim, repeat, q, k, v }) {
+      const kv = repeat ? heads : kvHeads;
+      const [rk, rv] = repeat ? [repeatKv(k, kvHeads, heads, len, dim), repeatKv(v, kvHeads, heads, len, dim)] : [k, v];
+      const args = [tensor(q, shape4(heads, len, dim)), tensor(rk, shape4(kv, len, dim)), tensor(rv, shape4(kv, len, dim))];
+      const out = target(shape4(heads, len, dim));
+      let last;
+      return { run: () => (last = pe.sdpa(...args, { causal: true, out })), output: () => [values(last.out)], free };
+    },
+    // One decoding step (W6): a query token at position kLen − 1 against kLen keys (window 0: all of them).
+    sdpaDecode({ heads, kvHeads, kLen, dim, window, q, k, v }) {
+      const args = [tensor(q, shape4(heads, 1, dim)), tensor(k, shape4(kvHeads, kLen, dim)), tensor(v, shape4(kvHeads, kLen, dim))];
+      const out = target(shape4(heads, 1, dim));
+      const o = { causal: true, out, ...(window ? { window } : {}) };
+      let last;
+      return { run: () => (last = pe.sdpa(...args, o)), output: () => [values(last.out)], free };
     },
     // The RoPE module with its cache: the first step (untimed) grows the cache to the position; the
     // timed steps must leave it alone (cacheBuilds reports how many rows they added).

@@ -1,4 +1,4 @@
-// posenc benchmark: W1–W4 for every implementation in one run, interleaved, medians after
+// posenc benchmark: W1–W6 for every implementation in one run, interleaved, medians after
 // warm-up, ratios between medians of this run, accuracy against float64, ceilings measured alongside.
 //   node --expose-gc --single-threaded-gc --no-wasm-dynamic-tiering bench/run.mjs [--quick] [--only <id,…>] [--impls <name,…>] [--json <path|->]
 //   node bench/run.mjs --report bench/results.json    (prints the table of a saved run again)
@@ -59,16 +59,22 @@ if (NativeBench.exists(nativePath)) {
     rope: (c) => `rope ${c.heads} ${c.seq} ${c.dim} ${c.layout} ${c.offset}`,
     sdpa: (c) => `sdpa ${c.heads} ${c.qLen} ${c.kLen} ${c.dim}`,
     decodeRope: (c) => `decode_rope ${c.heads} ${c.dim} ${c.maxLen} ${c.position}`,
+    sdpaGqa: (c) => `sdpa_gqa ${c.heads} ${c.kvHeads} ${c.len} ${c.dim} ${c.repeat ? 1 : 0}`,
+    sdpaDecode: (c) => `sdpa_decode ${c.heads} ${c.kvHeads} ${c.kLen} ${c.dim} ${c.window}`,
   };
   const outputs = {
     table: (c) => c.count * c.d, rope: (c) => c.heads * c.seq * c.dim,
     sdpa: (c) => c.heads * c.qLen * c.dim, decodeRope: (c) => c.heads * c.dim,
+    sdpaGqa: (c) => c.heads * c.len * c.dim, sdpaDecode: (c) => c.heads * c.dim,
   };
   const nativeImpl = { name: 'posenc native' };
   for (const op of Object.keys(spec)) {
     nativeImpl[op] = (c, reps) => native.runner(spec[op](c), { reps, outputs: outputs[op](c), scratch });
   }
   impls.push(nativeImpl);
+  // The native copy ceiling of a decode step: memcpy of the K and V bytes the step reads.
+  impls.push({ name: 'copy: native memcpy', ceiling: true,
+    sdpaDecode: (c, reps) => native.runner(`copy ${traffic('sdpaDecode', c).bytes / 4}`, { reps, outputs: 1, scratch }) });
 } else {
   notes.push(`posenc native: ${path.relative(root, nativePath)} not built (scripts/bench.sh builds it)`);
 }
@@ -90,7 +96,7 @@ for (const backend of ['wasm', 'cpu']) {
 const ceilings = await loadCeilings(path.join(root, 'build/bench/ceiling.wasm'));
 const copyImpl = (name, make) => {
   const impl = { name, ceiling: true };
-  for (const op of ['table', 'rope', 'sdpa', 'decodeRope']) impl[op] = (c) => make(traffic(op, c).bytes);
+  for (const op of ['table', 'rope', 'sdpa', 'decodeRope', 'sdpaDecode']) impl[op] = (c) => make(traffic(op, c).bytes);
   return impl;
 };
 impls.push(copyImpl('copy: TypedArray.set', ceilings.typedArraySet), copyImpl('copy: wasm memcpy', ceilings.wasmMemcpy));

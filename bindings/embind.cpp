@@ -70,6 +70,34 @@ const char* scaling_field(ScalingSlot slot) {
   }
   return "";
 }
+// The sdpa option block's slots (wire.hpp), named as attention.js fills them; "" past the last.
+const char* sdpa_slot(SdpaSlot slot) {
+  switch (slot) {
+    case kScale: return "scale";
+    case kQOffset: return "qOffset";
+    case kCausal: return "causal";
+    case kAlibiMode: return "alibiMode";
+    case kBiasLen: return "biasLen";
+    case kBiasHasBatch: return "biasHasBatch";
+    case kSlopesLen: return "slopesLen";
+    case kPaddingLen: return "keyPaddingLen";
+    case kMaskKind: return "maskKind";
+    case kMaskLen: return "maskLen";
+    case kMask0: return "mask0";
+    case kMask1: return "mask1";
+    case kMask2: return "mask2";
+    case kMask3: return "mask3";
+    case kWindow: return "window";
+    case kChunkSize: return "chunkSize";
+    case kSinksLen: return "sinksLen";
+    case kFloorScale: return "floorScale";
+    case kAttnScale: return "attnScale";
+    case kSoftcap: return "softcap";
+    case kSdpaSlotCount: break;
+  }
+  return "";
+}
+std::string sdpaSlotName(int i) { return i >= 0 && i < kSdpaSlotCount ? sdpa_slot(static_cast<SdpaSlot>(i)) : ""; }
 std::string scalingFieldName(int i) { return i >= 0 && i < kSlotCount ? scaling_field(static_cast<ScalingSlot>(i)) : ""; }
 
 // ---- JS callbacks -------------------------------------------------------------------------------
@@ -115,6 +143,7 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("ropeLayoutName", &ropeLayoutName);
   function("alibiModeName", &alibiModeName);
   function("scalingFieldName", &scalingFieldName);
+  function("sdpaSlotName", &sdpaSlotName);
 
   function("sinusoidalTable", &sinusoidalTable);
   function("sinusoidalTableSlices", &sinusoidalTableSlicesJs);
@@ -154,4 +183,11 @@ EMSCRIPTEN_BINDINGS(posenc) {
       .function("bias", &alibiModuleBias)
       .function("forward", &alibiModuleForward)
       .function("slopes", &alibiModuleSlopes);
+  class_<KVCache>("KVCache")
+      .constructor(&makeKVCache, allow_raw_pointers())
+      .function("append", &kvCacheAppend)
+      .function("clear", &KVCache::clear)
+      .function("length", &kvCacheLength)
+      .function("capacity", &kvCacheCapacity)
+      .function("sdpa", &kvCacheSdpa);
 }

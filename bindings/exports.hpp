@@ -5,6 +5,7 @@
 #include <string>
 
 #include "posenc/alibi.hpp"
+#include "posenc/kv_cache.hpp"
 #include "posenc/learned.hpp"
 #include "posenc/rope.hpp"
 #include "posenc/sinusoidal.hpp"
@@ -53,10 +54,11 @@ void t5Buckets(std::uintptr_t relative_positions, double n, std::uintptr_t out, 
                double max_distance);
 void t5Bias(std::uintptr_t table, double rows, double cols, double num_heads, double q_len, double k_len,
             double q_offset, bool bidirectional, double max_distance, std::uintptr_t out, double out_len);
-void sdpaOp(std::uintptr_t q, std::uintptr_t k, std::uintptr_t v, double batch, double heads, double q_len, double k_len,
-          double head_dim, double v_dim, std::uintptr_t out, std::uintptr_t probs, std::uintptr_t bias,
-          double bias_len, bool bias_has_batch, int alibi_mode, std::uintptr_t slopes, double slopes_len, bool causal,
-          double q_offset, double scale);
+// The sdpa options are the pointers and the float64 block of wire.hpp's read_sdpa_options.
+void sdpaOp(std::uintptr_t q, std::uintptr_t k, std::uintptr_t v, double batch, double heads, double kv_heads,
+            double q_len, double k_len, double head_dim, double v_dim, std::uintptr_t out, std::uintptr_t probs,
+            std::uintptr_t bias, std::uintptr_t slopes, std::uintptr_t key_padding, std::uintptr_t mask,
+            std::uintptr_t sinks, std::uintptr_t block);
 void dropoutOp(std::uintptr_t x, double n, std::uintptr_t out, double p, bool train, std::uintptr_t keep,
                double keep_len, double seed);
 
@@ -85,6 +87,13 @@ void alibiModuleBias(const ALiBiPositionalEncoding& m, double q_len, double k_le
                      double out_len);
 void alibiModuleForward(const ALiBiPositionalEncoding& m, std::uintptr_t scores, double batch, double q_len,
                         double k_len, std::uintptr_t out, double q_offset);
-std::uintptr_t alibiModuleSlopes(const ALiBiPositionalEncoding& m);;
+std::uintptr_t alibiModuleSlopes(const ALiBiPositionalEncoding& m);
+KVCache* makeKVCache(double batch, double kv_heads, double head_dim, double v_dim, double capacity);
+void kvCacheAppend(KVCache& c, std::uintptr_t k, std::uintptr_t v, double n);
+double kvCacheLength(const KVCache& c);
+double kvCacheCapacity(const KVCache& c);
+void kvCacheSdpa(const KVCache& c, std::uintptr_t q, double heads, double q_len, std::uintptr_t out, std::uintptr_t probs,
+                 std::uintptr_t bias, std::uintptr_t slopes, std::uintptr_t key_padding, std::uintptr_t mask,
+                 std::uintptr_t sinks, std::uintptr_t block);
 
 }  // namespace posenc::bindings

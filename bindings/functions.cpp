@@ -169,25 +169,17 @@ void t5Bias(std::uintptr_t table, double rows, double cols, double num_heads, do
           to_int(k_len), opt_int(q_offset), bidirectional, to_int(max_distance), span<float>(out, out_len));
 }
 
-// alibi_mode < 0: no ALiBi unless slopes are given.
-void sdpaOp(std::uintptr_t q, std::uintptr_t k, std::uintptr_t v, double batch, double heads, double q_len, double k_len,
-          double head_dim, double v_dim, std::uintptr_t out, std::uintptr_t probs, std::uintptr_t bias,
-          double bias_len, bool bias_has_batch, int alibi_mode, std::uintptr_t slopes, double slopes_len, bool causal,
-          double q_offset, double scale) {
-  const AttentionShape shape{to_int(batch), to_int(heads), to_int(q_len), to_int(k_len), to_int(head_dim),
-                             to_int(v_dim)};
-  SdpaOptions o;
-  o.bias = span<const float>(bias, bias_len);
-  o.bias_has_batch = bias_has_batch;
-  if (alibi_mode >= 0) o.alibi = static_cast<AlibiMode>(alibi_mode);
-  o.alibi_slopes = span<const float>(slopes, slopes_len);
-  o.causal = causal;
-  o.q_offset = opt_int(q_offset);
-  o.scale = opt_num(scale);
-  const double bh = batch * heads;
-  posenc::sdpa(span<const float>(q, bh * q_len * head_dim), span<const float>(k, bh * k_len * head_dim),
-       span<const float>(v, bh * k_len * v_dim), shape, span<float>(out, bh * q_len * v_dim),
-       probs ? span<float>(probs, bh * q_len * k_len) : Span<float>{}, o);
+void sdpaOp(std::uintptr_t q, std::uintptr_t k, std::uintptr_t v, double batch, double heads, double kv_heads,
+            double q_len, double k_len, double head_dim, double v_dim, std::uintptr_t out, std::uintptr_t probs,
+            std::uintptr_t bias, std::uintptr_t slopes, std::uintptr_t key_padding, std::uintptr_t mask,
+            std::uintptr_t sinks, std::uintptr_t block) {
+  AttentionShape shape{to_int(batch), to_int(heads), to_int(q_len), to_int(k_len), to_int(head_dim), to_int(v_dim)};
+  shape.kv_heads = to_int(kv_heads);
+  const double bh = batch * heads, bkv = batch * kv_heads;
+  posenc::sdpa(span<const float>(q, bh * q_len * head_dim), span<const float>(k, bkv * k_len * head_dim),
+               span<const float>(v, bkv * k_len * v_dim), shape, span<float>(out, bh * q_len * v_dim),
+               probs ? span<float>(probs, bh * q_len * k_len) : Span<float>{},
+               read_sdpa_options(bias, slopes, key_padding, mask, sinks, block));
 }
 
 void dropoutOp(std::uintptr_t x, double n, std::uintptr_t out, double p, bool train, std::uintptr_t keep,

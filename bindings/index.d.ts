@@ -318,6 +318,73 @@ export interface ALiBiPositionalEncodingConstructor {
   new (config: { numHeads: number; maxLen?: number }): ALiBiPositionalEncoding;
 }
 
+/**
+ * One attention layer's keys and values for decoding, in WebAssembly memory: keys [batch, kvHeads,
+ * length, headDim] and values [batch, kvHeads, length, vDim] in the layout sdpa reads in place. Pass the
+ * same cache as both k and v: `pe.sdpa(q, cache, cache, options)` (a cache as only one of them is
+ * SHAPE_MISMATCH). Storage doubles when full, so n appends copy O(n) values in all. Free it with
+ * `delete()` or `using`.
+ */
+export interface KVCache {
+  readonly batch: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly vDim: number;
+  /** Positions held. */
+  readonly length: number;
+  /** Positions the storage holds before it grows (at least 16 once anything is stored). */
+  readonly capacity: number;
+  readonly deleted: boolean;
+  /**
+   * Appends n positions: k [batch, kvHeads, n, headDim], v [batch, kvHeads, n, vDim], as tensors or as
+   * bare Float32Arrays of that many values.
+   */
+  append(k: TensorLike | Float32Array, v: TensorLike | Float32Array): this;
+  /** Forgets every position (length 0), keeping the storage. */
+  clear(): this;
+  /** Frees the memory; any later use throws DELETED. Calling it again does nothing. */
+  delete(): void;
+  [Symbol.dispose](): void;
+}
+export interface KVCacheConstructor {
+  /** batch defaults to 1, vDim to headDim, capacity (positions reserved up front) to 0. */
+  new (config: { batch?: number; kvHeads: number; headDim: number; vDim?: number; capacity?: number }): KVCache;
+}
+
+/** sdpa's options; all compose (docs/encodings/attention.md gives the order of the terms). */
+export interface SdpaOptions {
+  /** Added to the scores: [heads, qLen, kLen] or [batch, heads, qLen, kLen]. */
+  bias?: TensorLike;
+  /** ALiBi inside the kernel: a mode (true = 'causal') or the slopes [heads]. */
+  alibi?: AlibiMode | boolean | Float32Array | TensorLike;
+  /** Hides keys after each query's position qOffset + i. */
+  causal?: boolean;
+  /** The first query's absolute position (default kLen − qLen); must be ≥ 0. */
+  qOffset?: number;
+  /** Default 1/√headDim. */
+  scale?: number;
+  /** 1 = a real token, 0 = padding: a Uint8Array of batch·kLen or `{ data, shape: [batch, kLen] }`. */
+  keyPadding?: Uint8Array | ArrayLike<number | boolean> | { data: Uint8Array; shape: [number, number] };
+  /**
+   * `{ data, shape }` broadcastable to [batch, heads, qLen, kLen] (each dim 1 or full; fewer dims are
+   * padded with leading 1s): Float32Array data is added to the scores, Uint8Array data keeps keys (1 = visible).
+   */
+  mask?: { data: Float32Array | Uint8Array; shape: number[] } | HeapTensor;
+  /** Sliding window W (Mistral, Gemma 2, GPT-OSS): the query at position p sees keys p − W < j ≤ p (W keys); implies causal. */
+  window?: number;
+  /** Chunked attention (Llama 4): query and key in the same chunk, counted from the row's first real key. */
+  chunkSize?: number;
+  /** One sink logit per query head [heads] (GPT-OSS): joins the softmax denominator, adds no value. */
+  sinks?: Float32Array | TensorLike;
+  /** Llama 4 NoPE layers: scores at position p times log1p(floor((p + 1) / floorScale)) · attnScale + 1 (defaults 8192, 0.1). */
+  queryTemperature?: { floorScale?: number; attnScale?: number };
+  /** Gemma 2: scaled scores become cap · tanh(s / cap) before bias, ALiBi and masks are added. */
+  softcap?: number;
+  returnProbs?: boolean;
+  out?: Out;
+  probsOut?: Out;
+}
+
 /** A result written to `out`: the same heap tensor when `out` was one, else `{data, shape}`. */
 type Result<O> = O extends HeapTensor<infer T> ? HeapTensor<T> : Tensor;
 
@@ -391,15 +458,14 @@ export interface Posenc {
     maxDistance?: number; out?: O;
   }): Result<O>;
   /**
-   * Scaled dot-product attention: q [B,H,Q,D], k [B,H,K,D], v [B,H,K,Dv] → out [B,H,Q,Dv] (and probs
-   * [B,H,Q,K] with returnProbs). `bias` is [H,Q,K] or [B,H,Q,K]; `alibi` a mode (or true for 'causal') or
-   * the slopes, applied inside the kernel; `causal` masks keys after qOffset + i (default qOffset kLen − qLen).
-   * qOffset must be ≥ 0 in every call: for cross-attention with qLen > kLen pass qOffset: 0.
+   * Scaled dot-product attention: q [B,H,Q,D], k [B,Hkv,K,D], v [B,Hkv,K,Dv] → out [B,H,Q,Dv] (and probs
+   * [B,H,Q,K] with returnProbs). Hkv must divide H (grouped-query and multi-query attention): query head h
+   * reads kv head floor(h / (H / Hkv)), with no copy. k and v may instead be one KVCache passed as both.
+   * A query row with no visible key gives zero outputs and probabilities, never NaN. qOffset must be ≥ 0
+   * in every call: for cross-attention with qLen > kLen pass qOffset: 0.
    */
-  sdpa(q: TensorLike, k: TensorLike, v: TensorLike, options?: {
-    bias?: TensorLike; alibi?: AlibiMode | boolean | Float32Array | TensorLike; causal?: boolean; qOffset?: number;
-    scale?: number; returnProbs?: boolean; out?: Out; probsOut?: Out;
-  }): { out: Tensor; probs?: Tensor };
+  sdpa(q: TensorLike, k: TensorLike, v: TensorLike, options?: SdpaOptions): { out: Tensor; probs?: Tensor };
+  sdpa(q: TensorLike, k: KVCache, v: KVCache, options?: SdpaOptions): { out: Tensor; probs?: Tensor };
   /** Inverted dropout: identity unless train and p > 0. */
   dropout<O extends Out | undefined = undefined>(x: TensorLike, options?: DropoutOptions & { out?: O }): Result<O>;
 
@@ -407,6 +473,7 @@ export interface Posenc {
   LearnedPositionalEmbedding: LearnedPositionalEmbeddingConstructor;
   RotaryPositionalEmbedding: RotaryPositionalEmbeddingConstructor;
   ALiBiPositionalEncoding: ALiBiPositionalEncodingConstructor;
+  KVCache: KVCacheConstructor;
 
   /** A zero-filled tensor in WebAssembly memory. */
   alloc(shape: number[], dtype?: 'float32'): HeapTensor<Float32Array>;

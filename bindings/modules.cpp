@@ -1,6 +1,7 @@
 // The module classes' methods as JS calls them: numbers and pointers in, the C++ class called (wire.hpp).
 #include "exports.hpp"
 
+#include "posenc/attention.hpp"
 #include "wire.hpp"
 
 namespace posenc::bindings {
@@ -95,6 +96,28 @@ void alibiModuleForward(const ALiBiPositionalEncoding& m, std::uintptr_t scores,
 }
 std::uintptr_t alibiModuleSlopes(const ALiBiPositionalEncoding& m) {
   return reinterpret_cast<std::uintptr_t>(m.slopes().data());
+}
+
+KVCache* makeKVCache(double batch, double kv_heads, double head_dim, double v_dim, double capacity) {
+  return new KVCache(to_int(batch), to_int(kv_heads), to_int(head_dim), to_int(v_dim), to_int(capacity));
+}
+// k [batch, kv_heads, n, head_dim], v [batch, kv_heads, n, v_dim].
+void kvCacheAppend(KVCache& c, std::uintptr_t k, std::uintptr_t v, double n) {
+  const double rows = static_cast<double>(c.batch() * c.kv_heads()) * n;
+  c.append(span<const float>(k, rows * static_cast<double>(c.head_dim())),
+           span<const float>(v, rows * static_cast<double>(c.v_dim())), to_int(n));
+}
+double kvCacheLength(const KVCache& c) { return static_cast<double>(c.length()); }
+double kvCacheCapacity(const KVCache& c) { return static_cast<double>(c.capacity()); }
+// q [batch, heads, q_len, head_dim] against the cache's keys; the options as sdpaOp's.
+void kvCacheSdpa(const KVCache& c, std::uintptr_t q, double heads, double q_len, std::uintptr_t out, std::uintptr_t probs,
+                 std::uintptr_t bias, std::uintptr_t slopes, std::uintptr_t key_padding, std::uintptr_t mask,
+                 std::uintptr_t sinks, std::uintptr_t block) {
+  const double bh = static_cast<double>(c.batch()) * heads;
+  posenc::sdpa(span<const float>(q, bh * q_len * static_cast<double>(c.head_dim())), c, to_int(heads), to_int(q_len),
+               span<float>(out, bh * q_len * static_cast<double>(c.v_dim())),
+               probs ? span<float>(probs, bh * q_len * static_cast<double>(c.length())) : Span<float>{},
+               read_sdpa_options(bias, slopes, key_padding, mask, sinks, block));
 }
 
 }  // namespace posenc::bindings

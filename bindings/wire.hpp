@@ -11,6 +11,7 @@
 #include <limits>
 #include <optional>
 
+#include "posenc/attention.hpp"
 #include "posenc/dropout.hpp"
 #include "posenc/rope.hpp"
 #include "posenc/span.hpp"
@@ -63,6 +64,40 @@ inline RopeScaling read_scaling(std::uintptr_t block) {
   s.short_factor.assign(v + kSlotCount, v + kSlotCount + short_len);
   s.long_factor.assign(v + kSlotCount + short_len, v + kSlotCount + short_len + long_len);
   return s;
+}
+
+// sdpa's scalar options, flattened by attention.js into float64 slots (NaN = absent); the tensors beside
+// them (bias, slopes, key padding, mask, sinks) arrive as pointers whose lengths sit in the block. JS reads
+// the slot order from sdpaSlotName (embind.cpp).
+enum SdpaSlot {
+  kScale, kQOffset, kCausal, kAlibiMode, kBiasLen, kBiasHasBatch, kSlopesLen, kPaddingLen, kMaskKind, kMaskLen,
+  kMask0, kMask1, kMask2, kMask3, kWindow, kChunkSize, kSinksLen, kFloorScale, kAttnScale, kSoftcap, kSdpaSlotCount
+};
+enum SdpaMaskKind { kNoMask, kAdditiveMask, kKeepMask };
+
+// The tensors' pointers with the block give the options; kAlibiMode < 0: no ALiBi unless slopes are given.
+inline SdpaOptions read_sdpa_options(std::uintptr_t bias, std::uintptr_t slopes, std::uintptr_t key_padding,
+                                     std::uintptr_t mask, std::uintptr_t sinks, std::uintptr_t block) {
+  const double* v = reinterpret_cast<const double*>(block);
+  SdpaOptions o;
+  o.scale = opt_num(v[kScale]);
+  o.q_offset = opt_int(v[kQOffset]);
+  o.causal = v[kCausal] != 0;
+  if (v[kAlibiMode] >= 0) o.alibi = static_cast<AlibiMode>(to_int(v[kAlibiMode]));
+  o.bias = span<const float>(bias, v[kBiasLen]);
+  o.bias_has_batch = v[kBiasHasBatch] != 0;
+  o.alibi_slopes = span<const float>(slopes, v[kSlopesLen]);
+  o.key_padding = span<const std::uint8_t>(key_padding, v[kPaddingLen]);
+  const auto kind = static_cast<SdpaMaskKind>(to_int(v[kMaskKind]));
+  if (kind == kAdditiveMask) o.mask.additive = span<const float>(mask, v[kMaskLen]);
+  if (kind == kKeepMask) o.mask.keep = span<const std::uint8_t>(mask, v[kMaskLen]);
+  o.mask.shape = {to_int(v[kMask0]), to_int(v[kMask1]), to_int(v[kMask2]), to_int(v[kMask3])};
+  o.window = opt_int(v[kWindow]);
+  o.chunk_size = opt_int(v[kChunkSize]);
+  o.sinks = span<const float>(sinks, v[kSinksLen]);
+  if (!std::isnan(v[kFloorScale])) o.query_temperature = QueryTemperature{v[kFloorScale], v[kAttnScale]};
+  o.softcap = opt_num(v[kSoftcap]);
+  return o;
 }
 
 }  // namespace posenc::bindings

@@ -42,7 +42,7 @@ function runner(backend, compute, keep) {
 
 export async function create(backend) {
   await use(backend);
-  return {
+  const api = {
     name: `tfjs-${backend}`,
     version: tf.version_core,
 
@@ -129,4 +129,33 @@ export async function create(backend) {
       }, [...qs, ...ks, ...vs, ...bias]);
     },
   };
+  // GQA prefill (W5), wasm only (the cpu backend needs minutes per call at 2048 tokens): per-head 2-D
+  // matMuls against each kv head's K, transposed once outside the timing, and V, both resident and shared
+  // by the heads of the group (tfjs has no grouped matMul); the causal mask one resident constant; each
+  // head's scores freed before the next (all 32 at once overflow wasm memory).
+  if (backend === 'wasm') {
+    api.sdpaGqa = async ({ heads, kvHeads, len, dim, q, k, v }) => {
+      await use(backend);
+      const scale = 1 / Math.sqrt(dim), group = heads / kvHeads;
+      const slice = (x, h) => tf.tensor2d(x.subarray(h * len * dim, (h + 1) * len * dim), [len, dim]);
+      const qs = [], kts = [], vs = [];
+      for (let h = 0; h < heads; h++) qs.push(tf.tidy(() => tf.mul(slice(q, h), scale)));
+      for (let g = 0; g < kvHeads; g++) {
+        kts.push(tf.tidy(() => tf.transpose(slice(k, g))));
+        vs.push(slice(v, g));
+      }
+      const m = new Float32Array(len * len);
+      for (let i = 0; i < len; i++) m.fill(-Infinity, i * len + i + 1, (i + 1) * len);
+      const mask = tf.tensor2d(m, [len, len]);
+      return runner(backend, () => {
+        const outs = [];
+        for (let h = 0; h < heads; h++) {
+          const g = Math.floor(h / group);
+          outs.push(tf.tidy(() => tf.matMul(tf.softmax(tf.add(tf.matMul(qs[h], kts[g]), mask)), vs[g])));
+        }
+        return tf.concat(outs, 0);
+      }, [...qs, ...kts, ...vs, mask]);
+    };
+  }
+  return api;
 }

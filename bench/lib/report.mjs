@@ -77,6 +77,29 @@ export function targets(results, peaks, which = 'cpuMedianMs') {
     const heap = w3.impls[POSENC]?.peakHeapBytes;
     push('W3', `${POSENC} peak heap / (inputs + outputs)`, heap === undefined ? undefined : heap / w3.bytes, '<=', 1.25);
   }
+  // W5: GQA costs what the same call over K/V repeated to every head costs, and beats tfjs-wasm.
+  if (byId['W5 gqa'] && byId['W5 repeated']) {
+    push('W5', `${POSENC} GQA / the same with K/V repeated to every head`, ms(byId['W5 gqa'], POSENC) / ms(byId['W5 repeated'], POSENC), '<=', 1.1);
+    push('W5', 'posenc native GQA / repeated K/V', ms(byId['W5 gqa'], 'posenc native') / ms(byId['W5 repeated'], 'posenc native'), 'info', 1.1);
+  }
+  ratio('W5 gqa', 'tfjs-wasm', INPLACE, '>=', 2);
+  ratio('W5 gqa', 'tfjs-wasm', POSENC, 'info', 2);
+  // W6: with a window, a decode step costs the same against a short and a long cache; a full GQA step
+  // reads K and V at half the copy ceiling or better (copy time / step time: the share of copy bandwidth).
+  const w6 = results.filter((r) => r.id.startsWith('W6 window@'));
+  if (w6.length === 2) {
+    for (const name of [INPLACE, 'posenc native']) {
+      const v = ms(w6[1], name) / ms(w6[0], name);
+      push('W6', `${name} step at ${w6[1].config.kLen} / at ${w6[0].config.kLen} keys`, Math.max(v, 1 / v), name === INPLACE ? '<=' : 'info', 1.2);
+    }
+  }
+  const gqaStep = byId['W6 gqa decode'];
+  if (gqaStep) {
+    const copy = Math.min(ms(gqaStep, 'copy: TypedArray.set') ?? Infinity, ms(gqaStep, 'copy: wasm memcpy') ?? Infinity);
+    push('W6', `share of the copy bandwidth: fastest wasm/JS copy of K+V / ${INPLACE} step`, copy / ms(gqaStep, INPLACE), '>=', 0.5);
+    push('W6', 'share of the copy bandwidth: native memcpy of K+V / posenc native step',
+      ms(gqaStep, 'copy: native memcpy') / ms(gqaStep, 'posenc native'), 'info', 0.5);
+  }
   const w4 = results.filter((r) => r.op === 'decodeRope');
   if (w4.length === 2) {
     const [near, far] = w4;

@@ -268,6 +268,34 @@ test('tiny attention rows sum to 1 and causal maps are lower-triangular', async 
   }
 });
 
+test('tiny attention with a sliding window: each query weighs only its last W keys; GQA shares keys between heads', async () => {
+  await page.selectOption('#attn-encoding', 'rope-half');
+  await page.setChecked('#attn-causal', true);
+  await page.selectOption('#attn-kvheads', '2');
+  const v0 = await page.getAttribute('#attention .body', 'data-version');
+  await page.fill('#attn-window', '3');
+  await page.fill('#attn-text', 'the cat sat on the mat because the mat was warm');
+  await page.waitForFunction((v) => document.querySelector('#attention .body').dataset.version !== v, v0);
+  await until(() => window.posencDemo.attention.window === 3, null, 'the window is applied');
+  const a = await page.evaluate(() => window.posencDemo.attention);
+  assert.equal(a.kvHeads, 2);
+  for (let h = 0; h < a.heads; h++) for (let i = 0; i < a.n; i++) {
+    let sum = 0;
+    for (let j = 0; j < a.n; j++) {
+      const p = a.probs[(h * a.n + i) * a.n + j];
+      if (j <= i - 3 || j > i) assert.equal(p, 0, `head ${h} query ${i} key ${j} is outside the window`);
+      sum += p;
+    }
+    assert.ok(Math.abs(sum - 1) < 1e-5, `head ${h} row ${i} sums to ${sum}`);
+  }
+  await page.locator('#attention').screenshot({ path: path.join(shots, 'attention-window.png') });
+  const v1 = await page.getAttribute('#attention .body', 'data-version');
+  await page.fill('#attn-window', '0');
+  await page.selectOption('#attn-kvheads', 'same');
+  await page.waitForFunction((v) => document.querySelector('#attention .body').dataset.version !== v, v1);
+  await until(() => window.posencDemo.attention.window === undefined && window.posencDemo.attention.kvHeads === window.posencDemo.attention.heads, null, 'options reset');
+});
+
 test('tiny attention refuses a text longer than the learned table with a readable error', async () => {
   await page.selectOption('#attn-encoding', 'learned');
   await page.fill('#attn-tablelen', '4');

@@ -60,6 +60,31 @@ describeBuilds('memory', (pe) => {
     });
   });
 
+  test('10,000 KVCache create/append/attend/delete cycles and throwing sdpa calls leave heap and stack flat', () => {
+    const q = { data: ref.randomFloats(2 * 4 * 1 * 8, 3), shape: [2, 4, 1, 8] };
+    const k = { data: ref.randomFloats(2 * 2 * 3 * 8, 4), shape: [2, 2, 3, 8] };
+    assertFlat(pe, 'KVCache', (i) => {
+      const cache = new pe.KVCache({ batch: 2, kvHeads: 2, headDim: 8, capacity: i % 3 });
+      cache.append(k, k).append(k.data, k.data); // grows past the initial capacity
+      pe.sdpa(q, cache, cache, { causal: true, window: 4, sinks: new Float32Array(4), keyPadding: new Uint8Array(12).fill(1) });
+      cache[dispose]();
+    });
+    const cache = new pe.KVCache({ batch: 2, kvHeads: 2, headDim: 8 }).append(k, k);
+    try {
+      assertFlat(pe, 'sdpa throws', () => {
+        const codes = [
+          throwsCode(() => pe.sdpa(q, k, k, { sinks: Float32Array.of(0, NaN, 0, 0), mask: { data: new Uint8Array(3), shape: [3] } })), // C++
+          throwsCode(() => pe.sdpa(q, cache, cache, { sinks: Float32Array.of(0, 0, Infinity, 0), keyPadding: new Uint8Array(6) })), // C++
+          throwsCode(() => pe.sdpa(q, k, k, { window: 0 })), // JS
+          throwsCode(() => cache.append(k, { data: new Float32Array(3), shape: [3] })), // JS
+        ];
+        assert.deepEqual(codes, ['NON_FINITE', 'NON_FINITE', 'BAD_SIZE', 'SHAPE_MISMATCH']);
+      });
+    } finally {
+      cache.delete();
+    }
+  });
+
   test('10,000 throwing calls (C++ and JS checks, functions, methods, constructors) leave heap and stack flat', () => {
     const x = { data: new Float32Array(2 * 2 * 4 * 6), shape: [2, 2, 4, 6] };
     const rope = new pe.RotaryPositionalEmbedding({ dim: 6 });

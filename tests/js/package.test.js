@@ -16,7 +16,7 @@ describe('npm package', () => {
   after(() => rmSync(app.dir, { recursive: true, force: true }));
 
   test('the tarball holds only what a user needs', () => {
-    const bindings = ['alibi', 'api', 'attention', 'checks', 'config-fields', 'core', 'dropout', 'index', 'index.node', 'layer-types',
+    const bindings = ['alibi', 'api', 'attention', 'checks', 'config-fields', 'core', 'dropout', 'index', 'index.node', 'kv-cache', 'layer-types',
       'layers', 'learned', 'load', 'module', 'mrope', 'relative', 'rope', 'rope-config', 'rope-from-config', 'sinusoidal', 'typed-arrays',
       'xpos'].map((name) => `bindings/${name}.js`);
     const expected = ['LICENSE', 'README.md', ...bindings, 'bindings/index.d.ts',

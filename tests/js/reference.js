@@ -248,35 +248,75 @@ export function t5Bias(table, heads, qLen, kLen, { qOffset, bidirectional = true
 }
 
 // ---- attention ----
+// Scaled dot-product attention in float64, written from the upstream formulas:
+// - grouped-query heads: Hugging Face's repeat_kv (query head h reads kv head floor(h / (H / Hkv))) and
+//   eager_attention_forward (scores = q·kᵀ·scaling + mask, softmax, · v);
+// - window: HF's sliding_window_overlay (key j visible to the query at position p iff p − W < j ≤ p);
+// - chunkSize: HF's chunked_overlay for Llama 4 (same chunk, counted after the row's left padding);
+// - queryTemperature: Llama 4's NoPE layers (q · (log1p(floor((p + 1) / floorScale)) · attnScale + 1));
+// - sinks: GPT-OSS's sink logit per head, concatenated to the scores for the softmax and then dropped;
+// - softcap: Gemma 2's cap · tanh(s / cap) on the scaled scores, before the mask is added.
+// keyPadding [B·K] (1 = real), mask {data, shape: 4 dims, keep} broadcast over [B, H, Q, K]. A row with
+// no visible key gives zeros (HF's eager path would give uniform weights).
 export function sdpa(q, k, v, [B, H, Q, K, D, Dv], { bias = null, biasHasBatch = false, alibi = null, slopes = null,
-  causal = false, qOffset, scale = 1 / Math.sqrt(D) } = {}) {
+  causal = false, qOffset, scale = 1 / Math.sqrt(D), kvHeads = H, keyPadding = null, mask = null, window = null,
+  chunkSize = null, sinks = null, queryTemperature = null, softcap = null } = {}) {
   const q0 = defaultQOffset(Q, K, qOffset);
   const m = slopes ?? (alibi ? alibiSlopes(H) : null);
+  const group = H / kvHeads;
   const out = [], probs = [];
+  const maskAt = (b, h, i, j) => {
+    const [s0, s1, s2, s3] = mask.shape;
+    const idx = (((s0 === 1 ? 0 : b) * s1 + (s1 === 1 ? 0 : h)) * s2 + (s2 === 1 ? 0 : i)) * s3 + (s3 === 1 ? 0 : j);
+    return mask.data[idx];
+  };
   for (let b = 0; b < B; ++b) {
+    let leftPad = 0;
+    while (keyPadding && leftPad < K && !keyPadding[b * K + leftPad]) ++leftPad;
+    if (leftPad === K) leftPad = 0;
     for (let h = 0; h < H; ++h) {
+      const g = Math.floor(h / group); // repeat_kv
       for (let i = 0; i < Q; ++i) {
+        const pos = q0 + i;
+        const temp = queryTemperature
+          ? Math.log1p(Math.floor((pos + 1) / queryTemperature.floorScale)) * queryTemperature.attnScale + 1 : 1;
         const s = [];
         for (let j = 0; j < K; ++j) {
+          let visible = true;
+          if ((causal || window !== null) && j > pos) visible = false;
+          if (window !== null && !(pos - window < j)) visible = false;
+          if (chunkSize !== null && Math.floor((j - leftPad) / chunkSize) !== Math.floor((pos - leftPad) / chunkSize)) visible = false;
+          if (keyPadding && !keyPadding[b * K + j]) visible = false;
+          if (mask && mask.keep && !maskAt(b, h, i, j)) visible = false;
+          if (!visible) {
+            s.push(-Infinity);
+            continue;
+          }
           let dot = 0;
-          for (let c = 0; c < D; ++c) dot += q[((b * H + h) * Q + i) * D + c] * k[((b * H + h) * K + j) * D + c];
+          const qAt = ((b * H + h) * Q + i) * D, kAt = ((b * kvHeads + g) * K + j) * D;
+          for (let c = 0; c < D; ++c) dot += temp * q[qAt + c] * k[kAt + c];
           let v_ = scale * dot;
+          if (softcap !== null) v_ = softcap * Math.tanh(v_ / softcap);
           if (bias) v_ += bias[(((biasHasBatch ? b * H : 0) + h) * Q + i) * K + j];
-          if (m) v_ += alibiTerm(alibi ?? 'causal', m[h], q0 + i, j);
-          if (causal && j > q0 + i) v_ = -Infinity;
+          if (m) v_ += alibiTerm(alibi ?? 'causal', m[h], pos, j);
+          if (mask && !mask.keep) v_ += maskAt(b, h, i, j);
           s.push(v_);
         }
-        let max = -Infinity;
+        const sink = sinks ? sinks[h] : -Infinity;
+        let max = sink;
         for (const x of s) if (Number.isFinite(x) && x > max) max = x;
-        const w = Number.isFinite(max) ? s.map((x) => (Number.isFinite(x) ? Math.exp(x - max) : 0)) : s.map(() => 0);
-        const sum = w.reduce((a, c) => a + c, 0);
+        const anyVisible = s.some((x) => Number.isFinite(x));
+        const w = anyVisible ? s.map((x) => (Number.isFinite(x) ? Math.exp(x - max) : 0)) : s.map(() => 0);
+        const sum = w.reduce((a, c) => a + c, 0) + (anyVisible && sinks ? Math.exp(sink - max) : 0);
         const p = sum > 0 ? w.map((x) => x / sum) : w;
         probs.push(...p);
-        for (let c = 0; c < Dv; ++c) {
-          let acc = 0;
-          for (let j = 0; j < K; ++j) acc += p[j] * v[((b * H + h) * K + j) * Dv + c];
-          out.push(acc);
+        const acc = new Array(Dv).fill(0);
+        for (let j = 0; j < K; ++j) {
+          if (!p[j]) continue;
+          const at = ((b * kvHeads + g) * K + j) * Dv;
+          for (let c = 0; c < Dv; ++c) acc[c] += p[j] * v[at + c];
         }
+        out.push(...acc);
       }
     }
   }

@@ -1,5 +1,6 @@
 // Tiny attention: text → tokens → seeded embeddings and projections → multi-head attention with the chosen
-// positional encoding, each head's weights drawn live. The computed weights are published on
+// positional encoding and the options of current models (kv heads, sliding window, chunks, sinks, left
+// padding), each head's weights drawn live with the keys an option hides in grey. The computed weights are published on
 // window.posencDemo.attention for the browser tests.
 import { Heatmap } from '../plots/heatmap.js';
 import { checkbox, controlsRow, el, errorBox, grid, hashString, note, num, numberInput, onChange, random, redrawer, selectInput } from '../ui.js';
@@ -13,12 +14,12 @@ function tokenize(text, mode) {
   return mode === 'chars' ? [...text].filter((ch) => ch !== '\n') : text.split(/\s+/).filter(Boolean);
 }
 
-// y = x·W for x [n, d] and W [d, d] (row-major), then split into heads: [1, heads, n, d/heads].
-function projectHeads(x, W, n, d, heads) {
-  const hd = d / heads, out = new Float32Array(n * d);
-  for (let t = 0; t < n; t++) for (let o = 0; o < d; o++) {
+// y = x·W for x [n, d] and W [d, heads·hd] (row-major), then split into heads: [1, heads, n, hd].
+function projectHeads(x, W, n, d, heads, hd = d / heads) {
+  const width = heads * hd, out = new Float32Array(n * width);
+  for (let t = 0; t < n; t++) for (let o = 0; o < width; o++) {
     let s = 0;
-    for (let i = 0; i < d; i++) s += x[t * d + i] * W[i * d + o];
+    for (let i = 0; i < d; i++) s += x[t * d + i] * W[i * width + o];
     out[(Math.floor(o / hd) * n + t) * hd + (o % hd)] = s;
   }
   return { data: out, shape: [1, heads, n, hd] };
@@ -36,9 +37,16 @@ export function mountAttention(root, pe) {
   const dModel = selectInput(c, 'model width', ['16', '32', '64'], { value: '32', id: 'attn-dmodel' });
   const tableLen = numberInput(c, 'learned table length', { value: 16, min: 1, id: 'attn-tablelen' });
   const seed = numberInput(c, 'seed', { value: 1, min: 0, id: 'attn-seed' });
+  const m = controlsRow(root);
+  const kvHeads = selectInput(m, 'kv heads (GQA)', [['same', '= heads'], '1', '2', '4'], { value: 'same', id: 'attn-kvheads' });
+  const windowSize = numberInput(m, 'sliding window (0: off)', { value: 0, min: 0, id: 'attn-window' });
+  const chunkSize = numberInput(m, 'chunk size (0: off)', { value: 0, min: 0, id: 'attn-chunk' });
+  const sinks = checkbox(m, 'sink logit per head', { checked: false, id: 'attn-sinks' });
+  const padding = numberInput(m, 'left padding tokens', { value: 0, min: 0, id: 'attn-padding' });
   const errors = errorBox(root);
   const info = note(root, '', 'note stats');
   const maps = grid(root, 'grid');
+  note(root, 'Grey cells are keys the options hide from a query: the causal mask, a <b>sliding window</b> (Mistral, Gemma 2: each query sees the last W positions), <b>chunks</b> (Llama 4: only keys of the query\'s own chunk, counted from the first real token), <b>left padding</b> (the first tokens are padding: no query sees them, and a padding query that sees nothing gets a zero row). A <b>sink</b> (GPT-OSS) takes part of every row\'s weight without showing a key, so rows sum to less than 1. With fewer <b>kv heads</b> (Llama 3, Mistral) neighbouring heads share keys and values, so their maps look alike.');
   note(root, 'Try: <b>none</b> with causal off makes repeated words attend identically wherever they are (attention without positions is permutation-equivariant); <b>ALiBi</b> pulls weight onto nearby keys; the <b>learned</b> table only covers its length, so a longer text is refused with BAD_POSITION instead of silently reading garbage; RoPE\'s two layouts give different maps for the same weights (checkpoints are tied to one layout).');
   let plots = [];
 
@@ -57,10 +65,18 @@ export function mountAttention(root, pe) {
       x = pe.learnedForward(x, { data: random(s + 77).normals(Math.max(1, L | 0) * d), shape: [L, d] });
     }
     const r = random(s * 7919 + 13), w = 1.6 / Math.sqrt(d);
+    const Hkv = kvHeads.value === 'same' ? H : Number(kvHeads.value);
     let q = projectHeads(x.data, r.normals(d * d, w), n, d, H);
-    let k = projectHeads(x.data, r.normals(d * d, w), n, d, H);
-    const v = projectHeads(x.data, r.normals(d * d, w), n, d, H);
+    let k = projectHeads(x.data, r.normals(d * Hkv * hd, w), n, d, Hkv, hd);
+    const v = projectHeads(x.data, r.normals(d * Hkv * hd, w), n, d, Hkv, hd);
     const opts = { causal: causal.checked, returnProbs: true };
+    const masks = {};
+    if (num(windowSize) > 0) masks.window = num(windowSize);
+    if (num(chunkSize) > 0) masks.chunkSize = num(chunkSize);
+    const padded = Math.min(Math.max(0, num(padding) | 0), n);
+    if (padded > 0) masks.keyPadding = Uint8Array.from({ length: n }, (_, j) => (j < padded ? 0 : 1));
+    Object.assign(opts, masks);
+    if (sinks.checked) opts.sinks = new Float32Array(H).fill(1);
     if (enc === 'rope-half' || enc === 'rope-interleaved') {
       const layout = enc === 'rope-half' ? 'half' : 'interleaved';
       q = pe.ropeForward(q, { layout }); k = pe.ropeForward(k, { layout });
@@ -73,18 +89,26 @@ export function mountAttention(root, pe) {
       opts.bias = pe.t5Bias(table, { numHeads: H, qLen: n, kLen: n, bidirectional: !causal.checked });
     }
     const probs = pe.sdpa(q, k, v, opts).probs.data;
+    // Which keys each query may see: equal scores (zero q and k) under the same masks give a positive
+    // weight exactly where a key is visible.
+    const zq = { data: new Float32Array(q.data.length), shape: q.shape }, zk = { data: new Float32Array(k.data.length), shape: k.shape };
+    const visible = pe.sdpa(zq, zk, zk, { ...masks, causal: causal.checked, returnProbs: true }).probs.data;
+    const shown = probs.map((p, i) => (visible[i] > 0 ? p : NaN));
 
     if (plots.length !== H) {
       maps.replaceChildren();
       plots = Array.from({ length: H }, (_, h) => new Heatmap(maps, { title: `head ${h}`, xLabel: 'key', yLabel: 'query', colour: 'sequential', height: 300, min: 0, max: 1, valueLabel: 'attention weight' }));
     }
     const labels = tokens.map((tok, i) => `${i}:${tok}`);
-    plots.forEach((p, h) => p.draw({ data: probs.subarray(h * n * n, (h + 1) * n * n), rows: n, cols: n, xLabels: labels, yLabels: labels }));
-    info.textContent = `${n} tokens, ${H} heads of ${hd} dims, ${causal.checked ? 'causal (each query sees itself and earlier keys)' : 'bidirectional'}, encoding: ${ENCODINGS.find(([k2]) => k2 === enc)[1]}.`;
-    window.posencDemo.attention = { tokens, heads: H, n, causal: causal.checked, encoding: enc, probs: Array.from(probs) };
+    plots.forEach((p, h) => p.draw({ data: shown.subarray(h * n * n, (h + 1) * n * n), rows: n, cols: n, xLabels: labels, yLabels: labels }));
+    const extras = [Hkv !== H && `${Hkv} kv heads`, masks.window && `window ${masks.window}`, masks.chunkSize && `chunks of ${masks.chunkSize}`,
+      padded && `${padded} padding tokens`, sinks.checked && 'a sink per head'].filter(Boolean);
+    info.textContent = `${n} tokens, ${H} heads of ${hd} dims, ${causal.checked || masks.window ? 'causal (each query sees itself and earlier keys)' : 'bidirectional'}, encoding: ${ENCODINGS.find(([k2]) => k2 === enc)[1]}${extras.length ? `; ${extras.join(', ')}` : ''}.`;
+    window.posencDemo.attention = { tokens, heads: H, kvHeads: Hkv, n, causal: causal.checked, encoding: enc, ...masks, keyPadding: undefined, padded,
+      sinks: sinks.checked, probs: Array.from(probs) };
     root.dataset.version = String(Number(root.dataset.version ?? 0) + 1);
   });
 
-  onChange([text, split, encoding, causal, heads, dModel, tableLen, seed], draw.schedule);
+  onChange([text, split, encoding, causal, heads, dModel, tableLen, seed, kvHeads, windowSize, chunkSize, sinks, padding], draw.schedule);
   draw();
 }

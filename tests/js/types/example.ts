@@ -23,6 +23,14 @@ async function main(): Promise<void> {
   const buckets: Int32Array = pe.t5Buckets(Int32Array.of(-3, 0, 3), { bidirectional: false });
   pe.t5Bias({ data: new Float32Array(32 * 4), shape: [32, 4] }, { qLen: 8, kLen: 8 });
   const { out, probs } = pe.sdpa(q, q, q, { alibi: 'causal', causal: true, returnProbs: true });
+  const kv: Tensor = { data: new Float32Array(1 * 2 * 8 * 128), shape: [1, 2, 8, 128] };
+  pe.sdpa(q, kv, kv, { window: 4096, sinks: new Float32Array(4), softcap: 50, keyPadding: new Uint8Array(8).fill(1),
+    mask: { data: new Uint8Array(64).fill(1), shape: [8, 8] }, chunkSize: 8192, queryTemperature: { floorScale: 8192, attnScale: 0.1 } });
+  const cache = new pe.KVCache({ kvHeads: 2, headDim: 128 });
+  cache.append(kv, kv);
+  const step: Tensor = pe.sdpa(q, cache, cache, { causal: true }).out;
+  const cached: number = cache.length + cache.capacity;
+  cache.delete();
   const dropped: Tensor = pe.dropout(x, { p: 0.5, train: true, keepMask: new Uint8Array(x.data.length).fill(1) });
 
   // Zero-copy: allocate once, run in place, read back once.
