@@ -10,6 +10,7 @@
 
 #include "exports.hpp"
 #include "posenc/alibi.hpp"
+#include "posenc/error.hpp"
 #include "posenc/rope.hpp"
 #include "posenc/simd.hpp"
 #include "wire.hpp"
@@ -40,7 +41,7 @@ std::string enum_name(int i, Name name, Parse parse) {
   try {
     const std::string n = name(e);
     return parse(n) == e ? n : "";
-  } catch (const Error&) {
+  } catch (const posenc::Error&) {
     return "";
   }
 }
