@@ -2,6 +2,7 @@
 // function's output (dy), its gradient at the inputs and parameters. Each takes the forward's options.
 import { bool, choice, fail, heads, lastPosition, num, optNum, optPosition, options, position, qOffsetOf, showShape, size } from './checks.js';
 import { DROPOUT_OPTIONS, dropoutArgs } from './dropout.js';
+import { t5Options } from './relative.js';
 import { createScalingArgs } from './rope-scaling-arg.js';
 
 const ROPE = ['dRot', 'base', 'layout', 'positions', 'offset', 'inverse', 'scaling', 'maxPositionEmbeddings', 'seqLen'];
@@ -128,8 +129,7 @@ export function createGradients(core) {
   function t5BiasBackward(dBias, opts) {
     const o = options(opts, T5_BIAS, 't5BiasBackward');
     const numBuckets = size('numBuckets', o.numBuckets, 32);
-    const bidirectional = bool('bidirectional', o.bidirectional, true);
-    const maxDistance = size('maxDistance', o.maxDistance, 128);
+    const { bidirectional, maxDistance } = t5Options(o, numBuckets);
     const g = biasGradient(dBias, o);
     const dTable = output('dTable', null, [numBuckets, g.numHeads]);
     invoke(M, 't5BiasBackward', [g.ga, g.B, g.numHeads, numBuckets, g.qLen, g.kLen, g.qOffset, bidirectional, maxDistance, dTable]);
