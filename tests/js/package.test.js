@@ -16,9 +16,9 @@ describe('npm package', () => {
   after(() => rmSync(app.dir, { recursive: true, force: true }));
 
   test('the tarball holds only what a user needs', () => {
-    const bindings = ['alibi', 'api', 'attention', 'checks', 'config-fields', 'core', 'dropout', 'index', 'index.node', 'layer-types',
-      'layers', 'learned', 'load', 'module', 'mrope', 'relative', 'rope', 'rope-config', 'rope-from-config', 'sinusoidal', 'typed-arrays',
-      'xpos'].map((name) => `bindings/${name}.js`);
+    const bindings = ['alibi', 'api', 'attention', 'checks', 'config-fields', 'core', 'dropout', 'gradients', 'index', 'index.node', 'layer-types',
+      'layers', 'learned', 'load', 'module', 'mrope', 'relative', 'rope', 'rope-config', 'rope-from-config', 'rope-scaling-arg', 'sinusoidal', 'tasks',
+      'tiny-transformer', 'typed-arrays', 'xpos'].map((name) => `bindings/${name}.js`);
     const expected = ['LICENSE', 'README.md', ...bindings, 'bindings/index.d.ts',
       'dist/posenc_scalar.js', 'dist/posenc_scalar.wasm', 'dist/posenc_simd.js', 'dist/posenc_simd.wasm', 'package.json'];
     assert.deepEqual(app.files.filter((f) => f !== 'LICENSE').sort(), expected.filter((f) => f !== 'LICENSE').sort());
