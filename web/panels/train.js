@@ -51,7 +51,7 @@ export function mountTrain(body) {
   };
 
   function drawLoss() {
-    lossBox.innerHTML = lossSvg(Object.fromEntries(grid.schemes.map((s) => [s, curves[s] ?? []])), `${grid.tasks[0]}: training loss (mean over seeds)`);
+    lossBox.innerHTML = lossSvg(Object.fromEntries(grid.schemes.map((s) => [s, Object.values(curves[s] ?? {})])), `${grid.tasks[0]}: training loss (mean over seeds)`);
   }
 
   function finish() {
