@@ -108,7 +108,7 @@ function writeReport(out, grid, results, { quick, reduced, minutes, arch, thread
       'over the project\'s own short text (text; its accuracy counts every position).',
     '',
     '**Columns.** Accuracy (%) on the positions that carry the loss, mean over seeds with [min–max]; the final loss is the mean of the last ' +
-      'tenth of the training steps; steps/s is training throughput (forward, backward, update) measured inside the run; gradient-norm ' +
+      'tenth of the training steps; steps/s is training throughput (forward, backward, update) measured inside the run (on a machine shared with other jobs it moves with their load, so compare speeds within one row of runs only loosely); gradient-norm ' +
       'statistics are over every step before clipping (mean, median, 95th percentile, max, and the coefficient of variation, std/mean), ' +
       'averaged over seeds. A "randomized" model trains with positions drawn as a sorted random subset of a larger range (Ruoss et al. 2023) ' +
       'over RoPE, and evaluates at 0…n−1.',
