@@ -5,12 +5,15 @@ import { createAlibi } from './alibi.js';
 import { createAttention } from './attention.js';
 import { createCore } from './core.js';
 import { createDropout } from './dropout.js';
+import { createGradients } from './gradients.js';
 import { createLearned } from './learned.js';
 import { createModuleBase } from './module.js';
 import { mropeFrequencyAxes, mropePositions } from './mrope.js';
 import { createRelative } from './relative.js';
 import { createRope } from './rope.js';
 import { createSinusoidal } from './sinusoidal.js';
+import { createTasks } from './tasks.js';
+import { createTinyTransformer } from './tiny-transformer.js';
 import { createXpos } from './xpos.js';
 
 /**
@@ -30,6 +33,9 @@ export function createApi(M) {
     ...createRelative(core),
     ...createAttention(core),
     ...createDropout(core),
+    ...createGradients(core),
+    ...createTasks(core, modules),
+    ...createTinyTransformer(core, modules),
     mropePositions,
     mropeFrequencyAxes,
     alloc: core.alloc,

@@ -48,6 +48,10 @@ std::string enum_name(int i, Name name, Parse parse) {
 std::string ropeTypeName(int i) { return enum_name<RopeType>(i, rope_type_name, parse_rope_type); }
 std::string ropeLayoutName(int i) { return enum_name<RopeLayout>(i, rope_layout_name, parse_rope_layout); }
 std::string alibiModeName(int i) { return enum_name<AlibiMode>(i, alibi_mode_name, parse_alibi_mode); }
+std::string positionalSchemeName(int i) {
+  return enum_name<PositionalScheme>(i, positional_scheme_name, parse_positional_scheme);
+}
+std::string taskKindName(int i) { return enum_name<TaskKind>(i, task_kind_name, parse_task_kind); }
 
 // The rope_scaling key each slot of read_scaling's block holds, in slot order; "" past the last slot
 // (JS fills the block by these names; -Wswitch flags a slot added without its key).
@@ -161,6 +165,18 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("sdpa", &sdpaOp);
   function("dropout", &dropoutOp);
 
+  function("ropeBackward", &ropeBackward);
+  function("xposBackward", &xposBackward);
+  function("learnedBackward", &learnedBackward);
+  function("clippedRelativeBiasBackward", &clippedRelativeBiasBackward);
+  function("t5BiasBackward", &t5BiasBackward);
+  function("sdpaBackward", &sdpaBackward);
+  function("layerNormBackward", &layerNormBackward);
+  function("dropoutBackward", &dropoutBackward);
+  function("positionalSchemeName", &positionalSchemeName);
+  function("taskKindName", &taskKindName);
+  function("tinyTransformerFieldName", &tinyTransformerFieldName);
+
   class_<SinusoidalPositionalEncoding>("SinusoidalPositionalEncoding")
       .constructor(&makeSinusoidal, allow_raw_pointers())
       .function("forward", &sinusoidalModuleForward)
@@ -190,4 +206,23 @@ EMSCRIPTEN_BINDINGS(posenc) {
       .function("length", &kvCacheLength)
       .function("capacity", &kvCacheCapacity)
       .function("sdpa", &kvCacheSdpa);
+  class_<TinyTransformer>("TinyTransformer")
+      .constructor(&makeTinyTransformer, allow_raw_pointers())
+      .function("trainStep", &tinyTransformerTrainStep)
+      .function("evaluate", &tinyTransformerEvaluate)
+      .function("attention", &tinyTransformerAttention)
+      .function("tensorCount", &tinyTransformerTensorCount)
+      .function("tensorName", &tinyTransformerTensorName)
+      .function("tensorShape", &tinyTransformerTensorShape)
+      .function("tensorOffset", &tinyTransformerTensorOffset)
+      .function("parameters", &tinyTransformerParameters)
+      .function("parameterCount", &tinyTransformerParameterCount)
+      .function("steps", &tinyTransformerSteps);
+  class_<Task>("Task")
+      .constructor(&makeTask, allow_raw_pointers())
+      .function("vocabSize", &taskVocabSize)
+      .function("sequenceLength", &taskSequenceLength)
+      .function("maxLength", &taskMaxLength)
+      .function("alphabet", &taskAlphabet)
+      .function("sample", &taskSample);
 }

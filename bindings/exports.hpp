@@ -9,6 +9,8 @@
 #include "posenc/learned.hpp"
 #include "posenc/rope.hpp"
 #include "posenc/sinusoidal.hpp"
+#include "posenc/tasks.hpp"
+#include "posenc/tiny_transformer.hpp"
 #include "streaming.hpp"
 
 namespace posenc::bindings {
@@ -95,5 +97,56 @@ double kvCacheCapacity(const KVCache& c);
 void kvCacheSdpa(const KVCache& c, std::uintptr_t q, double heads, double q_len, std::uintptr_t out, std::uintptr_t probs,
                  std::uintptr_t bias, std::uintptr_t slopes, std::uintptr_t key_padding, std::uintptr_t mask,
                  std::uintptr_t sinks, std::uintptr_t block);
+
+// ---- gradients (gradients.cpp): outputs zeroed, then the kernels' gradients ----
+void ropeBackward(std::uintptr_t dy, double batch, double heads, double seq, double head_dim, std::uintptr_t dx,
+                  double d_rot, double base, int layout, std::uintptr_t positions, double positions_len, double offset,
+                  bool inverse, std::uintptr_t scaling, double max_position_embeddings, double seq_len);
+void xposBackward(std::uintptr_t dy, double batch, double heads, double seq, double head_dim, std::uintptr_t dx,
+                  bool key, std::uintptr_t positions, double positions_len, double offset, double base, double gamma,
+                  double scale_base, double center, int layout);
+void learnedBackward(std::uintptr_t dy, std::uintptr_t x, double batch, double seq, double d, std::uintptr_t table,
+                     double max_len, double width, std::uintptr_t dx, std::uintptr_t d_table, std::uintptr_t d_gamma,
+                     std::uintptr_t d_beta, double offset, std::uintptr_t positions, double positions_len, double scale,
+                     bool use_ln, std::uintptr_t gamma, double gamma_len, std::uintptr_t beta, double beta_len, double eps,
+                     double p, bool train, std::uintptr_t keep, double keep_len, double seed);
+void clippedRelativeBiasBackward(std::uintptr_t d_bias, double batch, double num_heads, double max_distance,
+                                 double q_len, double k_len, double q_offset, std::uintptr_t d_table);
+void t5BiasBackward(std::uintptr_t d_bias, double batch, double num_heads, double num_buckets, double q_len,
+                    double k_len, double q_offset, bool bidirectional, double max_distance, std::uintptr_t d_table);
+void sdpaBackward(std::uintptr_t q, std::uintptr_t k, std::uintptr_t v, std::uintptr_t d_out, double batch,
+                  double heads, double kv_heads, double q_len, double k_len, double head_dim, double v_dim,
+                  std::uintptr_t dq, std::uintptr_t dk, std::uintptr_t dv, std::uintptr_t bias, double bias_len,
+                  bool bias_has_batch, std::uintptr_t d_bias, int alibi_mode, std::uintptr_t slopes, double slopes_len,
+                  bool causal, double q_offset, double scale, std::uintptr_t sinks, double sinks_len,
+                  std::uintptr_t d_sinks);
+void layerNormBackward(std::uintptr_t dy, std::uintptr_t x, double rows, double d, std::uintptr_t gamma,
+                       double gamma_len, double eps, std::uintptr_t dx, std::uintptr_t d_gamma, std::uintptr_t d_beta);
+void dropoutBackward(std::uintptr_t dy, double n, std::uintptr_t dx, double p, bool train, std::uintptr_t keep,
+                     double keep_len, double seed);
+
+// ---- the tiny transformer and tasks (training.cpp) ----
+std::string tinyTransformerFieldName(int i);
+TinyTransformer* makeTinyTransformer(std::uintptr_t block, std::uintptr_t scaling, std::uintptr_t eval_scaling);
+void tinyTransformerTrainStep(TinyTransformer& m, std::uintptr_t tokens, std::uintptr_t targets, std::uintptr_t mask,
+                              double mask_len, double batch, double seq, std::uintptr_t out);
+void tinyTransformerEvaluate(TinyTransformer& m, std::uintptr_t tokens, std::uintptr_t targets, std::uintptr_t mask,
+                             double mask_len, double batch, double seq, std::uintptr_t out);
+void tinyTransformerAttention(TinyTransformer& m, std::uintptr_t tokens, double batch, double seq, double layer,
+                              std::uintptr_t out);
+double tinyTransformerTensorCount(const TinyTransformer& m);
+std::string tinyTransformerTensorName(const TinyTransformer& m, double i);
+std::string tinyTransformerTensorShape(const TinyTransformer& m, double i);
+double tinyTransformerTensorOffset(const TinyTransformer& m, double i);
+std::uintptr_t tinyTransformerParameters(TinyTransformer& m);
+double tinyTransformerParameterCount(const TinyTransformer& m);
+double tinyTransformerSteps(const TinyTransformer& m);
+Task* makeTask(int kind, double symbols, std::uintptr_t text, double text_len);
+double taskVocabSize(const Task& t);
+double taskSequenceLength(const Task& t, double length);
+double taskMaxLength(const Task& t);
+std::string taskAlphabet(const Task& t);
+void taskSample(const Task& t, double batch, double length, double seed, std::uintptr_t tokens, std::uintptr_t targets,
+                std::uintptr_t mask);
 
 }  // namespace posenc::bindings

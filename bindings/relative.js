@@ -8,7 +8,7 @@ const BUCKETS = ['bidirectional', 'numBuckets', 'maxDistance', 'out'];
 const T5_BIAS = ['numHeads', 'numBuckets', 'qLen', 'kLen', 'qOffset', 'bidirectional', 'maxDistance', 'out'];
 
 // T5's bucket options: numBuckets leaves at least one exact bucket per direction, maxDistance lies past them.
-function t5Options(o, numBuckets) {
+export function t5Options(o, numBuckets) {
   const bidirectional = bool('bidirectional', o.bidirectional, true);
   const maxDistance = size('maxDistance', o.maxDistance, 128);
   const exact = Math.floor((bidirectional ? Math.floor(numBuckets / 2) : numBuckets) / 2);

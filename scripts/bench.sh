@@ -22,4 +22,7 @@ fi
 # --no-wasm-dynamic-tiering: wasm compiled optimised from the start, the code a warmed-up app runs; with
 # dynamic tiering a kernel called a few times per sample was still being tiered up in the background
 # during samples (CPU time 1.5-3x the wall time, 3x swings between runs).
+# W7, a training step against tfjs's autograd (bench/train-step.mjs), has its own driver; --quick runs it tiny.
+quick=""; for a in "$@"; do [ "$a" = "--quick" ] && quick="--quick"; done
+node --no-wasm-dynamic-tiering bench/train-step.mjs $quick || exit 1
 exec node --expose-gc --single-threaded-gc --no-wasm-dynamic-tiering bench/run.mjs "$@"

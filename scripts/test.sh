@@ -19,6 +19,8 @@ if compgen -G "tests/browser/*.test.js" >/dev/null; then
 fi
 # The benchmark in its quick mode: tiny shapes, proves every implementation runs (never a timing test).
 POSENC_SKIP_SETUP=1 run npm run --silent bench -- --quick
+# The train-short-test-long experiment on a tiny grid (into build/experiment-quick/): proves it runs.
+run npm run --silent experiment -- --quick
 echo
 if [ $status -eq 0 ]; then echo "all test suites passed"; else echo "some test suites FAILED"; fi
 exit $status

@@ -10,12 +10,14 @@ import { mountRope } from './panels/rope.js';
 import { mountSinusoidal } from './panels/sinusoidal.js';
 import { mountSpeed } from './panels/speed.js';
 import { mountT5Xpos } from './panels/t5-xpos.js';
+import { mountTrain } from './panels/train.js';
 import { mountYourModel } from './panels/your-model.js';
 import { errorBox, showError } from './ui.js';
 
 const panels = {
   sinusoidal: mountSinusoidal, learned: mountLearned, rope: mountRope, alibi: mountAlibi,
   t5xpos: mountT5Xpos, yourmodel: mountYourModel, attention: mountAttention, answers: mountAnswers, speed: mountSpeed,
+  train: mountTrain,
 };
 
 async function main() {

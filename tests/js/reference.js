@@ -134,7 +134,7 @@ export function ropeParams(d, { base = 10000, scaling = null, maxPositionEmbeddi
 const pairIndex = (layout, j, dRot) => (layout === 'interleaved' ? [2 * j, 2 * j + 1] : [j, j + dRot / 2]);
 
 // Rotates one head row of x (headDim values) at position p; scale(j) multiplies pair j.
-function rotateRow(row, dRot, layout, invFreq, p, scale, inverse) {
+export function rotateRow(row, dRot, layout, invFreq, p, scale, inverse) {
   const y = [...row];
   for (let j = 0; j < dRot / 2; ++j) {
     const [a, b] = pairIndex(layout, j, dRot);
@@ -152,7 +152,7 @@ function rotateRow(row, dRot, layout, invFreq, p, scale, inverse) {
   return y;
 }
 
-function positionOf(positions, offset, b, s, seq) {
+export function positionOf(positions, offset, b, s, seq) {
   if (!positions) return offset + s;
   return positions.length === seq ? positions[s] : positions[b * seq + s];
 }

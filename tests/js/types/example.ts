@@ -63,6 +63,18 @@ async function main(): Promise<void> {
   rotary.delete();
   console.log(described.dRot, described.mropeSection?.[0], fromConfig.data, fromRope.shape, layers, ids.next, ids.data);
 
+  const task = pe.makeTask({ kind: 'copy', symbols: 8 });
+  const model = new pe.TinyTransformer({ vocabSize: task.vocabSize, positional: 'alibi', optimizer: { learningRate: 3e-3 }, seed: 1 });
+  const step = model.trainStep(task.sample(8, 16, 0));
+  const evaluated = model.evaluate(task.sample(8, 64, 1));
+  const maps = model.attention(task.sample(1, 16, 2).tokens, { layer: 1 });
+  model.loadStateDict(model.stateDict());
+  const dq = pe.sdpaBackward(q, q, q, q, { causal: true }).dq;
+  const ln = pe.layerNormBackward(q, q).dGamma;
+  console.log(step.loss, step.gradNorm, evaluated.perPosition[0], maps.shape, dq.shape, ln.data, pe.positionalSchemes.length);
+  model.delete();
+  task.delete();
+
   try {
     pe.sinusoidalTable(4, 7);
   } catch (e) {

@@ -1,0 +1,90 @@
+// "Train short, test long": trains a TinyTransformer per (task, positional scheme, seed) at content length
+// L and evaluates it at L, 2L, 4L, 8L. Plain ES module over a loaded posenc API, shared by the Node runner
+// (experiments/run.mjs) and the page's Worker (web/train-worker.js): no Node or DOM imports here.
+
+export const SCHEMES = ['none', 'sinusoidal', 'learned', 'rope', 'xpos', 'alibi', 't5', 'randomized'];
+export const TASKS = ['copy', 'reverse', 'recall', 'text'];
+
+/** One training run → its loss curve, gradient norms, speed and accuracy at each test length. */
+export function runOne(pe, job, onStep = () => {}) {
+  const { task: kind, positional, seed, trainLength, testLengths, steps, batch, evalBatch, model, learningRate, symbols } = job;
+  const task = pe.makeTask({ kind, symbols: kind === 'text' ? undefined : symbols });
+  const longest = Math.max(...testLengths.map((L) => task.sequenceLength(Math.min(L, task.maxLength))));
+  const m = new pe.TinyTransformer({
+    ...model, vocabSize: task.vocabSize, positional, maxLen: longest, seed,
+    maxRandomPosition: Math.max(longest, 4 * task.sequenceLength(trainLength)),
+    optimizer: { learningRate, warmupSteps: Math.ceil(steps / 10), totalSteps: steps },
+  });
+  try {
+    const losses = [], gradNorms = [];
+    let trainMs = 0;
+    for (let i = 0; i < steps; ++i) {
+      const b = task.sample(batch, trainLength, seed * 1_000_003 + i);
+      const t0 = performance.now();
+      const r = m.trainStep(b);
+      trainMs += performance.now() - t0;
+      losses.push(r.loss);
+      gradNorms.push(r.gradNorm);
+      if (onStep(i, r) === false) return null; // stopped
+    }
+    const accuracy = {}, loss = {};
+    for (const L of testLengths) {
+      if (L > task.maxLength) continue;
+      const e = m.evaluate(task.sample(evalBatch, L, 987_654_321 + L));
+      accuracy[L] = e.accuracy;
+      loss[L] = e.loss;
+    }
+    return { task: kind, positional, seed, losses, gradNorm: stats(gradNorms), stepsPerSecond: steps / (trainMs / 1000), accuracy, loss };
+  } finally {
+    m.delete();
+    task.delete();
+  }
+}
+
+/** mean, median, p95, max and the coefficient of variation (std/mean) of a list. */
+export function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { mean, median: at(0.5), p95: at(0.95), max: s[s.length - 1], cv: mean > 0 ? std / mean : 0 };
+}
+
+/** Every job of a grid, in a fixed order. */
+export function jobsOf(grid) {
+  const jobs = [];
+  for (const task of grid.tasks) {
+    for (const positional of grid.schemes) {
+      for (const seed of grid.seeds) {
+        const { tasks, schemes, seeds, ...rest } = grid;
+        jobs.push({ ...rest, task, positional, seed });
+      }
+    }
+  }
+  return jobs;
+}
+
+/** Results grouped by task then scheme: accuracy mean/min/max per length, steps/s, gradient-norm means over seeds. */
+export function summarize(results, testLengths) {
+  const out = {};
+  for (const r of results) {
+    ((out[r.task] ??= {})[r.positional] ??= []).push(r);
+  }
+  for (const task of Object.keys(out)) {
+    for (const scheme of Object.keys(out[task])) {
+      const runs = out[task][scheme];
+      const byLength = {};
+      for (const L of testLengths) {
+        const accs = runs.map((r) => r.accuracy[L]).filter((a) => a !== undefined);
+        if (accs.length) byLength[L] = { mean: avg(accs), min: Math.min(...accs), max: Math.max(...accs) };
+      }
+      out[task][scheme] = {
+        byLength, seeds: runs.length, stepsPerSecond: avg(runs.map((r) => r.stepsPerSecond)),
+        gradNorm: Object.fromEntries(['mean', 'median', 'p95', 'max', 'cv'].map((k) => [k, avg(runs.map((r) => r.gradNorm[k]))])),
+        finalLoss: avg(runs.map((r) => avg(r.losses.slice(-Math.max(1, Math.floor(r.losses.length / 10)))))),
+      };
+    }
+  }
+  return out;
+}
+const avg = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;

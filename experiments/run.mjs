@@ -1,0 +1,137 @@
+// npm run experiment [-- --quick] [--jobs N] [--out DIR]: the "train short, test long" grid from Node, in
+// worker threads (one posenc instance each), then docs/extrapolation.md and its SVG plots. --quick runs a
+// tiny grid into build/experiment-quick/ (it proves the pipeline runs; its numbers mean nothing).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+import { jobsOf, runOne, SCHEMES, summarize, TASKS } from './grid.js';
+import { accuracySvg, lossSvg, markdownTable } from './report.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const FULL = {
+  tasks: TASKS, schemes: SCHEMES, seeds: [1, 2, 3], trainLength: 16, testLengths: [16, 32, 64, 128],
+  steps: 250, batch: 16, evalBatch: 32, learningRate: 3e-3, symbols: 8,
+  model: { layers: 2, dModel: 64, heads: 4 },
+};
+const QUICK = {
+  tasks: ['copy', 'text'], schemes: ['none', 'rope', 'alibi'], seeds: [1, 2], trainLength: 4, testLengths: [4, 8, 16, 32],
+  steps: 6, batch: 4, evalBatch: 4, learningRate: 3e-3, symbols: 4,
+  model: { layers: 1, dModel: 16, heads: 2 },
+};
+
+if (!isMainThread) {
+  const { load } = await import(path.join(root, 'bindings/index.node.js'));
+  const pe = await load({ simd: workerData.simd });
+  parentPort.on('message', (job) => {
+    if (job === null) return parentPort.close();
+    parentPort.postMessage({ result: runOne(pe, job), arch: pe.features.arch });
+  });
+} else {
+  await main();
+}
+
+function argValue(args, name, fallback) {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const grid = { ...(quick ? QUICK : FULL) };
+  // A smaller grid than the full one, for a slower or busier machine (the report says which grid ran).
+  const list = (name, parse) => argValue(args, name, null)?.split(',').map(parse);
+  grid.tasks = list('--tasks', String) ?? grid.tasks;
+  grid.schemes = list('--schemes', String) ?? grid.schemes;
+  grid.seeds = list('--seeds', Number) ?? grid.seeds;
+  grid.steps = Number(argValue(args, '--steps', grid.steps));
+  grid.evalBatch = Number(argValue(args, '--eval-batch', grid.evalBatch));
+  const reduced = !quick && ['tasks', 'schemes', 'seeds', 'steps', 'evalBatch'].some((k) => String(grid[k]) !== String(FULL[k]));
+  const jobsCount = Number(argValue(args, '--jobs', Math.min(2, os.availableParallelism?.() ?? 2)));
+  const out = path.resolve(argValue(args, '--out', quick ? path.join(root, 'build/experiment-quick') : path.join(root, 'docs')));
+  const jobs = jobsOf(grid);
+  console.log(`[experiment] ${jobs.length} runs (${grid.tasks.length} tasks × ${grid.schemes.length} encodings × ${grid.seeds.length} seeds), ` +
+    `${grid.steps} steps each, ${jobsCount} worker thread(s)`);
+  const started = Date.now();
+  const results = [];
+  let arch = '';
+  await new Promise((resolve, reject) => {
+    let next = 0, live = 0;
+    for (let w = 0; w < Math.min(jobsCount, jobs.length); ++w) {
+      const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { simd: true } });
+      live++;
+      const feed = () => worker.postMessage(next < jobs.length ? jobs[next++] : null);
+      worker.on('message', ({ result, arch: a }) => {
+        arch = a;
+        results.push(result);
+        const accs = grid.testLengths.map((L) => (result.accuracy[L] ?? NaN).toFixed(3)).join(' ');
+        console.log(`[${results.length}/${jobs.length}] ${result.task} ${result.positional} seed ${result.seed}: accuracy ${accs}, ` +
+          `${result.stepsPerSecond.toFixed(1)} steps/s, final loss ${result.losses.at(-1).toFixed(3)}`);
+        feed();
+      });
+      worker.on('error', reject);
+      worker.on('exit', () => --live === 0 && resolve());
+      feed();
+    }
+  });
+  const minutes = (Date.now() - started) / 60000;
+  console.log(`[experiment] done in ${minutes.toFixed(1)} min`);
+  writeReport(out, grid, results, { quick, reduced, minutes, arch, threads: jobsCount, command: ['npm run experiment', ...(args.length ? ['--', ...args] : [])].join(' ') });
+}
+
+function writeReport(out, grid, results, { quick, reduced, minutes, arch, threads, command }) {
+  const order = (a, b) => grid.seeds.indexOf(a.seed) - grid.seeds.indexOf(b.seed);
+  results.sort((a, b) => grid.tasks.indexOf(a.task) - grid.tasks.indexOf(b.task) || grid.schemes.indexOf(a.positional) - grid.schemes.indexOf(b.positional) || order(a, b));
+  const summary = summarize(results, grid.testLengths);
+  const plots = path.join(out, 'extrapolation');
+  mkdirSync(plots, { recursive: true });
+  const L = grid.trainLength, m = grid.model;
+  const lines = [
+    '# Train short, test long: measured extrapolation of each positional encoding',
+    '',
+    `Generated by \`${command}\` (experiments/run.mjs) in ${minutes.toFixed(1)} minutes on ${threads} worker thread(s), ` +
+      `posenc wasm-simd (${arch}). Every number below is what that run printed; re-running on another machine changes the speeds, not the method.`,
+    '',
+    ...(reduced ? [`**A reduced grid.** The full grid (\`npm run experiment\`: tasks ${FULL.tasks.join(', ')}; seeds ${FULL.seeds.join(', ')}; ${FULL.steps} steps; ` +
+      `evaluation batches of ${FULL.evalBatch}) did not fit the time this run had on a shared 2-core machine, so this one ran the smaller grid below. ` +
+      'Run the full grid to fill in the other tasks.', ''] : []),
+    `**Setup.** A decoder-only transformer (${m.layers} layers, d_model ${m.dModel}, ${m.heads} heads, pre-LayerNorm, GELU MLP, tied embeddings) ` +
+      `per positional encoding, trained for ${grid.steps} AdamW steps (learning rate ${grid.learningRate}, 10% warm-up, cosine decay, clipping at 1) ` +
+      `on batches of ${grid.batch} at content length L = ${L}, then evaluated on ${grid.evalBatch} fresh sequences at ` +
+      `${grid.testLengths.join(', ')} (the model's sequence is longer: copy and reverse 2L, recall 2L + 2). Seeds ${grid.seeds.join(', ')} ` +
+      'change the initial weights and the training batches; the evaluation batches are the same for every run. ' +
+      `Tasks: copy and reverse over ${grid.symbols} symbols, associative recall with ${grid.symbols} keys, and next-character prediction ` +
+      'over the project\'s own short text (text; its accuracy counts every position).',
+    '',
+    '**Columns.** Accuracy (%) on the positions that carry the loss, mean over seeds with [min–max]; the final loss is the mean of the last ' +
+      'tenth of the training steps; steps/s is training throughput (forward, backward, update) measured inside the run (on a machine shared with other jobs it moves with their load, so compare speeds within one row of runs only loosely); gradient-norm ' +
+      'statistics are over every step before clipping (mean, median, 95th percentile, max, and the coefficient of variation, std/mean), ' +
+      'averaged over seeds. A "randomized" model trains with positions drawn as a sorted random subset of a larger range (Ruoss et al. 2023) ' +
+      'over RoPE, and evaluates at 0…n−1.',
+    '',
+  ];
+  for (const task of grid.tasks) {
+    const bySchemes = summary[task];
+    if (!bySchemes) continue;
+    writeFileSync(path.join(plots, `${task}-accuracy.svg`), accuracySvg(bySchemes, grid.testLengths, `${task}: accuracy against test length (trained at L = ${L})`));
+    const curves = Object.fromEntries(grid.schemes.map((s) => [s, results.filter((r) => r.task === task && r.positional === s).map((r) => r.losses)]));
+    writeFileSync(path.join(plots, `${task}-loss.svg`), lossSvg(curves, `${task}: training loss (mean over seeds)`));
+    lines.push(`## ${task}`, '', markdownTable(bySchemes, grid.testLengths, L), '',
+      `![${task} accuracy against test length](extrapolation/${task}-accuracy.svg)`, '',
+      `![${task} training loss](extrapolation/${task}-loss.svg)`, '');
+  }
+  lines.push('## Per run', '', '| task | encoding | seed | ' + grid.testLengths.map((t) => `acc L=${t}`).join(' | ') + ' | steps/s | grad-norm mean |',
+    '|' + Array(5 + grid.testLengths.length).fill('---').join('|') + '|');
+  for (const r of results) {
+    lines.push(`| ${r.task} | ${r.positional} | ${r.seed} | ${grid.testLengths.map((t) => (r.accuracy[t] === undefined ? '—' : (100 * r.accuracy[t]).toFixed(1))).join(' | ')} | ` +
+      `${r.stepsPerSecond.toFixed(1)} | ${r.gradNorm.mean.toFixed(3)} |`);
+  }
+  lines.push('');
+  writeFileSync(path.join(out, 'extrapolation.md'), lines.join('\n'));
+  writeFileSync(path.join(plots, 'results.json'), JSON.stringify({ grid, results: results.map(({ losses, ...r }) => r) }, null, 1));
+  console.log(`[experiment] wrote ${path.relative(process.cwd(), path.join(out, 'extrapolation.md'))} and ${grid.tasks.length * 2} SVG plots`);
+}
