@@ -6,17 +6,18 @@ import { mountAlibi } from './panels/alibi.js';
 import { mountAnswers } from './panels/answers.js';
 import { mountAttention } from './panels/attention.js';
 import { mountLearned } from './panels/learned.js';
+import { mountRelative } from './panels/relative.js';
 import { mountRope } from './panels/rope.js';
 import { mountSinusoidal } from './panels/sinusoidal.js';
 import { mountSpeed } from './panels/speed.js';
-import { mountT5Xpos } from './panels/t5-xpos.js';
 import { mountTrain } from './panels/train.js';
+import { mountXpos } from './panels/xpos.js';
 import { mountYourModel } from './panels/your-model.js';
 import { errorBox, showError } from './ui.js';
 
 const panels = {
   sinusoidal: mountSinusoidal, learned: mountLearned, rope: mountRope, alibi: mountAlibi,
-  t5xpos: mountT5Xpos, yourmodel: mountYourModel, attention: mountAttention, answers: mountAnswers, speed: mountSpeed,
+  relative: mountRelative, xpos: mountXpos, yourmodel: mountYourModel, attention: mountAttention, answers: mountAnswers, speed: mountSpeed,
   train: mountTrain,
 };
 

@@ -14,7 +14,7 @@ import { serve } from './static-server.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const shots = path.join(repo, 'test-output', 'screenshots');
-const PANELS = ['sinusoidal', 'learned', 'rope', 'alibi', 't5xpos', 'yourmodel', 'attention', 'answers', 'speed'];
+const PANELS = ['sinusoidal', 'learned', 'rope', 'alibi', 'relative', 'xpos', 'yourmodel', 'attention', 'answers', 'speed'];
 let outDir, server, ctx, profile, page, loadMs;
 const consoleErrors = [];
 const requests = [];
@@ -137,8 +137,8 @@ test('changing a control changes the plot, in every panel', async () => {
   await changeAndWait('#rope', () => page.fill('#rope-pos', '60'));
   await changeAndWait('#alibi', () => page.selectOption('#alibi-mode', 'symmetric'));
   await changeAndWait('#alibi', () => page.fill('#alibi-heads', '6'));
-  await changeAndWait('#t5xpos', () => page.fill('#t5-buckets', '16'));
-  await changeAndWait('#t5xpos', () => page.fill('#xpos-gamma', '0.8'));
+  await changeAndWait('#relative', () => page.fill('#t5-buckets', '16'));
+  await changeAndWait('#xpos', () => page.fill('#xpos-gamma', '0.8'));
   await changeAndWait('#attention', () => page.selectOption('#attn-encoding', 'alibi'));
   assert.deepEqual(consoleErrors, []);
 });

@@ -1,5 +1,5 @@
 // The seed notes' questions, answered in this page's own words, each linked to the panel that shows it.
-// Links: #sinusoidal, #learned, #rope, #alibi, #t5xpos, #attention, #speed.
+// Links: #sinusoidal, #learned, #rope, #alibi, #relative, #xpos, #attention, #speed.
 
 export const answers = [
   { topic: 'Sinusoidal', panel: 'sinusoidal', items: [
