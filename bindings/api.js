@@ -11,6 +11,7 @@ import { mropeFrequencyAxes, mropePositions } from './mrope.js';
 import { createRelative } from './relative.js';
 import { createRope } from './rope.js';
 import { createSinusoidal } from './sinusoidal.js';
+import { createVisionRope } from './vision-rope.js';
 import { createXpos } from './xpos.js';
 
 /**
@@ -30,6 +31,7 @@ export function createApi(M) {
     ...createRelative(core),
     ...createAttention(core),
     ...createDropout(core),
+    ...createVisionRope(core),
     mropePositions,
     mropeFrequencyAxes,
     alloc: core.alloc,
