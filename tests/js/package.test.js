@@ -18,7 +18,7 @@ describe('npm package', () => {
   test('the tarball holds only what a user needs', () => {
     const bindings = ['alibi', 'api', 'attention', 'checks', 'config-fields', 'core', 'dropout', 'index', 'index.node', 'layer-types',
       'layers', 'learned', 'load', 'module', 'mrope', 'relative', 'rope', 'rope-config', 'rope-from-config', 'sinusoidal', 'typed-arrays',
-      'xpos'].map((name) => `bindings/${name}.js`);
+      'vision-rope', 'xpos'].map((name) => `bindings/${name}.js`);
     const expected = ['LICENSE', 'README.md', ...bindings, 'bindings/index.d.ts',
       'dist/posenc_scalar.js', 'dist/posenc_scalar.wasm', 'dist/posenc_simd.js', 'dist/posenc_simd.wasm', 'package.json'];
     assert.deepEqual(app.files.filter((f) => f !== 'LICENSE').sort(), expected.filter((f) => f !== 'LICENSE').sort());
