@@ -118,11 +118,13 @@ inline std::vector<int> mrope_contiguous_axes(const std::vector<int>& section) {
 }
 
 // HF modeling_qwen3_vl.Qwen3VLTextRotaryEmbedding.apply_interleaved_mrope: start from stream t, then for
-// dim 1 (h) and 2 (w) overwrite indices offset, offset+3, … below section[dim]·3.
+// dim 1 (h) and 2 (w) overwrite indices offset, offset+3, … below section[dim]·3 (a Python slice, so
+// clamped to the d/2 frequencies).
 inline std::vector<int> mrope_interleaved_axes(const std::vector<int>& section) {
-  std::vector<int> axes(section[0] + section[1] + section[2], 0);
+  const int half = section[0] + section[1] + section[2];
+  std::vector<int> axes(half, 0);
   for (int dim = 1; dim <= 2; ++dim)
-    for (int i = dim; i < section[dim] * 3; i += 3) axes[i] = dim;
+    for (int i = dim; i < section[dim] * 3 && i < half; i += 3) axes[i] = dim;
   return axes;
 }
 
