@@ -66,7 +66,7 @@ export function createRope(core, { Module }) {
     const s = o.mropeSection;
     const sizes = Array.isArray(s) || ArrayBuffer.isView(s) ? Array.from(s) : null;
     if (!sizes || sizes.length !== 3 || !sizes.every((v) => Number.isInteger(v) && v >= 0) || sizes[0] + sizes[1] + sizes[2] !== half) {
-      fail('SHAPE_MISMATCH', `mropeSection must be 3 sizes >= 0 summing to dRot/2 = ${half} (t, h, w), got ${show(s)}`);
+      fail('SHAPE_MISMATCH', `mropeSection must be 3 sizes >= 0 summing to dRot/2 = ${half} (t, h, w), got ${sizes ? `[${sizes.map(show).join(', ')}]` : show(s)}`);
     }
     return { sizes, interleaved: bool('mropeInterleaved', o.mropeInterleaved, false) };
   }

@@ -49,7 +49,7 @@ describeBuilds('vision rope', (pe) => {
     // ω_k = 100^(−k/2) = 1, 0.1; pairs 0, 1 by row, pairs 2, 3 by column.
     x = { data: new Float32Array(8 * 8), shape: [1, 1, 8, 8] };
     for (let t = 0; t < 8; ++t) x.data.fill(1, t * 8, t * 8 + 4);
-    y = pe.visionRopeForward(x, { grid: [2, 4], style: 'qwen2vl', base: 100 }).data.subarray(6 * 8);
+    y = pe.visionRopeForward(x, { grid: [2, 4], style: 'qwen2vl', base: 100 }).data.subarray(6 * 8, 7 * 8);
     const q = [1, 0.1, 2, 0.2];
     assertClose(y, [...q.map(Math.cos), ...q.map(Math.sin)], 'qwen2vl token 6 = (1, 2)', TOL);
     // llama4, grid [2, 2]: token 1 is patch (row 0, col 1), counted from 1 → column 2, row 1; interleaved
