@@ -14,6 +14,7 @@ import { createRope } from './rope.js';
 import { createSinusoidal } from './sinusoidal.js';
 import { createTasks } from './tasks.js';
 import { createTinyTransformer } from './tiny-transformer.js';
+import { createVisionRope } from './vision-rope.js';
 import { createXpos } from './xpos.js';
 
 /**
@@ -36,6 +37,7 @@ export function createApi(M) {
     ...createGradients(core),
     ...createTasks(core, modules),
     ...createTinyTransformer(core, modules),
+    ...createVisionRope(core),
     mropePositions,
     mropeFrequencyAxes,
     alloc: core.alloc,

@@ -34,6 +34,7 @@ export function createCore(M) {
     layout: namesOf(M.ropeLayoutName),
     alibiMode: namesOf(M.alibiModeName),
     scalingField: namesOf(M.scalingFieldName),
+    visionRopeStyle: namesOf(M.visionRopeStyleName),
   });
 
   // ---- heap tensors (the zero-copy path) ---------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "posenc/error.hpp"
 #include "posenc/rope.hpp"
 #include "posenc/simd.hpp"
+#include "posenc/vision_rope.hpp"
 #include "wire.hpp"
 
 #ifndef POSENC_VERSION
@@ -47,6 +48,9 @@ std::string enum_name(int i, Name name, Parse parse) {
 }
 std::string ropeTypeName(int i) { return enum_name<RopeType>(i, rope_type_name, parse_rope_type); }
 std::string ropeLayoutName(int i) { return enum_name<RopeLayout>(i, rope_layout_name, parse_rope_layout); }
+std::string visionRopeStyleName(int i) {
+  return enum_name<VisionRopeStyle>(i, vision_rope_style_name, parse_vision_rope_style);
+}
 std::string alibiModeName(int i) { return enum_name<AlibiMode>(i, alibi_mode_name, parse_alibi_mode); }
 std::string positionalSchemeName(int i) {
   return enum_name<PositionalScheme>(i, positional_scheme_name, parse_positional_scheme);
@@ -68,6 +72,7 @@ const char* scaling_field(ScalingSlot slot) {
     case kTruncate: return "truncate";
     case kLowFreq: return "low_freq_factor";
     case kHighFreq: return "high_freq_factor";
+    case kPartialRotaryFactor: return "partial_rotary_factor";
     case kShortLen: return "short_factor";
     case kLongLen: return "long_factor";
     case kSlotCount: break;
@@ -146,6 +151,7 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("ropeTypeName", &ropeTypeName);
   function("ropeLayoutName", &ropeLayoutName);
   function("alibiModeName", &alibiModeName);
+  function("visionRopeStyleName", &visionRopeStyleName);
   function("scalingFieldName", &scalingFieldName);
   function("sdpaSlotName", &sdpaSlotName);
 
@@ -157,6 +163,8 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("ropeParams", &ropeParams);
   function("ropeForward", &ropeForward);
   function("ropeForwardThrough", &ropeForwardThroughJs);
+  function("ropeForwardMrope", &ropeForwardMrope);
+  function("visionRopeForward", &visionRopeForward);
   function("xposApply", &xposApply);
   function("alibiSlopes", &alibiSlopes);
   function("alibiBias", &alibiBias);

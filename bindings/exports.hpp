@@ -46,6 +46,12 @@ void ropeForwardThrough(double batch, double heads, double seq, double head_dim,
                         double scratch_len, double d_rot, double base, int layout, double offset, bool inverse,
                         std::uintptr_t scaling, double max_position_embeddings, double seq_len, const RopeSliceIo& load,
                         const RopeSliceIo& store);
+void ropeForwardMrope(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
+                      double d_rot, double base, int layout, std::uintptr_t positions, double positions_len, bool inverse,
+                      std::uintptr_t scaling, double max_position_embeddings, double seq_len, double mrope_t,
+                      double mrope_h, double mrope_w, bool mrope_interleaved);
+void visionRopeForward(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
+                       int style, double grid_h, double grid_w, double base, double spatial_merge_size, bool inverse);
 void xposApply(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
                bool key, std::uintptr_t positions, double positions_len, double offset, double base, double gamma,
                double scale_base, double center, int layout);
@@ -78,7 +84,8 @@ void learnedModuleRelativeBias(const LearnedPositionalEmbedding& m, double q_len
 std::uintptr_t learnedModuleStatePtr(LearnedPositionalEmbedding& m, int which);
 double learnedModuleStateSize(LearnedPositionalEmbedding& m, int which);
 RotaryPositionalEmbedding* makeRotary(double dim, double max_len, double base, int layout, std::uintptr_t scaling,
-                                      double max_position_embeddings);
+                                      double max_position_embeddings, double mrope_t, double mrope_h, double mrope_w,
+                                      bool mrope_interleaved);
 void rotaryModuleForward(RotaryPositionalEmbedding& m, std::uintptr_t q, double qb, double qh, double qs,
                          std::uintptr_t q_out, std::uintptr_t k, double kb, double kh, double ks, std::uintptr_t k_out,
                          double offset, std::uintptr_t positions, double positions_len);

@@ -8,6 +8,7 @@
 #include "posenc/relative.hpp"
 #include "posenc/rope.hpp"
 #include "posenc/sinusoidal.hpp"
+#include "posenc/vision_rope.hpp"
 #include "posenc/xpos.hpp"
 #include "wire.hpp"
 
@@ -128,6 +129,33 @@ void ropeForwardThrough(double batch, double heads, double seq, double head_dim,
       rope_options(d_rot, base, layout, offset, inverse, scaling, max_position_embeddings, seq_len);
   rope_forward_through({to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)}, span<float>(scratch, scratch_len),
                        load, store, o);
+}
+
+// M-RoPE: positions [3, seq] or [batch, 3, seq] (t, h, w streams) and the section.
+void ropeForwardMrope(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
+                      double d_rot, double base, int layout, std::uintptr_t positions, double positions_len, bool inverse,
+                      std::uintptr_t scaling, double max_position_embeddings, double seq_len, double mrope_t,
+                      double mrope_h, double mrope_w, bool mrope_interleaved) {
+  const double n = batch * heads * seq * head_dim;
+  RopeForwardOptions o = rope_options(d_rot, base, layout, 0, inverse, scaling, max_position_embeddings, seq_len);
+  o.positions = span<const std::int32_t>(positions, positions_len);
+  o.mrope = opt_mrope(mrope_t, mrope_h, mrope_w, mrope_interleaved);
+  rope_forward(span<const float>(x, n), {to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)},
+               span<float>(out, n), o);
+}
+
+void visionRopeForward(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
+                       int style, double grid_h, double grid_w, double base, double spatial_merge_size, bool inverse) {
+  const double n = batch * heads * seq * head_dim;
+  VisionRopeOptions o;
+  o.style = static_cast<VisionRopeStyle>(style);
+  o.grid_h = to_int(grid_h);
+  o.grid_w = to_int(grid_w);
+  o.base = base;
+  o.spatial_merge_size = to_int(spatial_merge_size);
+  o.inverse = inverse;
+  vision_rope_forward(span<const float>(x, n), {to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)},
+                      span<float>(out, n), o);
 }
 
 void xposApply(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,

@@ -82,7 +82,7 @@ export class PosencError extends Error {
 
 /** RoPE pair layout: `half` pairs (x[j], x[j+dRot/2]) (HF, GPT-NeoX); `interleaved` pairs (x[2j], x[2j+1]) (Meta LLaMA, RoFormer, GPT-J). */
 export type RopeLayout = 'half' | 'interleaved';
-export type RopeType = 'default' | 'linear' | 'dynamic' | 'yarn' | 'llama3' | 'longrope';
+export type RopeType = 'default' | 'linear' | 'dynamic' | 'yarn' | 'llama3' | 'longrope' | 'proportional';
 export type AlibiMode = 'causal' | 'symmetric' | 'key_only';
 
 /**
@@ -102,6 +102,8 @@ export interface RopeScaling {
   truncate?: boolean;
   low_freq_factor?: number;
   high_freq_factor?: number;
+  /** proportional (Gemma 4): the first int(partial_rotary_factor · dRot // 2) pairs turn, the rest keep frequency 0. */
+  partial_rotary_factor?: number;
   short_factor?: ArrayLike<number>;
   long_factor?: ArrayLike<number>;
   [key: string]: unknown;
@@ -299,19 +301,21 @@ export interface LearnedPositionalEmbeddingConstructor {
   }): LearnedPositionalEmbedding;
 }
 export interface RotaryPositionalEmbeddingConstructor {
+  /**
+   * With `mropeSection` (M-RoPE) forward's `positions` may be t, h, w streams: a tensor [3, seq] or
+   * [batch, 3, seq]; one stream ([seq] or [batch, seq]) turns every pair alike (text tokens, t = h = w).
+   */
   new (config: {
     dim: number; maxLen?: number; base?: number; layout?: RopeLayout; scaling?: RopeScaling | null;
-    maxPositionEmbeddings?: number;
+    maxPositionEmbeddings?: number; mropeSection?: [number, number, number]; mropeInterleaved?: boolean;
   }): RotaryPositionalEmbedding;
   /**
-   * From a model's config (dim = its dRot). Throws OUT_OF_RANGE for RoPE whose pairs follow different
-   * rules (Gemma 4's proportional, llama3 with low_freq_factor == high_freq_factor) and ROT_DIM for
-   * partial rotary without `dim`: ropeForward applies those. Positions are one stream (text positions
-   * for M-RoPE models, where t = h = w).
+   * From a model's config (dim = its dRot), proportional and M-RoPE included. Throws ROT_DIM for partial
+   * rotary without `dim`: ropeForward applies that.
    */
   new (config: RopeSource & {
     dim?: number; maxLen?: number; base?: number; layout?: RopeLayout; scaling?: RopeScaling | null;
-    maxPositionEmbeddings?: number;
+    maxPositionEmbeddings?: number; mropeSection?: [number, number, number]; mropeInterleaved?: boolean;
   }): RotaryPositionalEmbedding;
 }
 export interface ALiBiPositionalEncodingConstructor {
@@ -508,12 +512,22 @@ export interface Posenc {
   /**
    * x: [batch, heads, seq, headDim] rotated (q and k alike); partial rotary with dRot < headDim. With
    * `config` or `rope` (RopeSource) the model's RoPE, explicit options overriding its fields; for an
-   * M-RoPE description `positions` may be t, h, w streams: a tensor [3, seq] or [batch, 3, seq] (batch
-   * first; HF's position_ids are (3, batch, seq)), e.g. from mropePositions.
+   * M-RoPE description (or `mropeSection`) `positions` may be t, h, w streams: a tensor [3, seq] or
+   * [batch, 3, seq] (batch first; HF's position_ids are (3, batch, seq)), e.g. from mropePositions.
    */
   ropeForward<O extends Out | undefined = undefined>(x: TensorLike, options?: RopeSource & {
     dRot?: number; base?: number; layout?: RopeLayout; positions?: Positions; offset?: number; inverse?: boolean;
     scaling?: RopeScaling | null; maxPositionEmbeddings?: number; seqLen?: number; out?: O;
+    mropeSection?: [number, number, number]; mropeInterleaved?: boolean;
+  }): Result<O>;
+  /**
+   * 2-D RoPE of a vision encoder, x: [batch, heads, tokens, headDim] (headDim a multiple of 4), patches in
+   * the model's order: 'pixtral' row-major; 'qwen2vl' in spatialMergeSize² blocks (default 2); 'llama4'
+   * row-major, positions from 1, plus a last CLS token left unturned (tokens = h·w + 1).
+   */
+  visionRopeForward<O extends Out | undefined = undefined>(x: TensorLike, options: {
+    grid: [number, number]; style: 'pixtral' | 'qwen2vl' | 'llama4'; base?: number; spatialMergeSize?: number;
+    inverse?: boolean; out?: O;
   }): Result<O>;
   /**
    * The RoPE of one layer type of a Hugging Face config.json (v4 or v5 layout, text_config of multimodal

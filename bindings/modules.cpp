@@ -61,9 +61,11 @@ double learnedModuleStateSize(LearnedPositionalEmbedding& m, int which) {
 }
 
 RotaryPositionalEmbedding* makeRotary(double dim, double max_len, double base, int layout, std::uintptr_t scaling,
-                                      double max_position_embeddings) {
+                                      double max_position_embeddings, double mrope_t, double mrope_h, double mrope_w,
+                                      bool mrope_interleaved) {
   return new RotaryPositionalEmbedding(to_int(dim), to_int(max_len), base, static_cast<RopeLayout>(layout),
-                                       read_scaling(scaling), opt_int(max_position_embeddings));
+                                       read_scaling(scaling), opt_int(max_position_embeddings),
+                                       opt_mrope(mrope_t, mrope_h, mrope_w, mrope_interleaved));
 }
 void rotaryModuleForward(RotaryPositionalEmbedding& m, std::uintptr_t q, double qb, double qh, double qs,
                          std::uintptr_t q_out, std::uintptr_t k, double kb, double kh, double ks, std::uintptr_t k_out,

@@ -105,16 +105,11 @@ function headDimOf(m, layerType, notes) {
   return h / n;
 }
 
-// Proportional RoPE (Gemma 4): pairs (j, j + headDim/2) over the whole head; the first
-// int(prf·headDim // 2) pairs turn at base^(−2j/headDim) / factor, the others not at all.
-export const proportionalRotatedPairs = (headDim, prf) => Math.floor((prf * headDim) / 2);
-
 /**
  * The RoPE of one layer type of a Hugging Face config, normalised so that posenc's
  * `ropeParams(desc.dRot, { base: desc.base, scaling: desc.scaling, maxPositionEmbeddings:
- * desc.maxPositionEmbeddings, seqLen })` reproduces the model, except where rope-from-config.js says
- * otherwise (`proportional`, whose scaling keeps its partial_rotary_factor; llama3 with equal band
- * factors). No frequencies here: ropeFromConfig adds them.
+ * desc.maxPositionEmbeddings, seqLen })` reproduces the model (`proportional`'s scaling carries its
+ * partial_rotary_factor, its dRot is the whole head). No frequencies here: ropeFromConfig adds them.
  */
 export function readRopeConfig(config, { layerType, seqLen } = {}) {
   const m = textModel(config);

@@ -7,17 +7,46 @@ import { createScalingArgs } from './rope-scaling-arg.js';
 
 const PARAMS = ['base', 'scaling', 'maxPositionEmbeddings', 'seqLen'];
 const FORWARD = ['dRot', 'base', 'layout', 'positions', 'offset', 'inverse', 'scaling', 'maxPositionEmbeddings', 'seqLen', 'out',
-  'config', 'layerType', 'rope'];
-const CONFIG = ['dim', 'maxLen', 'base', 'layout', 'scaling', 'maxPositionEmbeddings', 'config', 'layerType', 'rope'];
+  'config', 'layerType', 'rope', 'mropeSection', 'mropeInterleaved'];
+const CONFIG = ['dim', 'maxLen', 'base', 'layout', 'scaling', 'maxPositionEmbeddings', 'config', 'layerType', 'rope',
+  'mropeSection', 'mropeInterleaved'];
 const MODULE_FORWARD = ['offset', 'positions', 'qOut', 'kOut'];
 // rope_forward_through's block of positions (rope.hpp): its scratch must hold that many rows of one head.
 const ROPE_BLOCK = 256;
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createRope(core, { Module }) {
-  const { M, enums, invoke, tensorArg, positionsArg, output, lenOf, Scratch, CallbackGuard, heapF32 } = core;
+  const { M, enums, invoke, tensorArg, vectorArg, positionsArg, output, lenOf, Scratch, CallbackGuard, heapF32 } = core;
 
   const { scalingArg, requireMpe } = createScalingArgs(core);
+
+  // An M-RoPE section { sizes: [t, h, w], interleaved }, checked against half = dRot/2; null when absent.
+  function mropeArg(o, half) {
+    if (o.mropeSection === undefined || o.mropeSection === null) return null;
+    const s = o.mropeSection;
+    const sizes = Array.isArray(s) || ArrayBuffer.isView(s) ? Array.from(s) : null;
+    if (!sizes || sizes.length !== 3 || !sizes.every((v) => Number.isInteger(v) && v >= 0) || sizes[0] + sizes[1] + sizes[2] !== half) {
+      fail('SHAPE_MISMATCH', `mropeSection must be 3 sizes >= 0 summing to dRot/2 = ${half} (t, h, w), got ${sizes ? `[${sizes.map(show).join(', ')}]` : show(s)}`);
+    }
+    return { sizes, interleaved: bool('mropeInterleaved', o.mropeInterleaved, false) };
+  }
+  const NO_MROPE = [NaN, NaN, NaN, false];
+  const mropeWire = (m) => (m ? [...m.sizes, m.interleaved] : NO_MROPE);
+
+  // M-RoPE position streams: a tensor [3, seq] or [batch, 3, seq] (t, h, w), checked; null for one stream
+  // ([seq] or [batch, seq], which turns every pair as plain RoPE does).
+  function mropeStreamsArg(v, batch, seq) {
+    if (v === undefined || v === null || v instanceof Int32Array) return null;
+    const shape = v.shape;
+    if (!Array.isArray(shape)) return null;
+    if ((shape.length === 2 && shape[0] === 3 && shape[1] === seq) || (shape.length === 3 && shape[0] === batch && shape[1] === 3 && shape[2] === seq)) {
+      return vectorArg('positions', v, Int32Array);
+    }
+    if (shape.length === 3 || (shape.length === 2 && shape[0] !== batch)) {
+      fail('SHAPE_MISMATCH', `positions.shape must be [3, ${seq}] or [${batch}, 3, ${seq}] (t, h, w streams) or [${seq}] for M-RoPE, got [${shape.join(', ')}]`);
+    }
+    return null;
+  }
 
   function ropeParams(dRot, opts) {
     const o = options(opts, PARAMS, 'ropeParams');
@@ -62,7 +91,9 @@ export function createRope(core, { Module }) {
     const dRot = optSize('dRot', o.dRot);
     const xa = tensorArg('x', x, ['batch', 'heads', 'seq', 'headDim']);
     const layout = choice('layout', o.layout, enums.layout, 'half');
-    const pos = positionsArg(o.positions, xa.shape[0], xa.shape[2]);
+    const mrope = mropeArg(o, (Number.isNaN(dRot) ? xa.shape[3] : dRot) / 2);
+    const streams = mrope ? mropeStreamsArg(o.positions, xa.shape[0], xa.shape[2]) : null;
+    const pos = streams ?? positionsArg(o.positions, xa.shape[0], xa.shape[2]);
     const offset = position('offset', o.offset, 0);
     const inverse = bool('inverse', o.inverse, false);
     const scaling = scalingArg(o.scaling);
@@ -76,6 +107,12 @@ export function createRope(core, { Module }) {
     }
     if (!pos) lastPosition('offset', offset, s);
     const out = output('out', o.out, xa.shape).inPlaceOf(xa);
+    if (streams) {
+      // Every frequency turns with its stream's position (t, h or w), in one call.
+      invoke(M, 'ropeForwardMrope', [xa, b, h, s, d, out, dRot, base, layout, streams, lenOf(streams), inverse, scaling, mpe, seqLen,
+        ...mropeWire(mrope)]);
+      return out.result;
+    }
     if (!xa.range() && !pos && !out.range() && xa.n > SCRATCH_FLOATS && Math.min(s, ROPE_BLOCK) * d <= SCRATCH_FLOATS) {
       // A large array tensor passes through a small scratch in WebAssembly memory: the C++ side asks for a
       // few heads x 256 positions at a time (loadRopeSlice), rotates them there with that block's cos/sin
@@ -110,8 +147,10 @@ export function createRope(core, { Module }) {
       const scaling = scalingArg(c.scaling);
       const mpe = optSize('maxPositionEmbeddings', c.maxPositionEmbeddings);
       fitsMemory(`the RoPE frequencies [dim/2] = [${even('dim', dim) / 2}]`, dim / 2);
-      super('RotaryPositionalEmbedding', [dim, maxLen, base, layout, scaling, mpe]);
+      const mrope = mropeArg(c, dim / 2);
+      super('RotaryPositionalEmbedding', [dim, maxLen, base, layout, scaling, mpe, ...mropeWire(mrope)]);
       Object.assign(this, { dim, maxLen, base, layout: enums.layout[layout] });
+      if (mrope) Object.assign(this, { mropeSection: mrope.sizes, mropeInterleaved: mrope.interleaved });
     }
     /** Positions the cos/sin cache covers; it doubles when a forward reaches past it. */
     get cachedLen() {
@@ -126,7 +165,9 @@ export function createRope(core, { Module }) {
       if (qa.shape[3] !== this.dim) fail('SHAPE_MISMATCH', `q.shape[3] must be dim = ${this.dim}, got ${qa.shape[3]}`);
       if (ka.shape[3] !== this.dim) fail('SHAPE_MISMATCH', `k.shape[3] must be dim = ${this.dim}, got ${ka.shape[3]}`);
       const offset = position('offset', o.offset, 0);
-      const pos = positionsArg(o.positions);
+      const streams = this.mropeSection ? mropeStreamsArg(o.positions, ka.shape[0], ka.shape[2]) : null;
+      let pos = streams ?? positionsArg(o.positions);
+      if (pos && !streams && this.mropeSection) pos = sameStreams(pos, ka.shape[0], ka.shape[2]);
       if (!pos) lastPosition('offset', offset, ka.shape[2]);
       const qOut = output('qOut', o.qOut, qa.shape).inPlaceOf(qa);
       const kOut = output('kOut', o.kOut, ka.shape).inPlaceOf(ka);
@@ -142,7 +183,17 @@ export function createRope(core, { Module }) {
     }
   }
 
-  const fromConfig = createRopeFromConfig(core, { ropeParams, rotate });
+  // One position stream as three equal ones (t = h = w: text tokens), for an M-RoPE module.
+  function sameStreams(arg, batch, seq) {
+    const v = arg.view();
+    const rows = v.length === seq ? 1 : v.length === batch * seq ? batch : 0;
+    if (!rows) return arg; // the C++ side reports the length
+    const out = new Int32Array(rows * 3 * seq);
+    for (let r = 0; r < rows; ++r) for (let a = 0; a < 3; ++a) out.set(v.subarray(r * seq, (r + 1) * seq), (r * 3 + a) * seq);
+    return vectorArg('positions', out, Int32Array);
+  }
+
+  const fromConfig = createRopeFromConfig({ ropeParams, rotate });
   return { ropeParams, ropeForward, RotaryPositionalEmbedding, 
     ropeFromConfig: fromConfig.ropeFromConfig, describeLayers: fromConfig.describeLayers };
 }

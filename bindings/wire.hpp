@@ -42,7 +42,7 @@ inline DropoutOptions dropout_options(double p, bool train, std::uintptr_t keep,
 // short_factor and long_factor. JS reads the slot order from scalingFieldName (embind.cpp).
 enum ScalingSlot {
   kType, kFactor, kOriginalMax, kAttentionFactor, kBetaFast, kBetaSlow, kMscale, kMscaleAllDim, kTruncate,
-  kLowFreq, kHighFreq, kShortLen, kLongLen, kSlotCount
+  kLowFreq, kHighFreq, kPartialRotaryFactor, kShortLen, kLongLen, kSlotCount
 };
 
 inline RopeScaling read_scaling(std::uintptr_t block) {
@@ -60,6 +60,7 @@ inline RopeScaling read_scaling(std::uintptr_t block) {
   s.truncate = v[kTruncate] != 0;
   s.low_freq_factor = opt_num(v[kLowFreq]);
   s.high_freq_factor = opt_num(v[kHighFreq]);
+  s.partial_rotary_factor = opt_num(v[kPartialRotaryFactor]);
   const auto short_len = static_cast<std::size_t>(v[kShortLen]), long_len = static_cast<std::size_t>(v[kLongLen]);
   s.short_factor.assign(v + kSlotCount, v + kSlotCount + short_len);
   s.long_factor.assign(v + kSlotCount + short_len, v + kSlotCount + short_len + long_len);
@@ -98,6 +99,12 @@ inline SdpaOptions read_sdpa_options(std::uintptr_t bias, std::uintptr_t slopes,
   if (!std::isnan(v[kFloorScale])) o.query_temperature = QueryTemperature{v[kFloorScale], v[kAttnScale]};
   o.softcap = opt_num(v[kSoftcap]);
   return o;
+}
+
+// An M-RoPE section as three sizes (t, h, w; NaN for none: plain RoPE) and the interleaved flag.
+inline std::optional<MropeSection> opt_mrope(double t, double h, double w, bool interleaved) {
+  if (std::isnan(t)) return std::nullopt;
+  return MropeSection{{to_int(t), to_int(h), to_int(w)}, interleaved};
 }
 
 }  // namespace posenc::bindings

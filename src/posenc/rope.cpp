@@ -34,8 +34,22 @@ void RopeCache::trim() {
 
 // ---- rope_forward ---------------------------------------------------------------------------------------
 
-RopePlan plan_rope(const Bhsd& shape, const RopeForwardOptions& options,
-                   const std::function<PositionRows()>& check_positions) {
+namespace {
+
+// Explicit frequencies: d_rot/2 of them (SHAPE_MISMATCH), finite (NON_FINITE), none negative (OUT_OF_RANGE).
+void check_explicit_frequencies(Span<const double> inv_freq, std::int64_t d_rot) {
+  for (std::size_t j = 0; j < inv_freq.size(); ++j) {
+    require_finite(("inv_freq[" + std::to_string(j) + "]").c_str(), inv_freq[j]);
+  }
+  require_length("inv_freq", inv_freq.size(), static_cast<std::size_t>(d_rot / 2));
+  for (std::size_t j = 0; j < inv_freq.size(); ++j) {
+    require_range(inv_freq[j] >= 0, ("inv_freq[" + std::to_string(j) + "]").c_str(), inv_freq[j], "be >= 0");
+  }
+}
+
+// plan_rope with the positions' check returning the largest position.
+RopePlan plan_rope_to(const Bhsd& shape, const RopeForwardOptions& options,
+                      const std::function<std::int64_t()>& check_positions) {
   const RopeScaling& sc = options.scaling;
   RopeContext cx{options.d_rot.value_or(shape.head_dim), options.base, options.max_position_embeddings,
                  options.seq_len};
@@ -51,20 +65,58 @@ RopePlan plan_rope(const Bhsd& shape, const RopeForwardOptions& options,
     fail(ErrorCode::RotDim, "d_rot must be at most head_dim = " + std::to_string(shape.head_dim) + ", got " +
                                 std::to_string(cx.d_rot));
   }
-  check_scaling_ranges(sc, cx);
-  check_scaling_shapes(sc, cx);
-  const PositionRows pos = check_positions();
+  const bool explicit_freq = !options.inv_freq.empty();
+  if (explicit_freq) {
+    check_explicit_frequencies(options.inv_freq, cx.d_rot);
+  } else {
+    check_scaling_ranges(sc, cx);
+    check_scaling_shapes(sc, cx);
+  }
+  if (options.mrope) check_mrope_section(*options.mrope, cx.d_rot / 2);
+  const std::int64_t max_position = check_positions();
 
-  // Length-dependent variants see the longest position of this call, as HF's update decorators do.
-  if (!cx.seq_len && (sc.type == RopeType::Dynamic || sc.type == RopeType::LongRope)) cx.seq_len = pos.max() + 1;
   RopePlan plan;
   plan.d_rot = static_cast<std::size_t>(cx.d_rot);
-  plan.params.inv_freq = options.cache ? options.cache->default_frequencies(cx.d_rot, options.base)
-                                       : inverse_frequencies(cx.d_rot, options.base);
-  plan.params.attention_factor = apply_rope_scaling(sc, cx, plan.params.inv_freq);
+  if (explicit_freq) {
+    plan.params.inv_freq.assign(options.inv_freq.begin(), options.inv_freq.end());
+    plan.params.attention_factor = 1.0;
+  } else {
+    // Length-dependent variants see the longest position of this call, as HF's update decorators do.
+    if (!cx.seq_len && (sc.type == RopeType::Dynamic || sc.type == RopeType::LongRope)) cx.seq_len = max_position + 1;
+    plan.params.inv_freq = options.cache ? options.cache->default_frequencies(cx.d_rot, options.base)
+                                         : inverse_frequencies(cx.d_rot, options.base);
+    plan.params.attention_factor = apply_rope_scaling(sc, cx, plan.params.inv_freq);
+  }
   const double a = plan.params.attention_factor;
   plan.scale = static_cast<float>(options.inverse ? 1.0 / a : a);
   return plan;
+}
+
+// M-RoPE with explicit streams: each frequency at its stream's position, tables per position row.
+void rope_forward_mrope(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options) {
+  std::optional<MropePositions> pos;
+  const RopePlan plan = plan_rope_to(shape, options, [&] {
+    pos.emplace(options.positions, shape.batch, shape.seq);
+    const std::size_t n = element_count(shape);
+    require_length("x", x.size(), n);
+    require_length("out", out.size(), n);
+    pos->require_values();
+    return pos->max();
+  });
+  const MropeAngles angles(plan.params.inv_freq, *options.mrope);
+  const std::size_t half = plan.d_rot / 2;
+  rope_rotate_blocked(x, shape, out, plan.d_rot, options.layout, pos->per_batch(), options.inverse,
+                      [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
+                        angles.fill(*pos, row, s0, count, c, s);
+                        scale_rope_tables(count * half, plan.scale, c, s);
+                      });
+}
+
+}  // namespace
+
+RopePlan plan_rope(const Bhsd& shape, const RopeForwardOptions& options,
+                   const std::function<PositionRows()>& check_positions) {
+  return plan_rope_to(shape, options, [&] { return check_positions().max(); });
 }
 
 RopeTables::RopeTables(const RopePlan& plan, const PositionRows& positions, std::int64_t seq, RopeCache& cache)
@@ -89,6 +141,10 @@ void RopeTables::operator()(std::size_t row, std::size_t s0, std::size_t count, 
 }
 
 void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options) {
+  if (options.mrope && !options.positions.empty()) {
+    rope_forward_mrope(x, shape, out, options);
+    return;
+  }
   const RopePlan plan = plan_rope(shape, options, [&] {
     return validate_bhsd_positions(x, out, shape, options.positions, options.offset);
   });
@@ -116,8 +172,9 @@ void require_head_dim(const char* name, const Bhsd& shape, std::int64_t dim) {
 
 RotaryPositionalEmbedding::RotaryPositionalEmbedding(std::int64_t dim, std::int64_t max_len, double base,
                                                      RopeLayout layout, const RopeScaling& scaling,
-                                                     std::optional<std::int64_t> max_position_embeddings)
-    : dim_(dim), max_len_(max_len), layout_(layout) {
+                                                     std::optional<std::int64_t> max_position_embeddings,
+                                                     std::optional<MropeSection> mrope)
+    : dim_(dim), max_len_(max_len), layout_(layout), mrope_(mrope) {
   const RopeContext cx{dim, base, max_position_embeddings, std::nullopt};
   check_scaling_finite(base, scaling);
   require_size("dim", dim);
@@ -126,6 +183,10 @@ RotaryPositionalEmbedding::RotaryPositionalEmbedding(std::int64_t dim, std::int6
   require_even("dim", dim);
   check_scaling_ranges(scaling, cx);
   check_scaling_shapes(scaling, cx);
+  if (mrope_) {
+    check_mrope_section(*mrope_, dim / 2);
+    mrope_axes_ = mrope_axes(*mrope_, static_cast<std::size_t>(dim / 2));
+  }
   params_ = rope_params(dim, base, scaling, max_position_embeddings);
   ensure_cached(std::min(max_len, kMaxCacheFloats / (dim / 2)));
 }
@@ -160,9 +221,22 @@ void RotaryPositionalEmbedding::forward(Span<const float> q, const Bhsd& q_shape
                                        std::to_string(q_shape.batch) + "x" + std::to_string(q_shape.seq) + " and k " +
                                        std::to_string(k_shape.batch) + "x" + std::to_string(k_shape.seq));
   }
+  const std::size_t qn = element_count(q_shape), kn = element_count(k_shape);
+  if (mrope_ && !positions.empty()) {
+    const MropePositions pos(positions, k_shape.batch, k_shape.seq);
+    require_length("q", q.size(), qn);
+    require_length("q_out", q_out.size(), qn);
+    require_length("k", k.size(), kn);
+    require_length("k_out", k_out.size(), kn);
+    pos.require_values();
+    const std::int64_t end = pos.max() + 1;
+    if (end <= kMaxCacheFloats / (dim_ / 2)) ensure_cached(end);
+    rotate_mrope(q, q_shape, q_out, pos);
+    rotate_mrope(k, k_shape, k_out, pos);
+    return;
+  }
   const PositionRows k_pos(positions, offset, k_shape.batch, k_shape.seq);
   k_pos.require_shape();
-  const std::size_t qn = element_count(q_shape), kn = element_count(k_shape);
   require_length("q", q.size(), qn);
   require_length("q_out", q_out.size(), qn);
   require_length("k", k.size(), kn);
@@ -181,6 +255,38 @@ void RotaryPositionalEmbedding::forward(Span<const float> q, const Bhsd& q_shape
   rotate(k, k_shape, k_out, offset, positions);
 }
 
+void RotaryPositionalEmbedding::row_at(std::int64_t p, float* c, float* s) const {
+  const auto half = static_cast<std::size_t>(dim_ / 2);
+  if (p < cached_len_) {
+    std::copy_n(cos_.data() + static_cast<std::size_t>(p) * half, half, c);
+    std::copy_n(sin_.data() + static_cast<std::size_t>(p) * half, half, s);
+  } else {
+    sincos_at(static_cast<double>(p), params_.inv_freq.data(), half, s, c);
+    scale_rope_tables(half, static_cast<float>(params_.attention_factor), c, s);
+  }
+}
+
+// Frequency j of each position takes column j of its stream's row (t, h or w).
+void RotaryPositionalEmbedding::rotate_mrope(Span<const float> x, const Bhsd& shape, Span<float> out,
+                                             const MropePositions& pos) const {
+  const auto half = static_cast<std::size_t>(dim_ / 2);
+  std::vector<float> rows(6 * half);
+  rope_rotate_blocked(x, shape, out, 2 * half, layout_, pos.per_batch(), false,
+                      [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
+                        for (std::size_t i = 0; i < count; ++i) {
+                          for (int a = 0; a < 3; ++a) {
+                            const auto p = pos.at(static_cast<std::int64_t>(row), a, static_cast<std::int64_t>(s0 + i));
+                            row_at(p, rows.data() + 2 * a * half, rows.data() + (2 * a + 1) * half);
+                          }
+                          for (std::size_t j = 0; j < half; ++j) {
+                            const std::size_t a = mrope_axes_[j];
+                            c[i * half + j] = rows[2 * a * half + j];
+                            s[i * half + j] = rows[(2 * a + 1) * half + j];
+                          }
+                        }
+                      });
+}
+
 void RotaryPositionalEmbedding::rotate(Span<const float> x, const Bhsd& shape, Span<float> out, std::int64_t offset,
                                        Span<const std::int32_t> positions) const {
   const PositionRows pos(positions, offset, shape.batch, shape.seq);
@@ -191,20 +297,11 @@ void RotaryPositionalEmbedding::rotate(Span<const float> x, const Bhsd& shape, S
     return;
   }
   // Explicit positions gather their cache rows; positions past the cache limit are computed here.
-  const auto a = static_cast<float>(params_.attention_factor);
   rope_rotate_blocked(x, shape, out, 2 * half, layout_, pos.distinct_rows() > 1, false,
                       [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
                         for (std::size_t i = 0; i < count; ++i) {
-                          const std::int64_t p = pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i));
-                          float* ci = c + i * half;
-                          float* si = s + i * half;
-                          if (p < cached_len_) {
-                            std::copy_n(cos_.data() + static_cast<std::size_t>(p) * half, half, ci);
-                            std::copy_n(sin_.data() + static_cast<std::size_t>(p) * half, half, si);
-                          } else {
-                            sincos_at(static_cast<double>(p), params_.inv_freq.data(), half, si, ci);
-                            scale_rope_tables(half, a, ci, si);
-                          }
+                          row_at(pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i)), c + i * half,
+                                 s + i * half);
                         }
                       });
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "posenc/angles.hpp"
+#include "posenc/mrope.hpp"
 #include "posenc/positions.hpp"
 #include "posenc/rope_kernel.hpp"
 #include "posenc/rope_scaling.hpp"
@@ -49,6 +50,12 @@ struct RopeForwardOptions {
   std::optional<std::int64_t> max_position_embeddings;
   std::optional<std::int64_t> seq_len;  // default max(positions) + 1 (dynamic, longrope)
   RopeCache* cache = nullptr;           // optional, reused across calls
+  // Explicit frequencies (d_rot/2 entries, >= 0; 0 leaves a pair as it is): used instead of base and
+  // scaling, attention factor 1.
+  Span<const double> inv_freq;
+  // M-RoPE (mrope.hpp): positions are then [3, seq] or [batch, 3, seq]; without positions every stream
+  // is offset + s, which is plain RoPE.
+  std::optional<MropeSection> mrope;
 };
 
 // x, out: [batch, heads, seq, head_dim] (out may be x). Applies to q and to k alike.
@@ -89,13 +96,16 @@ class RotaryPositionalEmbedding {
  public:
   RotaryPositionalEmbedding(std::int64_t dim, std::int64_t max_len = 2048, double base = 10000.0,
                             RopeLayout layout = RopeLayout::Half, const RopeScaling& scaling = {},
-                            std::optional<std::int64_t> max_position_embeddings = std::nullopt);
-  // q, k: [batch, heads, seq, dim] rotated in place (or into q_out/k_out, which may alias them).
+                            std::optional<std::int64_t> max_position_embeddings = std::nullopt,
+                            std::optional<MropeSection> mrope = std::nullopt);
+  // q, k: [batch, heads, seq, dim] rotated in place (or into q_out/k_out, which may alias them). With an
+  // M-RoPE section, explicit positions are [3, seq] or [batch, 3, seq] (t, h, w streams).
   void forward(Span<const float> q, const Bhsd& q_shape, Span<float> q_out, Span<const float> k, const Bhsd& k_shape,
                Span<float> k_out, std::int64_t offset = 0, Span<const std::int32_t> positions = {});
   std::int64_t cached_len() const { return cached_len_; }
   std::uint64_t cache_builds() const { return cache_builds_; }  // how many rows were computed
   const RopeParams& params() const { return params_; }
+  const std::optional<MropeSection>& mrope() const { return mrope_; }
   RopeLayout layout() const { return layout_; }
   std::int64_t dim() const { return dim_; }
   std::int64_t max_len() const { return max_len_; }
@@ -107,9 +117,14 @@ class RotaryPositionalEmbedding {
   void ensure_cached(std::int64_t end);
   void rotate(Span<const float> x, const Bhsd& shape, Span<float> out, std::int64_t offset,
               Span<const std::int32_t> positions) const;
+  void rotate_mrope(Span<const float> x, const Bhsd& shape, Span<float> out, const MropePositions& positions) const;
+  // Writes cos/sin of position p (dim/2 each, attention factor applied): the cache row, or computed.
+  void row_at(std::int64_t p, float* c, float* s) const;
   std::int64_t dim_, max_len_;
   RopeLayout layout_;
   RopeParams params_;
+  std::optional<MropeSection> mrope_;
+  std::vector<std::uint8_t> mrope_axes_;
   std::int64_t cached_len_ = 0;
   std::uint64_t cache_builds_ = 0;
   std::vector<float> cos_, sin_;

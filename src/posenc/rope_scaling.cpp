@@ -1,6 +1,7 @@
 // The rope_scaling variants, one table entry per rope_type, each after Hugging Face transformers'
 // modeling_rope_utils.py (_compute_*_parameters): linear (Chen et al. 2023, position interpolation),
-// dynamic NTK, YaRN (Peng et al. 2023), Llama 3 (Meta's llama-models), LongRoPE (Ding et al. 2024, Phi-3).
+// dynamic NTK, YaRN (Peng et al. 2023), Llama 3 (Meta's llama-models), LongRoPE (Ding et al. 2024, Phi-3),
+// proportional (Gemma 4).
 #include "posenc/rope_scaling.hpp"
 
 #include <algorithm>
@@ -132,8 +133,9 @@ void ranges_llama3(const RopeScaling& sc, const RopeContext&) {
   require_factor_at_least_one(sc);
   const double low = sc.low_freq_factor.value_or(1.0), high = sc.high_freq_factor.value_or(4.0);
   require_range(low > 0, "scaling.low_freq_factor", low, "be > 0");
-  require_range(high > low, "scaling.high_freq_factor", high,
-                ("be > scaling.low_freq_factor = " + format_number(low)).c_str());
+  // high == low (Llama 4 Scout) leaves the smooth band empty: every wavelength is either kept or divided.
+  require_range(high >= low, "scaling.high_freq_factor", high,
+                ("be >= scaling.low_freq_factor = " + format_number(low)).c_str());
 }
 
 double apply_llama3(const RopeScaling& sc, const RopeContext&, std::vector<double>& inv_freq) {
@@ -145,7 +147,7 @@ double apply_llama3(const RopeScaling& sc, const RopeContext&, std::vector<doubl
     if (wavelen < l0 / high) continue;
     if (wavelen > l0 / low) {
       f /= factor;
-    } else {
+    } else if (high > low) {
       const double smooth = (l0 / wavelen - low) / (high - low);
       f *= (1 - smooth) / factor + smooth;
     }
@@ -182,6 +184,25 @@ double apply_longrope(const RopeScaling& sc, const RopeContext& cx, std::vector<
   return attention_factor_or(sc, s <= 1 ? 1.0 : std::sqrt(1 + std::log(s) / std::log(static_cast<double>(l0))));
 }
 
+// ---- proportional: the first int(prf·d // 2) pairs turn at base^(−2j/d) / factor, the others not ----
+// d is the whole head (d_rot = head_dim): the unrotated pairs keep frequency 0 rather than being cut off.
+
+void ranges_proportional(const RopeScaling& sc, const RopeContext&) {
+  if (sc.factor) require_range(*sc.factor > 0, "scaling.factor", *sc.factor, "be > 0");
+  if (sc.partial_rotary_factor) {
+    const double prf = *sc.partial_rotary_factor;
+    require_range(prf > 0 && prf <= 1, "scaling.partial_rotary_factor", prf, "be in (0, 1]");
+  }
+}
+
+double apply_proportional(const RopeScaling& sc, const RopeContext& cx, std::vector<double>& inv_freq) {
+  const double factor = sc.factor.value_or(1.0);
+  const auto rotated = static_cast<std::size_t>(
+      std::floor(sc.partial_rotary_factor.value_or(1.0) * static_cast<double>(cx.d_rot) / 2));
+  for (std::size_t j = 0; j < inv_freq.size(); ++j) inv_freq[j] = j < rotated ? inv_freq[j] / factor : 0.0;
+  return 1.0;
+}
+
 // ---- the table ----
 
 using Check = void (*)(const RopeScaling&, const RopeContext&);
@@ -203,6 +224,7 @@ constexpr Variant kVariants[] = {
     {RopeType::Yarn, "yarn", require_mpe_when_derived, ranges_yarn, nullptr, apply_yarn},
     {RopeType::Llama3, "llama3", nullptr, ranges_llama3, nullptr, apply_llama3},
     {RopeType::LongRope, "longrope", require_mpe_when_derived, ranges_longrope, shapes_longrope, apply_longrope},
+    {RopeType::Proportional, "proportional", nullptr, ranges_proportional, nullptr, apply_proportional},
 };
 
 const Variant& variant(RopeType type) {
@@ -242,7 +264,8 @@ void check_scaling_finite(double base, const RopeScaling& sc) {
                                 std::pair{"scaling.beta_fast", sc.beta_fast}, std::pair{"scaling.beta_slow", sc.beta_slow},
                                 std::pair{"scaling.mscale", sc.mscale}, std::pair{"scaling.mscale_all_dim", sc.mscale_all_dim},
                                 std::pair{"scaling.low_freq_factor", sc.low_freq_factor},
-                                std::pair{"scaling.high_freq_factor", sc.high_freq_factor}}) {
+                                std::pair{"scaling.high_freq_factor", sc.high_freq_factor},
+                                std::pair{"scaling.partial_rotary_factor", sc.partial_rotary_factor}}) {
     if (v) require_finite(name, *v);
   }
   require_finite_entries("scaling.short_factor", sc.short_factor);

@@ -10,8 +10,9 @@
 
 namespace posenc {
 
-enum class RopeType { Default, Linear, Dynamic, Yarn, Llama3, LongRope };
-// "default" | "linear" | "dynamic" | "yarn" | "llama3" | "longrope"; anything else is OUT_OF_RANGE.
+enum class RopeType { Default, Linear, Dynamic, Yarn, Llama3, LongRope, Proportional };
+// "default" | "linear" | "dynamic" | "yarn" | "llama3" | "longrope" | "proportional"; anything else is
+// OUT_OF_RANGE.
 RopeType parse_rope_type(const std::string& name);
 const char* rope_type_name(RopeType type);
 
@@ -28,6 +29,7 @@ struct RopeScaling {
   bool truncate = true;                  // yarn
   std::optional<double> low_freq_factor;   // llama3, default 1
   std::optional<double> high_freq_factor;  // llama3, default 4
+  std::optional<double> partial_rotary_factor;  // proportional, default 1
   std::vector<double> short_factor;      // longrope, d_rot/2 entries
   std::vector<double> long_factor;       // longrope, d_rot/2 entries
 };

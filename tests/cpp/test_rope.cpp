@@ -453,3 +453,142 @@ TEST_CASE("RopeCache keeps at most kMaxFloats between calls", "[rope][cache]") {
   posenc::rope_forward(y, small, y, opt);
   CHECK(cache.steps().rows() == posenc::kAnchorStride);  // kept: 64 x 64 float pairs
 }
+
+// ---- M-RoPE and explicit frequencies --------------------------------------------------------------------
+
+namespace {
+std::vector<int> axes_of(const posenc::MropeSection& s, std::size_t half) {
+  const auto a = posenc::mrope_axes(s, half);
+  return {a.begin(), a.end()};
+}
+}  // namespace
+
+TEST_CASE("M-RoPE axes: contiguous sections and Qwen3-VL's interleaving, by hand and against the HF rules", "[rope][mrope]") {
+  // Contiguous [1, 1, 2]: t, h, w, w. Interleaved [1, 1, 2]: j=1 < 3 is h, j=2 < 6 is w, j=3 is t.
+  CHECK(axes_of({{1, 1, 2}, false}, 4) == std::vector<int>{0, 1, 2, 2});
+  CHECK(axes_of({{1, 1, 2}, true}, 4) == std::vector<int>{0, 1, 2, 0});
+  // Interleaved [2, 1, 1]: only j=1 (h) and j=2 (w) leave t.
+  CHECK(axes_of({{2, 1, 1}, true}, 4) == std::vector<int>{0, 1, 2, 0});
+  CHECK(axes_of({{0, 2, 2}, true}, 4) == std::vector<int>{0, 1, 2, 0});
+  const std::vector<std::vector<int>> sections = {{16, 24, 24}, {24, 20, 20}, {2, 3, 3}, {8, 12, 12}};
+  for (const auto& sec : sections) {
+    const auto half = static_cast<std::size_t>(sec[0] + sec[1] + sec[2]);
+    const posenc::MropeSection s{{sec[0], sec[1], sec[2]}, false}, si{{sec[0], sec[1], sec[2]}, true};
+    CHECK(axes_of(s, half) == ref::mrope_contiguous_axes(sec));
+    CHECK(axes_of(si, half) == ref::mrope_interleaved_axes(sec));
+  }
+}
+
+TEST_CASE("rope_forward M-RoPE: each frequency turns with its stream's position, [3, seq] and [batch, 3, seq]", "[rope][mrope]") {
+  const int B = 2, H = 3, S = 5, D = 20;  // d_rot 16: section sums to 8, 4 dims pass through
+  const auto x = check::random_floats(B * H * S * D, 91);
+  const std::vector<int> sec = {2, 3, 3};
+  for (bool interleaved : {false, true}) {
+    for (bool per_batch : {false, true}) {
+      std::vector<std::int32_t> pos;
+      for (int b = 0; b < (per_batch ? B : 1); ++b)
+        for (int a = 0; a < 3; ++a)
+          for (int s = 0; s < S; ++s) pos.push_back(s == S - 1 ? static_cast<std::int32_t>(kMax - a - b) : 7 * s + 100 * a + 1000 * b);
+      RopeForwardOptions o;
+      o.d_rot = 16;
+      o.base = 1000000;
+      o.positions = pos;
+      o.mrope = posenc::MropeSection{{2, 3, 3}, interleaved};
+      INFO("interleaved " << interleaved << " per_batch " << per_batch);
+      const auto axes = interleaved ? ref::mrope_interleaved_axes(sec) : ref::mrope_contiguous_axes(sec);
+      const auto inv = ref::rope_inv_freq(16, 1000000);
+      const auto exp = ref::rope_apply_angles(x, B, H, S, D, 16, false, [&](int b, int s, int j) {
+        const int row = per_batch ? b : 0;
+        return static_cast<double>(pos[static_cast<std::size_t>((row * 3 + axes[j]) * S + s)]) * inv[j];
+      });
+      const auto got = run(x, {B, H, S, D}, o);
+      check::close(got, exp);
+      // The module with the same section gives the same values (its cache rows, gathered per frequency).
+      RotaryPositionalEmbedding m(16, 64, 1000000, RopeLayout::Half, {}, std::nullopt, o.mrope);
+      const auto xs = check::random_floats(B * H * S * 16, 5);
+      std::vector<float> q = xs, k = xs;
+      m.forward(q, {B, H, S, 16}, q, k, {B, H, S, 16}, k, 0, pos);
+      RopeForwardOptions o16 = o;
+      o16.d_rot = std::nullopt;
+      check::close(q, run(xs, {B, H, S, 16}, o16), 1e-6, 1e-6);  // cache rows: anchors and steps
+      CHECK(k == q);
+    }
+  }
+}
+
+TEST_CASE("rope_forward M-RoPE with equal streams is plain RoPE; without positions it is offset + s", "[rope][mrope]") {
+  const int B = 1, H = 2, S = 40, D = 16;
+  const auto x = check::random_floats(B * H * S * D, 17);
+  std::vector<std::int32_t> pos3, pos1;
+  for (int a = 0; a < 3; ++a)
+    for (int s = 0; s < S; ++s) pos3.push_back(s + 300);
+  for (int s = 0; s < S; ++s) pos1.push_back(s + 300);
+  RopeForwardOptions plain;
+  plain.positions = pos1;
+  RopeForwardOptions m = plain;
+  m.positions = pos3;
+  m.mrope = posenc::MropeSection{{2, 3, 3}, true};
+  check::close(run(x, {B, H, S, D}, m), run(x, {B, H, S, D}, plain), 1e-6, 1e-6);
+  RopeForwardOptions none;
+  none.offset = 300;
+  none.mrope = m.mrope;
+  plain.positions = {};
+  plain.offset = 300;
+  CHECK(run(x, {B, H, S, D}, none) == run(x, {B, H, S, D}, plain));
+}
+
+TEST_CASE("rope_forward with explicit inv_freq: zeros leave pairs as they are, scaling and base are not used", "[rope][freq]") {
+  const int B = 1, H = 2, S = 6, D = 8;
+  const auto x = check::random_floats(B * H * S * D, 23);
+  const std::vector<double> inv = {1.0, 0.25, 0.0, 0.0};
+  RopeForwardOptions o;
+  o.inv_freq = inv;
+  o.offset = kMax - 10;
+  o.scaling.type = posenc::RopeType::Linear;  // ignored
+  o.scaling.factor = 4;
+  const auto got = run(x, {B, H, S, D}, o);
+  check::close(got, ref::rope_apply(x, B, H, S, D, D, false, [&](int, int s) { return kMax - 10 + s; }, {inv}));
+  for (int r = 0; r < B * H * S; ++r) {
+    CHECK(got[r * D + 2] == x[r * D + 2]);
+    CHECK(got[r * D + 7] == x[r * D + 7]);
+  }
+  // Proportional scaling gives the same as its frequencies passed explicitly.
+  RopeForwardOptions p;
+  p.scaling.type = posenc::RopeType::Proportional;
+  p.scaling.partial_rotary_factor = 0.5;
+  p.offset = 12345;
+  RopeForwardOptions e;
+  const auto prop = ref::rope_proportional(D, 10000, 0.5);
+  e.inv_freq = prop.inv_freq;
+  e.offset = 12345;
+  CHECK(run(x, {B, H, S, D}, p) == run(x, {B, H, S, D}, e));
+}
+
+TEST_CASE("M-RoPE and explicit frequency errors carry their codes", "[rope][mrope][errors]") {
+  std::vector<float> x(2 * 1 * 4 * 8), out(x.size());
+  auto call = [&](const RopeForwardOptions& o) { return [&x, &out, o] { posenc::rope_forward(x, {2, 1, 4, 8}, out, o); }; };
+  std::vector<std::int32_t> pos(3 * 4, 1), short_pos(4, 1), negative(3 * 4, 1);
+  negative[5] = -1;
+  RopeForwardOptions o;
+  o.mrope = posenc::MropeSection{{1, 1, 1}, false};
+  o.positions = pos;
+  check::throws_code(call(o), "SHAPE_MISMATCH", "mrope_section must be 3 sizes >= 0 summing to d_rot/2 = 4, got [1, 1, 1]");
+  o.mrope = posenc::MropeSection{{2, -1, 3}, false};
+  check::throws_code(call(o), "SHAPE_MISMATCH", "mrope_section");
+  o.mrope = posenc::MropeSection{{2, 1, 1}, false};
+  o.positions = short_pos;
+  check::throws_code(call(o), "SHAPE_MISMATCH", "M-RoPE positions must be [3, seq] (12 entries) or [batch, 3, seq] (24)");
+  o.positions = negative;
+  check::throws_code(call(o), "BAD_POSITION", "positions[5] must be >= 0, got -1");
+  std::vector<double> inv3 = {1, 1, 1}, neg = {1, -1, 0, 0}, nan = {1, NAN, 0, 0};
+  RopeForwardOptions f;
+  f.inv_freq = inv3;
+  check::throws_code(call(f), "SHAPE_MISMATCH", "inv_freq");
+  f.inv_freq = neg;
+  check::throws_code(call(f), "OUT_OF_RANGE", "inv_freq[1] must be >= 0");
+  f.inv_freq = nan;
+  check::throws_code(call(f), "NON_FINITE", "inv_freq[1]");
+  check::throws_code([] { RotaryPositionalEmbedding(8, 16, 10000, RopeLayout::Half, {}, std::nullopt, posenc::MropeSection{{1, 1, 1}, false}); },
+                     "SHAPE_MISMATCH", "mrope_section");
+  for (float v : out) CHECK(v == 0.0f);
+}

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -220,10 +221,48 @@ TEST_CASE("rope_params errors carry their codes and name the argument", "[rope][
   RopeScaling l3 = scaling(RopeType::Llama3);
   l3.low_freq_factor = 0;
   check::throws_code([&] { rope_params(8, 10000, l3); }, "OUT_OF_RANGE", "scaling.low_freq_factor must be > 0");
-  l3.low_freq_factor = 4;
-  check::throws_code([&] { rope_params(8, 10000, l3); }, "OUT_OF_RANGE", "scaling.high_freq_factor must be > scaling.low_freq_factor");
+  l3.low_freq_factor = 5;
+  check::throws_code([&] { rope_params(8, 10000, l3); }, "OUT_OF_RANGE", "scaling.high_freq_factor must be >= scaling.low_freq_factor");
+  RopeScaling pr = scaling(RopeType::Proportional);
+  pr.partial_rotary_factor = 0;
+  check::throws_code([&] { rope_params(8, 10000, pr); }, "OUT_OF_RANGE", "scaling.partial_rotary_factor must be in (0, 1]");
+  pr.partial_rotary_factor = NAN;
+  check::throws_code([&] { rope_params(8, 10000, pr); }, "NON_FINITE", "scaling.partial_rotary_factor");
+  pr = scaling(RopeType::Proportional, 0);
+  check::throws_code([&] { rope_params(8, 10000, pr); }, "OUT_OF_RANGE", "scaling.factor must be > 0");
   lr.short_factor = {1, 0, 1, 1};
   check::throws_code([&] { rope_params(8, 10000, lr); }, "OUT_OF_RANGE", "scaling.short_factor[1] must be > 0");
   lr.short_factor = {1, 1, 1};
   check::throws_code([&] { rope_params(8, 10000, lr); }, "SHAPE_MISMATCH", "scaling.short_factor must have d_rot/2 = 4 entries, got 3");
+}
+
+TEST_CASE("rope_params llama3 with low_freq_factor == high_freq_factor (Llama 4 Scout): a step, no smooth band", "[rope][params]") {
+  // HF _compute_llama3_parameters: torch.where divides wavelengths past l0/low by factor; with low == high
+  // the medium band is empty and its division by zero is never taken.
+  RopeScaling s = scaling(RopeType::Llama3, 16);
+  s.low_freq_factor = 1;
+  s.high_freq_factor = 1;
+  s.original_max_position_embeddings = 8192;
+  const auto p = posenc::rope_params(128, 500000, s);
+  const auto base = ref::rope_inv_freq(128, 500000);
+  for (std::size_t j = 0; j < base.size(); ++j) {
+    const bool long_wave = 2 * ref::kPi / base[j] > 8192;
+    CHECK(p.inv_freq[j] == Approx(long_wave ? base[j] / 16 : base[j]).epsilon(1e-14));
+  }
+  same_params(p, ref::rope_llama3(128, 500000, 16, 1, 1, 8192));
+}
+
+TEST_CASE("rope_params proportional (Gemma 4): int(prf*d // 2) pairs turn, the rest have frequency 0", "[rope][params]") {
+  RopeScaling s = scaling(RopeType::Proportional);
+  s.partial_rotary_factor = 0.25;
+  const auto p = posenc::rope_params(512, 1000000, s);
+  same_params(p, ref::rope_proportional(512, 1000000, 0.25));
+  CHECK(std::count_if(p.inv_freq.begin(), p.inv_freq.end(), [](double f) { return f != 0; }) == 64);
+  CHECK(p.inv_freq[1] == Approx(std::pow(1000000.0, -2.0 / 512)).epsilon(1e-14));  // over the whole head
+  s.factor = 8;
+  s.partial_rotary_factor = 0.3;  // int(0.3 * 10 // 2) = 1
+  same_params(posenc::rope_params(10, 10000, s), ref::rope_proportional(10, 10000, 0.3, 8));
+  CHECK(posenc::rope_params(10, 10000, s).inv_freq[1] == 0.0);
+  same_params(posenc::rope_params(8, 10000, scaling(RopeType::Proportional)), {ref::rope_inv_freq(8, 10000)});
+  CHECK(posenc::parse_rope_type("proportional") == RopeType::Proportional);
 }

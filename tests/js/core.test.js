@@ -85,8 +85,9 @@ describeBuilds('core', (pe, build) => {
 
   test('enum names come from the C++ side, listed in full', () => {
     assertCode(() => pe.ropeParams(8, { scaling: { rope_type: 'ntk' } }), 'OUT_OF_RANGE',
-      /'default', 'linear', 'dynamic', 'yarn', 'llama3', 'longrope', got 'ntk'/);
+      /'default', 'linear', 'dynamic', 'yarn', 'llama3', 'longrope', 'proportional', got 'ntk'/);
     assertCode(() => pe.alibiBias(2, 2, 2, { mode: 'decoder' }), 'OUT_OF_RANGE', /'causal', 'symmetric', 'key_only', got 'decoder'/);
     assertCode(() => pe.ropeForward(x4(1, 1, 1, 4), { layout: 'neox' }), 'OUT_OF_RANGE', /^layout must be one of 'half', 'interleaved', got 'neox'$/);
+    assertCode(() => pe.visionRopeForward(x4(1, 1, 4, 4), { grid: [2, 2], style: 'vit' }), 'OUT_OF_RANGE', /^style must be one of 'pixtral', 'qwen2vl', 'llama4', got 'vit'$/);
   });
 });

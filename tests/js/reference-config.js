@@ -54,3 +54,40 @@ export function ropeRotate(x, [batch, heads, seq, headDim], { dRot = headDim, la
   }
   return out;
 }
+
+// Vision RoPE angle tables [tokens][headDim/2], each built the way the model's code builds it.
+// HF modeling_pixtral.PixtralRotaryEmbedding: freqs = base^(−arange(0, D, 2)/D); patch (h, w), row-major,
+// takes outer(h, freqs[::2]) then outer(w, freqs[1::2]).
+export function pixtralAngles(gh, gw, D, base) {
+  const freqs = Array.from({ length: D / 2 }, (_, i) => Math.pow(base, -(2 * i) / D));
+  const even = freqs.filter((_, i) => i % 2 === 0), odd = freqs.filter((_, i) => i % 2 === 1);
+  const t = [];
+  for (let h = 0; h < gh; ++h) for (let w = 0; w < gw; ++w) t.push([...even.map((f) => h * f), ...odd.map((f) => w * f)]);
+  return t;
+}
+
+// HF modeling_qwen2_vl: VisionRotaryEmbedding(D/2) and rot_pos_emb's reshape(h/m, m, w/m, m).permute(0, 2, 1, 3).
+export function qwen2vlAngles(gh, gw, m, D, base) {
+  const dim = D / 2;
+  const inv = Array.from({ length: dim / 2 }, (_, i) => Math.pow(base, -(2 * i) / dim));
+  const t = [];
+  for (let a = 0; a < gh / m; ++a) for (let b = 0; b < gw / m; ++b) for (let c = 0; c < m; ++c) for (let d = 0; d < m; ++d) {
+    const hpos = a * m + c, wpos = b * m + d;
+    t.push([...inv.map((f) => hpos * f), ...inv.map((f) => wpos * f)]);
+  }
+  return t;
+}
+
+// HF modeling_llama4.Llama4VisionRotaryEmbedding: ids 0 … h·w−1 then CLS (−2, zeroed); x = id % w, y = id // w;
+// rope_freq = base^(−arange(0, D/2, 2)[: D/4]/(D/2)); cat of repeat_interleave(2) for x+1 and y+1, [..., ::2].
+export function llama4Angles(gh, gw, D, base) {
+  const fd = D / 2;
+  const f = Array.from({ length: fd / 2 }, (_, i) => Math.pow(base, -(2 * i) / fd));
+  const t = [];
+  for (let id = 0; id <= gh * gw; ++id) {
+    const x = id % gw, y = Math.floor(id / gw);
+    const doubled = [...f.flatMap((v) => [(x + 1) * v, (x + 1) * v]), ...f.flatMap((v) => [(y + 1) * v, (y + 1) * v])];
+    t.push(doubled.filter((_, k) => k % 2 === 0).map((v) => (id === gh * gw ? 0 : v)));
+  }
+  return t;
+}

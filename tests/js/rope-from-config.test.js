@@ -64,7 +64,7 @@ describeBuilds('rope from config', (pe) => {
     assertClose(layers[5].rope.invFreq, pe.ropeFromConfig(fixture('gemma-3-4b.json'), { layerType: 'full_attention' }).invFreq, 'gemma full', { abs: 0, rel: 0 });
   });
 
-  // Gemma 4 (proportional) and Llama 4 Scout (llama3, low == high) take a rule one kernel call lacks.
+  // Gemma 4 (proportional) and Llama 4 Scout (llama3, low == high): kernel rope_types of their own.
   test('Gemma 4 proportional: 64 turning pairs of 256, the rest zero; Llama 4 Scout: a step at wavelength 8192', () => {
     const g = pe.ropeFromConfig(fixture('gemma-4-26b-a4b.v5.json'), { layerType: 'full_attention' });
     assert.deepEqual([g.headDim, g.dRot, g.invFreq.length], [512, 512, 256]);
@@ -90,11 +90,10 @@ describeBuilds('rope from config', (pe) => {
         assert.deepEqual(pe.ropeForward(x, { rope: d, positions }).data, got.data, `${what} rope`);
         const roundTrip = JSON.parse(JSON.stringify(d));
         assert.deepEqual(pe.ropeForward(x, { rope: roundTrip, positions }).data, got.data, `${what} JSON round trip`);
-        if (d.ropeType !== 'proportional' && !(d.ropeType === 'llama3' && d.scaling.low_freq_factor === d.scaling.high_freq_factor)) {
-          const explicit = pe.ropeForward(x, { dRot: d.dRot, base: d.base, layout: d.layout, scaling: d.scaling ?? undefined,
-            maxPositionEmbeddings: d.maxPositionEmbeddings ?? undefined, seqLen: 1000, positions });
-          assert.deepEqual(got.data, explicit.data, `${what} explicit`);
-        }
+        // Every variant is one kernel call: the explicit options give the same bits.
+        const explicit = pe.ropeForward(x, { dRot: d.dRot, base: d.base, layout: d.layout, scaling: d.scaling ?? undefined,
+          maxPositionEmbeddings: d.maxPositionEmbeddings ?? undefined, seqLen: 1000, positions });
+        assert.deepEqual(got.data, explicit.data, `${what} explicit`);
       }
     }
   });
@@ -168,8 +167,59 @@ describeBuilds('rope from config', (pe) => {
     } finally {
       m.delete();
     }
-    assertCode(() => new pe.RotaryPositionalEmbedding({ config: fixture('gemma-4-26b-a4b.v5.json'), layerType: 'full_attention' }),
-      'OUT_OF_RANGE', /^RotaryPositionalEmbedding cannot apply proportional RoPE .*pe\.ropeForward/);
+  });
+
+  test('RotaryPositionalEmbedding from Gemma 4 (proportional), Llama 4 Scout and M-RoPE configs equals ropeForward', () => {
+    const positions = Int32Array.from(POSITIONS);
+    for (const [f, layerType] of [['gemma-4-26b-a4b.v5.json', 'full_attention'], ['llama-4-scout.json', undefined],
+      ['qwen2.5-vl-7b.json', undefined]]) {
+      const c = fixture(f);
+      const d = pe.ropeFromConfig(c, { layerType });
+      const q = input(d.dRot, POSITIONS.length, 4), k = input(d.dRot, POSITIONS.length, 5);
+      const m = new pe.RotaryPositionalEmbedding({ config: c, layerType, maxLen: 64 });
+      try {
+        const [rq, rk] = m.forward(q, k, { positions });
+        assertClose(rq.data, pe.ropeForward(q, { config: c, layerType, positions }).data, `${f} q`, TOL);
+        assertClose(rk.data, pe.ropeForward(k, { config: c, layerType, positions }).data, `${f} k`, TOL);
+      } finally {
+        m.delete();
+      }
+    }
+    // M-RoPE module: t, h, w streams, and one stream as t = h = w.
+    const c = fixture('qwen3-vl-8b.json');
+    const d = pe.ropeFromConfig(c);
+    const ids = pe.mropePositions([{ type: 'text', length: 2 }, { type: 'image', grid: [1, 4, 4] }, { type: 'text', length: 2 }]);
+    const seq = ids.shape[1];
+    const q = input(d.dRot, seq, 6), k = input(d.dRot, seq, 7);
+    const m = new pe.RotaryPositionalEmbedding({ config: c });
+    try {
+      assert.deepEqual(m.mropeSection, d.mropeSection);
+      const [rq] = m.forward(q, k, { positions: ids });
+      assertClose(rq.data, pe.ropeForward(q, { config: c, positions: ids }).data, 'qwen3-vl module streams', TOL);
+      const text = Int32Array.from({ length: seq }, (_, i) => i + 1000);
+      const [tq] = m.forward(q, k, { positions: text });
+      assertClose(tq.data, pe.ropeForward(q, { config: c, positions: text }).data, 'qwen3-vl module one stream', TOL);
+    } finally {
+      m.delete();
+    }
+  });
+
+  test('M-RoPE by hand: section [1, 1, 2] contiguous turns pairs with t, h, w, w; interleaved with t, h, w, t', () => {
+    // One head, dRot 8, base 10000: ω = 1, 0.1, 0.01, 0.001; pair j is (j, j + 4). Positions t=3, h=5, w=7.
+    const positions = { data: Int32Array.from([3, 5, 7]), shape: [3, 1] };
+    const x = { data: Float32Array.from([1, 1, 1, 1, 0, 0, 0, 0]), shape: [1, 1, 1, 8] };
+    const omega = [1, 0.1, 0.01, 0.001];
+    for (const [interleaved, pos] of [[false, [3, 5, 7, 7]], [true, [3, 5, 7, 3]]]) {
+      const got = pe.ropeForward(x, { mropeSection: [1, 1, 2], mropeInterleaved: interleaved, positions });
+      const want = [...omega.map((w, j) => Math.cos(pos[j] * w)), ...omega.map((w, j) => Math.sin(pos[j] * w))];
+      assertClose(got.data, want, `interleaved ${interleaved}`, TOL);
+    }
+    assertCode(() => pe.ropeForward(x, { mropeSection: [1, 1, 1], positions }), 'SHAPE_MISMATCH',
+      /^mropeSection must be 3 sizes >= 0 summing to dRot\/2 = 4 \(t, h, w\), got \[1, 1, 1\]/);
+    assertCode(() => pe.ropeForward(x, { mropeSection: [1, 1, 2], positions: { data: Int32Array.from([3, 5, 7, 1]), shape: [1, 4, 1] } }),
+      'SHAPE_MISMATCH', /^positions\.shape must be \[3, 1\] or \[1, 3, 1\]/);
+    assertCode(() => pe.ropeForward(x, { mropeSection: [1, 1, 2], positions: { data: Int32Array.from([3, -5, 7]), shape: [3, 1] } }),
+      'BAD_POSITION', /positions\[1\] must be >= 0, got -5/);
   });
 
   test('errors: field paths, unknown layerType and rope_type, unknown option keys', () => {

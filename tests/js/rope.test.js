@@ -152,7 +152,7 @@ describeBuilds('rope', (pe) => {
     assertCode(() => pe.ropeParams(8, { scaling: { rope_type: 'linear', factor: 0.5 } }), 'OUT_OF_RANGE', /factor/);
     assertCode(() => pe.ropeParams(2, { scaling: { rope_type: 'dynamic', factor: 2 }, maxPositionEmbeddings: 16 }), 'OUT_OF_RANGE', /d_rot|dRot|4/);
     assertCode(() => pe.ropeParams(8, { scaling: { rope_type: 'yarn', factor: 2, beta_fast: 1, beta_slow: 32, original_max_position_embeddings: 64 } }), 'OUT_OF_RANGE', /beta/);
-    assertCode(() => pe.ropeParams(8, { scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 4, high_freq_factor: 4, original_max_position_embeddings: 64 } }), 'OUT_OF_RANGE', /high_freq_factor|low_freq_factor/);
+    assertCode(() => pe.ropeParams(8, { scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 4, high_freq_factor: 2, original_max_position_embeddings: 64 } }), 'OUT_OF_RANGE', /high_freq_factor must be >= scaling.low_freq_factor = 4/);
     assertCode(() => pe.ropeForward(x4(1, 1, 1, 4), 5), 'OUT_OF_RANGE', /options/);
   });
 

@@ -121,7 +121,7 @@ export function mountYourModel(root, pe) {
       el('h3', { text: `M-RoPE: which head dims turn with t, h, w (${r.mropeInterleaved ? 'interleaved, Qwen3-VL' : 'contiguous sections, Qwen2/2.5-VL'})` }),
       el('p', { class: 'note', html: `mropeSection [${r.mropeSection.join(', ')}]: <b style="color:${AXIS_COLOUR.t}">t</b> ${count('t')}, <b style="color:${AXIS_COLOUR.h}">h</b> ${count('h')}, <b style="color:${AXIS_COLOUR.w}">w</b> ${count('w')} of ${half} frequencies; each colours dims j and j + ${half} of the ${r.dRot}-dim head.` }),
       strip, table,
-      el('p', { class: 'note', html: 'Pass these ids as <code>positions</code> ({data, shape: [3, seq]}) to <code>pe.ropeForward(x, { config })</code>: each pair turns with its stream\'s position. Text tokens have t = h = w, where M-RoPE is plain RoPE.' }),
+      el('p', { class: 'note', html: 'Pass these ids as <code>positions</code> ({data, shape: [3, seq]}) to <code>pe.ropeForward(x, { config })</code> or to a <code>RotaryPositionalEmbedding({ config })</code>\'s forward: each pair turns with its stream\'s position, in one kernel call. Text tokens have t = h = w, where M-RoPE is plain RoPE.' }),
     );
   }
 

@@ -97,6 +97,121 @@ inline RopeParams rope_longrope(int d, double base, const std::vector<double>& s
   return p;
 }
 
+// HF modeling_rope_utils._compute_proportional_rope_parameters (Gemma 4): int(prf·d // 2) pairs turn at
+// base^(−2j/d) / factor over the whole head d, the rest have frequency 0.
+inline RopeParams rope_proportional(int d, double base, double prf, double factor = 1) {
+  RopeParams p{rope_inv_freq(d, base)};
+  const int rotated = static_cast<int>(std::floor(prf * d / 2));
+  for (int j = 0; j < d / 2; ++j) p.inv_freq[j] = j < rotated ? p.inv_freq[j] / factor : 0.0;
+  return p;
+}
+
+// HF modeling_qwen2_vl.apply_multimodal_rotary_pos_emb: the doubled mrope_section splits cos/sin into 6
+// chunks, chunk i taken from stream i % 3; frequency j < d/2 falls in chunk of its cumulative section.
+inline std::vector<int> mrope_contiguous_axes(const std::vector<int>& section) {
+  const std::vector<int> doubled = {section[0], section[1], section[2], section[0], section[1], section[2]};
+  std::vector<int> axes;
+  for (int i = 0; i < 6; ++i)
+    for (int k = 0; k < doubled[i]; ++k) axes.push_back(i % 3);
+  axes.resize(section[0] + section[1] + section[2]);  // the first half: one entry per frequency
+  return axes;
+}
+
+// HF modeling_qwen3_vl.Qwen3VLTextRotaryEmbedding.apply_interleaved_mrope: start from stream t, then for
+// dim 1 (h) and 2 (w) overwrite indices offset, offset+3, … below section[dim]·3 (a Python slice, so
+// clamped to the d/2 frequencies).
+inline std::vector<int> mrope_interleaved_axes(const std::vector<int>& section) {
+  const int half = section[0] + section[1] + section[2];
+  std::vector<int> axes(half, 0);
+  for (int dim = 1; dim <= 2; ++dim)
+    for (int i = dim; i < section[dim] * 3 && i < half; i += 3) axes[i] = dim;
+  return axes;
+}
+
+// RoPE where pair j of row (b, s) has its own angle angle(b, s, j) (M-RoPE, vision RoPE).
+template <class Angle>
+std::vector<double> rope_apply_angles(const std::vector<float>& x, int B, int H, int S, int D, int d_rot,
+                                      bool interleaved, Angle angle, double a = 1) {
+  std::vector<double> y(x.begin(), x.end());
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h)
+      for (int s = 0; s < S; ++s) {
+        const std::size_t row = ((static_cast<std::size_t>(b) * H + h) * S + s) * D;
+        for (int j = 0; j < d_rot / 2; ++j) {
+          const std::size_t iu = row + (interleaved ? 2 * j : j);
+          const std::size_t iv = row + (interleaved ? 2 * j + 1 : j + d_rot / 2);
+          const double th = angle(b, s, j), u = x[iu], v = x[iv];
+          y[iu] = a * (u * std::cos(th) - v * std::sin(th));
+          y[iv] = a * (u * std::sin(th) + v * std::cos(th));
+        }
+      }
+  return y;
+}
+
+// Vision RoPE angle tables [tokens][D/2], each built the way the model's code builds it.
+
+// HF modeling_pixtral.PixtralRotaryEmbedding: freqs = base^(−arange(0, D, 2)/D); a patch at (h, w) takes
+// outer(h, freqs[::2]) then outer(w, freqs[1::2]); patches row-major (position_ids_in_meshgrid).
+inline std::vector<std::vector<double>> pixtral_angles(int gh, int gw, int D, double base) {
+  std::vector<double> freqs;
+  for (int i = 0; i < D; i += 2) freqs.push_back(1.0 / std::pow(base, static_cast<double>(i) / D));
+  std::vector<std::vector<double>> t;
+  for (int h = 0; h < gh; ++h)
+    for (int w = 0; w < gw; ++w) {
+      std::vector<double> row;
+      for (std::size_t k = 0; k < freqs.size(); k += 2) row.push_back(h * freqs[k]);
+      for (std::size_t k = 1; k < freqs.size(); k += 2) row.push_back(w * freqs[k]);
+      t.push_back(row);
+    }
+  return t;
+}
+
+// HF modeling_qwen2_vl: VisionRotaryEmbedding(D/2) has inv_freq = base^(−arange(0, D/2, 2)/(D/2));
+// rot_pos_emb lays hpos/wpos out as reshape(h/m, m, w/m, m).permute(0, 2, 1, 3).flatten(), and a patch's
+// angles are [hpos·inv_freq, wpos·inv_freq].
+inline std::vector<std::vector<double>> qwen2vl_angles(int gh, int gw, int m, int D, double base) {
+  const int dim = D / 2;
+  std::vector<double> inv;
+  for (int i = 0; i < dim; i += 2) inv.push_back(1.0 / std::pow(base, static_cast<double>(i) / dim));
+  // Element (a, b, c, d) of the permuted [h/m, w/m, m, m] array is element (a, c, b, d) of the
+  // reshaped [h/m, m, w/m, m] one, i.e. grid row a·m + c, column b·m + d.
+  std::vector<std::vector<double>> t;
+  for (int a = 0; a < gh / m; ++a)
+    for (int b = 0; b < gw / m; ++b)
+      for (int c = 0; c < m; ++c)
+        for (int d = 0; d < m; ++d) {
+          const int hpos = a * m + c, wpos = b * m + d;
+          std::vector<double> row;
+          for (double f : inv) row.push_back(hpos * f);
+          for (double f : inv) row.push_back(wpos * f);
+          t.push_back(row);
+        }
+  return t;
+}
+
+// HF modeling_llama4.Llama4VisionRotaryEmbedding: img_idx = 0 … idx²−1 and a CLS id −2 last; x = id % w,
+// y = id // w; rope_freq = base^(−arange(0, D/2, 2)[: D/4]/(D/2)); freqs = cat(((x+1)·f).repeat_interleave(2),
+// ((y+1)·f).repeat_interleave(2))[..., ::2], zero for the CLS id; applied to interleaved pairs.
+inline std::vector<std::vector<double>> llama4_angles(int gh, int gw, int D, double base) {
+  const int freq_dim = D / 2;
+  std::vector<double> f;
+  for (int i = 0; i < freq_dim && static_cast<int>(f.size()) < freq_dim / 2; i += 2) {
+    f.push_back(1.0 / std::pow(base, static_cast<double>(i) / freq_dim));
+  }
+  std::vector<std::vector<double>> t;
+  for (int id = 0; id <= gh * gw; ++id) {
+    const bool cls = id == gh * gw;
+    const int x = id % gw, y = id / gw;
+    std::vector<double> doubled;
+    for (double v : f) doubled.insert(doubled.end(), 2, (x + 1) * v);
+    for (double v : f) doubled.insert(doubled.end(), 2, (y + 1) * v);
+    std::vector<double> row;
+    for (std::size_t k = 0; k < doubled.size(); k += 2) row.push_back(cls ? 0.0 : doubled[k]);
+    t.push_back(row);
+  }
+  return t;
+}
+
 // x: [B, H, S, D]; pos(b, s) the position of row s in batch row b. Pairs as the layout says (half or interleaved).
 template <class Pos>
 std::vector<double> rope_apply(const std::vector<float>& x, int B, int H, int S, int D, int d_rot, bool interleaved,
