@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     mask: { data: new Uint8Array(64).fill(1), shape: [8, 8] }, chunkSize: 8192, queryTemperature: { floorScale: 8192, attnScale: 0.1 } });
   const cache = new pe.KVCache({ kvHeads: 2, headDim: 128 });
   cache.append(kv, kv);
-  const step: Tensor = pe.sdpa(q, cache, cache, { causal: true }).out;
+  const decoded: Tensor = pe.sdpa(q, cache, cache, { causal: true }).out;
   const cached: number = cache.length + cache.capacity;
   cache.delete();
   const dropped: Tensor = pe.dropout(x, { p: 0.5, train: true, keepMask: new Uint8Array(x.data.length).fill(1) });
