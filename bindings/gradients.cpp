@@ -4,12 +4,12 @@
 
 #include "exports.hpp"
 #include "posenc/attention_backward.hpp"
-#include "posenc/dropout_backward.hpp"
-#include "posenc/layer_norm_backward.hpp"
-#include "posenc/learned_backward.hpp"
-#include "posenc/relative_backward.hpp"
-#include "posenc/rope_backward.hpp"
-#include "posenc/xpos_backward.hpp"
+#include "posenc/dropout.hpp"
+#include "posenc/layer_norm.hpp"
+#include "posenc/learned.hpp"
+#include "posenc/relative.hpp"
+#include "posenc/rope.hpp"
+#include "posenc/xpos.hpp"
 #include "wire.hpp"
 
 namespace posenc::bindings {

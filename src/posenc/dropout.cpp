@@ -11,6 +11,7 @@
 #include "posenc/error.hpp"
 #include "posenc/random.hpp"
 #include "posenc/simd.hpp"
+#include <vector>
 
 namespace posenc {
 
@@ -74,6 +75,18 @@ void dropout(Span<const float> x, Span<float> out, const DropoutOptions& options
   require_length("out", out.size(), x.size());
   if (out.data() != x.data()) std::copy(x.begin(), x.end(), out.begin());
   dropout_in_place(out, options);
+}
+
+void dropout_backward(Span<const float> dy, Span<float> dx, const DropoutOptions& options) {
+  validate_dropout(options, dy.size());
+  require_length("dx", dx.size(), dy.size());
+  // dropout_in_place applies exactly the forward's factors, so the gradient is the forward of dy.
+  std::vector<float> scaled(dy.begin(), dy.end());
+  dropout_in_place(scaled, options);
+  const std::size_t n = dy.size(), end = simd::vector_end(n);
+  std::size_t i = 0;
+  for (; i < end; i += simd::kWidth) simd::store(dx.data() + i, simd::load(dx.data() + i) + simd::load(scaled.data() + i));
+  for (; i < n; ++i) dx[i] += scaled[i];
 }
 
 }  // namespace posenc

@@ -32,4 +32,9 @@ void dropout_in_place(Span<float> y, const DropoutOptions& options, std::size_t 
 // out = dropout(x); out may be x. Validates first.
 void dropout(Span<const float> x, Span<float> out, const DropoutOptions& options);
 
+// Gradient of inverted dropout (dropout.hpp). Forward: y = x · keep / (1 − p) in train mode, identity
+// otherwise; the map is diagonal, so dx += dy · keep / (1 − p) with the same keep (the caller's keep_mask, or
+// the mask drawn from options.seed, which dropout_keep reproduces). dy, dx: n elements; gradients are added.
+void dropout_backward(Span<const float> dy, Span<float> dx, const DropoutOptions& options);
+
 }  // namespace posenc

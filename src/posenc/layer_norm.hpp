@@ -10,4 +10,10 @@ namespace posenc {
 void layer_norm(Span<const float> x, std::int64_t rows, std::int64_t d, Span<const float> gamma,
                 Span<const float> beta, double eps, Span<float> out);
 
+// Gradient of LayerNorm over the last axis (layer_norm.hpp). Shapes: dy, x, dx [rows, d]; gamma (d,) or
+// empty for 1s; d_gamma, d_beta (d,) or empty when not wanted. Gradients are added (+=), as in llm.c, so a
+// caller zeroes them once and accumulates over several uses of the same parameters.
+void layer_norm_backward(Span<const float> dy, Span<const float> x, std::int64_t rows, std::int64_t d,
+                         Span<const float> gamma, double eps, Span<float> dx, Span<float> d_gamma, Span<float> d_beta);
+
 }  // namespace posenc

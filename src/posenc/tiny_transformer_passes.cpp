@@ -13,16 +13,13 @@
 #include "posenc/error.hpp"
 #include "posenc/shapes.hpp"
 #include "posenc/layer_norm.hpp"
-#include "posenc/layer_norm_backward.hpp"
 #include "posenc/matmul.hpp"
 #include "posenc/random.hpp"
 #include "posenc/relative.hpp"
-#include "posenc/relative_backward.hpp"
-#include "posenc/rope_backward.hpp"
+#include "posenc/rope.hpp"
 #include "posenc/simd.hpp"
 #include "posenc/sinusoidal.hpp"
 #include "posenc/xpos.hpp"
-#include "posenc/xpos_backward.hpp"
 
 
 namespace posenc {

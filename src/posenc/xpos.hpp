@@ -28,4 +28,9 @@ struct XposOptions {
 // |(n−c)/B · ln ζ_j| > 700 (the scale would leave float64's range).
 void xpos_apply(Span<const float> x, const Bhsd& shape, Span<float> out, const XposOptions& options = {});
 
+// Gradient of xpos_apply. Shapes: dy, dx [batch, heads, seq, head_dim]; options are the forward's.
+// Forward, per pair j of a row at position n: (u, v) ↦ s·R(n·inv_j)(u, v) with s = ζ_j^(±(n−c)/B); so
+// dx += s·R(n·inv_j)ᵀ dy. Gradients are added.
+void xpos_backward(Span<const float> dy, const Bhsd& shape, Span<float> dx, const XposOptions& options = {});
+
 }  // namespace posenc
