@@ -466,7 +466,9 @@ export function createCore(M) {
   const copyF64AsF32 = (ptr, n) => Float32Array.from(new Float64Array(byteHeap().buffer, ptr, n));
 
   /** Heap size, bytes in use by malloc, malloc's peak footprint, the stack pointer and live Embind handles: for leak checks. */
+  // Heap figures of what callers own: the kernels' reuse caches are released first.
   function memoryStats() {
+    M.releaseCaches();
     return {
       heapBytes: byteHeap().length, inUse: M.heapInUse(), peakBytes: M.heapPeak(), stackPointer: M.stackSave(),
       handles: M.count_emval_handles(),
@@ -476,7 +478,7 @@ export function createCore(M) {
   return {
     M, enums, heapF32,
     HeapTensor, alloc, tensor, memoryStats,
-    tensorArg, valuesArg, vectorArg, maskArg, positionsArg, lenOf, output, Scratch, CallbackGuard,
+    tensorArg, valuesArg, vectorArg, maskArg, positionsArg, lenOf, output, outputTarget, Scratch, CallbackGuard,
     invoke, copyF32, copyF64AsF32,
   };
 }

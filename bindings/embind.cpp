@@ -109,6 +109,7 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("arch", &arch);
   function("simdBuild", &simdBuild);
   function("heapInUse", &heapInUse);
+  function("releaseCaches", &releaseCaches);
   function("heapPeak", &heapPeak);
   function("ropeTypeName", &ropeTypeName);
   function("ropeLayoutName", &ropeLayoutName);

@@ -17,6 +17,9 @@ std::string takeExceptionCode(std::uintptr_t p);
 std::string takeExceptionMessage(std::uintptr_t p);
 
 // ---- functions (functions.cpp) ----
+// Frees what consecutive calls reuse (the RoPE and sinusoidal step caches): heap figures then count only
+// what callers own.
+void releaseCaches();
 void sinusoidalTable(double max_len, double d, std::uintptr_t out, double out_len, double base, double start,
                      double count);
 void sinusoidalTableSlices(double max_len, double d, std::uintptr_t scratch, double scratch_len, double base,

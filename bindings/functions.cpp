@@ -24,6 +24,11 @@ SinusoidalTableOptions table_options(double base, double start, double count) {
 }
 }  // namespace
 
+void releaseCaches() {
+  rope_cache = RopeCache{};
+  table_steps = SincosSteps{};
+}
+
 void sinusoidalTable(double max_len, double d, std::uintptr_t out, double out_len, double base, double start,
                      double count) {
   sinusoidal_table(to_int(max_len), to_int(d), span<float>(out, out_len), table_options(base, start, count));

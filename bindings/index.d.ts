@@ -414,7 +414,7 @@ export interface Posenc {
   /** A copy of `data` in WebAssembly memory (shape defaults to [data.length]). */
   tensor(data: Float32Array, shape?: number[]): HeapTensor<Float32Array>;
   tensor(data: Int32Array, shape?: number[]): HeapTensor<Int32Array>;
-  /** Heap and stack figures, for leak checks. */
+  /** Heap and stack figures, for leak checks (the kernels' reuse caches are released first, so `inUse` counts what callers own). */
   memoryStats(): MemoryStats;
   PosencError: typeof PosencError;
 }

@@ -158,8 +158,9 @@ export function createRopeFromConfig(core, { ropeParams, rotate }) {
       return out;
     }
     const target = outputTarget('out', out, values.length, shape, Float32Array);
-    if (target) target.set(values);
-    return { data: target ?? values, shape };
+    if (!target) return { data: values, shape };
+    target.view.set(values); // the trusted view: the caller's own set() is never called
+    return { data: target.given, shape };
   }
 
   // M-RoPE position streams t, h, w from positions [3, seq] or [batch, 3, seq] as kernel positions
