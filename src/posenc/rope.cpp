@@ -63,6 +63,10 @@ RopePlan plan_rope(const Bhsd& shape, const RopeForwardOptions& options,
                                        : inverse_frequencies(cx.d_rot, options.base);
   plan.params.attention_factor = apply_rope_scaling(sc, cx, plan.params.inv_freq);
   const double a = plan.params.attention_factor;
+  if (options.inverse) {
+    require_range(a >= 1 / kMaxMultiplier, "the attention factor", a,
+                  ("be at least " + format_number(1 / kMaxMultiplier) + " with inverse (1/factor scales the result)").c_str());
+  }
   plan.scale = static_cast<float>(options.inverse ? 1.0 / a : a);
   return plan;
 }

@@ -60,3 +60,11 @@ TEST_CASE("layer_norm errors carry their codes and name the argument", "[layer_n
   std::vector<float> small(15);
   check::throws_code([&] { posenc::layer_norm(x, 2, 8, {}, {}, 1e-5, small); }, "SHAPE_MISMATCH", "out must");
 }
+
+TEST_CASE("layer_norm: eps below 1e-30 is rejected, the smallest allowed keeps a constant row finite", "[layer_norm][errors]") {
+  std::vector<float> x(8, 3.0f), out(8);
+  // eps 1e-300: 1/sqrt(0 + eps) was a float32 Inf, and (x - mean) * Inf = 0 * Inf = NaN.
+  check::throws_code([&] { posenc::layer_norm(x, 1, 8, {}, {}, 1e-300, out); }, "OUT_OF_RANGE", "eps must be at least 1e-30");
+  posenc::layer_norm(x, 1, 8, {}, {}, 1e-30, out);
+  for (float v : out) CHECK(v == 0.0f);
+}

@@ -290,3 +290,13 @@ TEST_CASE("LearnedPositionalEmbedding relative_bias reads its clipped table", "[
   const LearnedPositionalEmbedding plain(cfg);
   check::throws_code([&] { plain.relative_bias(q_len, k_len, std::nullopt, out); }, "SHAPE_MISMATCH", "relative");
 }
+
+TEST_CASE("learned_forward rejects a scale past 1e6 (a float32 Inf before)", "[learned][errors]") {
+  std::vector<float> x(4, 1.0f), table(8, 0.5f), out(4);
+  posenc::LearnedForwardOptions o;
+  o.scale = 1e39;
+  check::throws_code([&] { posenc::learned_forward(x, 1, 1, 4, table, 2, 4, out, o); }, "OUT_OF_RANGE", "at most 1e6");
+  o.scale = 1e6;
+  posenc::learned_forward(x, 1, 1, 4, table, 2, 4, out, o);
+  for (float v : out) CHECK(std::isfinite(v));
+}
