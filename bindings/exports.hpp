@@ -43,6 +43,7 @@ void ropeForwardThrough(double batch, double heads, double seq, double head_dim,
                         double scratch_len, double d_rot, double base, int layout, double offset, bool inverse,
                         std::uintptr_t scaling, double max_position_embeddings, double seq_len, const RopeSliceIo& load,
                         const RopeSliceIo& store);
+double ropeThroughMinScratch(double seq, double head_dim);  // floats ropeForwardThrough's scratch needs at least
 void xposApply(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
                bool key, std::uintptr_t positions, double positions_len, double offset, double base, double gamma,
                double scale_base, double center, int layout);

@@ -10,8 +10,6 @@ const FORWARD = ['dRot', 'base', 'layout', 'positions', 'offset', 'inverse', 'sc
 const CONFIG = ['dim', 'maxLen', 'base', 'layout', 'scaling', 'maxPositionEmbeddings', 'config', 'layerType', 'rope'];
 const MODULE_FORWARD = ['offset', 'positions', 'qOut', 'kOut'];
 // Scaling types whose defaults (factor, original length) come from maxPositionEmbeddings.
-// rope_forward_through's block of positions (rope.hpp): its scratch must hold that many rows of one head.
-const ROPE_BLOCK = 256;
 const NEEDS_MPE = { dynamic: 'the trained length L in the NTK base', yarn: 'the default of original_max_position_embeddings and of factor',
   longrope: 'the default of original_max_position_embeddings and of factor' };
 
@@ -116,7 +114,7 @@ export function createRope(core, { Module }) {
     }
     if (!pos) lastPosition('offset', offset, s);
     const out = output('out', o.out, xa.shape).inPlaceOf(xa);
-    if (!xa.range() && !pos && !out.range() && xa.n > SCRATCH_FLOATS && Math.min(s, ROPE_BLOCK) * d <= SCRATCH_FLOATS) {
+    if (!xa.range() && !pos && !out.range() && xa.n > SCRATCH_FLOATS && M.ropeThroughMinScratch(s, d) <= SCRATCH_FLOATS) {
       // A large array tensor passes through a small scratch in WebAssembly memory: the C++ side asks for a
       // few heads x 256 positions at a time (loadRopeSlice), rotates them there with that block's cos/sin
       // rows, and hands them back (storeRopeSlice). Each value crosses each way while it is in cache; with

@@ -18,7 +18,7 @@ void PositionRows::require_shape() const {
 void PositionRows::require_values() const {
   if (positions_.empty()) {
     require_position("offset", offset_);
-    if (offset_ + seq_ - 1 > kMaxPosition) {
+    if (seq_ - 1 > kMaxPosition - offset_) {  // offset + seq − 1 > 2^31 − 1, without overflowing
       fail(ErrorCode::BadPosition, "offset + seq - 1 must be at most 2^31-1 = 2147483647, got " +
                                        std::to_string(offset_) + " + " + std::to_string(seq_) + " - 1");
     }
@@ -50,7 +50,7 @@ PositionRows validate_bhsd_positions(Span<const float> x, Span<float> out, const
 
 void require_window(std::int64_t offset, std::int64_t seq, std::int64_t max_len) {
   require_position("offset", offset);
-  if (offset + seq > max_len) {
+  if (seq > max_len - offset) {  // offset + seq > max_len, without overflowing
     fail(ErrorCode::BadPosition, "offset + seq must be at most max_len = " + std::to_string(max_len) + ", got " +
                                      std::to_string(offset) + " + " + std::to_string(seq));
   }

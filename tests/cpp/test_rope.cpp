@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "check.hpp"
@@ -452,4 +453,19 @@ TEST_CASE("RopeCache keeps at most kMaxFloats between calls", "[rope][cache]") {
   std::vector<float> y(70 * 128, 0.5f);
   posenc::rope_forward(y, small, y, opt);
   CHECK(cache.steps().rows() == posenc::kAnchorStride);  // kept: 64 x 64 float pairs
+}
+
+TEST_CASE("offsets near INT64_MAX are BAD_POSITION, never a signed overflow", "[rope][module][errors]") {
+  RotaryPositionalEmbedding m(8, 16);
+  std::vector<float> q(16), k(16);
+  const std::int64_t huge = std::numeric_limits<std::int64_t>::max() - 1;
+  // offset + k.seq − q.seq overflowed before the offset was checked.
+  check::throws_code([&] { m.forward(q, {1, 1, 2, 8}, q, k, {1, 1, 2, 8}, k, huge); }, "BAD_POSITION", "offset");
+  check::throws_code([&] { m.forward(q, {1, 1, 2, 8}, q, k, {1, 1, 2, 8}, k, std::numeric_limits<std::int64_t>::min()); },
+                     "BAD_POSITION", "offset");
+  posenc::RopeForwardOptions o;
+  o.offset = huge;
+  check::throws_code([&] { posenc::rope_forward(q, {1, 1, 2, 8}, q, o); }, "BAD_POSITION", "offset");
+  o.offset = 2147483647;
+  check::throws_code([&] { posenc::rope_forward(q, {1, 1, 2, 8}, q, o); }, "BAD_POSITION", "offset + seq - 1");
 }
