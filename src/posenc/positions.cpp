@@ -1,17 +1,24 @@
 #include "posenc/positions.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "posenc/error.hpp"
 
 namespace posenc {
 
+std::int64_t PositionRows::batch_seq() const {
+  if (batch_ < 1 || seq_ < 1 || batch_ > std::numeric_limits<std::int64_t>::max() / seq_) return -1;
+  return batch_ * seq_;
+}
+
 void PositionRows::require_shape() const {
   const auto n = static_cast<std::int64_t>(positions_.size());
-  if (n != 0 && n != seq_ && n != batch_ * seq_) {
+  if (n != 0 && n != seq_ && n != batch_seq()) {
     fail(ErrorCode::ShapeMismatch, "positions must have seq = " + std::to_string(seq_) + " or batch*seq = " +
-                                       std::to_string(batch_ * seq_) + " entries, got " + std::to_string(n));
+                                       format_number(static_cast<double>(batch_) * static_cast<double>(seq_)) +
+                                       " entries, got " + std::to_string(n));
   }
 }
 
