@@ -259,15 +259,19 @@ export function createCore(M) {
   // frames (their destructors would not run: scratch and embind handles leaked), so the first one is kept,
   // later callbacks do nothing, and rethrow() throws it once the C++ side has returned and cleaned up.
   // Nothing in them calls the caller's code (trusted views only), so this is a last line of defence.
+  // Keeps a streaming callback's exception for rethrow() after the call, and returns false (stop) to the
+  // C++ loop from then on, so that no further slice is copied.
   class CallbackGuard {
     error = null;
     wrap(fn) {
       return (a, b, c, d) => {
-        if (this.error !== null) return;
+        if (this.error !== null) return false;
         try {
           fn(a, b, c, d);
+          return true;
         } catch (e) {
           this.error = e;
+          return false;
         }
       };
     }

@@ -111,12 +111,13 @@ std::string scalingFieldName(int i) { return i >= 0 && i < kSlotCount ? scaling_
 
 // ---- JS callbacks -------------------------------------------------------------------------------
 
-// The streaming calls take JS functions; each becomes a std::function for streaming.cpp.
+// The streaming calls take JS functions; each becomes a std::function for streaming.cpp. A callback that
+// returns false (strictly) stops the call; anything else, undefined included, goes on.
 void sinusoidalTableSlicesJs(double max_len, double d, std::uintptr_t scratch, double scratch_len, double base,
                              double start, double count, emscripten::val on_slice) {
   sinusoidalTableSlices(max_len, d, scratch, scratch_len, base, start, count,
                         [&on_slice](std::int64_t first_row, std::int64_t rows) {
-                          on_slice(static_cast<double>(first_row), static_cast<double>(rows));
+                          return !on_slice(static_cast<double>(first_row), static_cast<double>(rows)).isFalse();
                         });
 }
 
@@ -126,7 +127,8 @@ void ropeForwardThroughJs(double batch, double heads, double seq, double head_di
                           emscripten::val store) {
   const auto io = [](emscripten::val& fn) {
     return [&fn](std::int64_t first, std::int64_t count, std::int64_t s0, std::int64_t rows) {
-      fn(static_cast<double>(first), static_cast<double>(count), static_cast<double>(s0), static_cast<double>(rows));
+      return !fn(static_cast<double>(first), static_cast<double>(count), static_cast<double>(s0), static_cast<double>(rows))
+                  .isFalse();
     };
   };
   ropeForwardThrough(batch, heads, seq, head_dim, scratch, scratch_len, d_rot, base, layout, offset, inverse, scaling,
@@ -165,6 +167,7 @@ EMSCRIPTEN_BINDINGS(posenc) {
   function("ropeForwardThrough", &ropeForwardThroughJs);
   function("ropeForwardMrope", &ropeForwardMrope);
   function("visionRopeForward", &visionRopeForward);
+  function("ropeThroughMinScratch", &ropeThroughMinScratch);
   function("xposApply", &xposApply);
   function("alibiSlopes", &alibiSlopes);
   function("alibiBias", &alibiBias);

@@ -14,7 +14,10 @@ namespace posenc::bindings {
 std::string takeExceptionCode(std::uintptr_t p) {
   const auto* e = dynamic_cast<const Error*>(reinterpret_cast<const std::exception*>(p));
   if (e) return e->code_name();
+  // Allocation failures the library did not catch itself: a size too large for memory (bad_alloc) or
+  // for a vector (length_error) is still a size.
   if (dynamic_cast<const std::bad_alloc*>(reinterpret_cast<const std::exception*>(p))) return "BAD_SIZE";
+  if (dynamic_cast<const std::length_error*>(reinterpret_cast<const std::exception*>(p))) return "BAD_SIZE";
   return "INTERNAL";
 }
 

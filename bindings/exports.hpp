@@ -52,6 +52,7 @@ void ropeForwardMrope(std::uintptr_t x, double batch, double heads, double seq, 
                       double mrope_h, double mrope_w, bool mrope_interleaved);
 void visionRopeForward(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
                        int style, double grid_h, double grid_w, double base, double spatial_merge_size, bool inverse);
+double ropeThroughMinScratch(double seq, double head_dim);  // floats ropeForwardThrough's scratch needs at least
 void xposApply(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
                bool key, std::uintptr_t positions, double positions_len, double offset, double base, double gamma,
                double scale_base, double center, int layout);

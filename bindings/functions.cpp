@@ -158,6 +158,10 @@ void visionRopeForward(std::uintptr_t x, double batch, double heads, double seq,
                       span<float>(out, n), o);
 }
 
+double ropeThroughMinScratch(double seq, double head_dim) {
+  return static_cast<double>(rope_through_min_scratch(to_int(seq), to_int(head_dim)));
+}
+
 void xposApply(std::uintptr_t x, double batch, double heads, double seq, double head_dim, std::uintptr_t out,
                bool key, std::uintptr_t positions, double positions_len, double offset, double base, double gamma,
                double scale_base, double center, int layout) {

@@ -11,8 +11,6 @@ const FORWARD = ['dRot', 'base', 'layout', 'positions', 'offset', 'inverse', 'sc
 const CONFIG = ['dim', 'maxLen', 'base', 'layout', 'scaling', 'maxPositionEmbeddings', 'config', 'layerType', 'rope',
   'mropeSection', 'mropeInterleaved'];
 const MODULE_FORWARD = ['offset', 'positions', 'qOut', 'kOut'];
-// rope_forward_through's block of positions (rope.hpp): its scratch must hold that many rows of one head.
-const ROPE_BLOCK = 256;
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createRope(core, { Module }) {
@@ -113,7 +111,7 @@ export function createRope(core, { Module }) {
         ...mropeWire(mrope)]);
       return out.result;
     }
-    if (!xa.range() && !pos && !out.range() && xa.n > SCRATCH_FLOATS && Math.min(s, ROPE_BLOCK) * d <= SCRATCH_FLOATS) {
+    if (!xa.range() && !pos && !out.range() && xa.n > SCRATCH_FLOATS && M.ropeThroughMinScratch(s, d) <= SCRATCH_FLOATS) {
       // A large array tensor passes through a small scratch in WebAssembly memory: the C++ side asks for a
       // few heads x 256 positions at a time (loadRopeSlice), rotates them there with that block's cos/sin
       // rows, and hands them back (storeRopeSlice). Each value crosses each way while it is in cache; with

@@ -8,7 +8,8 @@ say() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # 1. Debian packages: compilers, test framework, headless browser.
-apt_packages=(emscripten catch2 cmake g++ chromium)
+# clang and its runtime libraries (libclang-rt-14-dev) build the sanitizer and fuzzing programs.
+apt_packages=(emscripten catch2 cmake g++ chromium clang libclang-rt-14-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the Catch2 suite natively and as wasm (SIMD and scalar) under
-# Node through ctest, the npm package's node:test suite, and the demo in headless Chromium.
+# Node through ctest, natively again under ASan+UBSan (clang) with the fuzz corpus replayed, a bounded
+# libFuzzer run over the C++ API, the npm package's node:test suite, and the demo in headless Chromium.
+# POSENC_FUZZ_SECONDS sets the fuzz run's length (default 60; 0 skips it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 bash scripts/build.sh || exit 1
+bash scripts/build.sh sanitize || exit 1
 
 status=0
 run() { echo; echo "== $*"; "$@" || status=1; }
-for b in native wasm-simd wasm-scalar; do
+for b in native wasm-simd wasm-scalar sanitize; do
   run ctest --test-dir "build/$b" --output-on-failure -j2
 done
+# New inputs go to a scratch folder (the repo's corpus is only read); a crash is saved in test-output/fuzz/.
+fuzz_seconds=${POSENC_FUZZ_SECONDS:-60}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  mkdir -p test-output/fuzz/new
+  run build/sanitize/posenc_fuzz -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix=test-output/fuzz/ test-output/fuzz/new tests/fuzz/corpus
+fi
 if compgen -G "tests/js/*.test.js" >/dev/null; then
   run node --test tests/js/
 fi

@@ -403,7 +403,11 @@ Problem validate(Span<const float> q, Span<const float> k, Span<const float> v, 
   if (options.window) require_size("window", *options.window);
   if (options.chunk_size) require_size("chunk_size", *options.chunk_size);
   // OUT_OF_RANGE
-  if (options.scale) require_range(*options.scale > 0, "scale", *options.scale, "be > 0");
+  if (options.scale) {
+    require_range(*options.scale > 0, "scale", *options.scale, "be > 0");
+    require_range(*options.scale <= kMaxMultiplier, "scale", *options.scale,
+                  "be at most 1e6 (scale * q.k must stay a finite float32 logit)");
+  }
   if (options.softcap) require_range(*options.softcap > 0, "softcap", *options.softcap, "be > 0");
   if (options.query_temperature) {
     const double fs = options.query_temperature->floor_scale;
@@ -494,6 +498,12 @@ Problem validate(Span<const float> q, Span<const float> k, Span<const float> v, 
   }
   p.sinks = options.sinks.empty() ? nullptr : options.sinks.data();
   p.temperature = options.query_temperature;
+  if (p.temperature) {  // the factor grows with the position: the last query row has the largest
+    const double last = static_cast<double>(p.q_offset + s.q_len);
+    const double factor = std::log1p(std::floor(last / p.temperature->floor_scale)) * p.temperature->attn_scale + 1.0;
+    require_range(std::fabs(p.scale * factor) <= kMaxMultiplier, "query_temperature.attn_scale",
+                  p.temperature->attn_scale, "keep scale times the temperature factor at most 1e6 in magnitude");
+  }
   p.softcap = options.softcap.has_value();
   p.cap = static_cast<float>(options.softcap.value_or(1.0));
   return p;

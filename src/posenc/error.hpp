@@ -29,6 +29,9 @@ class Error : public std::invalid_argument {
 };
 
 constexpr std::int64_t kMaxPosition = 2147483647;  // 2^31 - 1: positions are int32 everywhere
+// The largest multiplier option (sdpa scale, learned scale, RoPE attention factor or its inverse): far
+// enough inside float32 that a product with data of ordinary size stays finite.
+constexpr double kMaxMultiplier = 1e6;
 
 [[noreturn]] void fail(ErrorCode code, const std::string& message);
 

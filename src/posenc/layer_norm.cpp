@@ -70,6 +70,11 @@ void normalize_row(const float* v, std::size_t d, float mean_hi, float mean_lo, 
 
 }  // namespace
 
+void require_layer_norm_eps(const char* name, double eps) {
+  require_range(eps > 0, name, eps, "be greater than 0");
+  require_range(eps >= kMinLayerNormEps, name, eps, "be at least 1e-30 (1/sqrt(eps) must fit float32)");
+}
+
 void layer_norm(Span<const float> x, std::int64_t rows, std::int64_t d, Span<const float> gamma,
                 Span<const float> beta, double eps, Span<float> out) {
   require_finite("eps", eps);
@@ -77,7 +82,7 @@ void layer_norm(Span<const float> x, std::int64_t rows, std::int64_t d, Span<con
   require_finite_entries("beta", beta);
   require_size("rows", rows);
   require_size("d", d);
-  require_range(eps > 0, "eps", eps, "be greater than 0");
+  require_layer_norm_eps("eps", eps);
   if (!gamma.empty()) require_length("gamma", gamma.size(), static_cast<std::size_t>(d));
   if (!beta.empty()) require_length("beta", beta.size(), static_cast<std::size_t>(d));
   const std::size_t n = element_count({rows, d});

@@ -19,6 +19,14 @@
 
 namespace posenc {
 
+namespace {
+// scale multiplies the table in float32: (0, kMaxMultiplier].
+void require_scale(double scale) {
+  require_range(scale > 0, "scale", scale, "be greater than 0");
+  require_range(scale <= kMaxMultiplier, "scale", scale, "be at most 1e6");
+}
+}  // namespace
+
 void learned_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, std::int64_t d,
                      Span<const float> table, std::int64_t max_len, std::int64_t table_width, Span<float> out,
                      const LearnedForwardOptions& options) {
@@ -33,8 +41,8 @@ void learned_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, 
   require_size("d", d);
   require_size("max_len", max_len);
   require_size("table_width", table_width);
-  require_range(options.scale > 0, "scale", options.scale, "be greater than 0");
-  require_range(options.eps > 0, "eps", options.eps, "be greater than 0");
+  require_scale(options.scale);
+  require_layer_norm_eps("eps", options.eps);
   const std::size_t n = element_count({batch, seq, d});
   validate_dropout(options.dropout, n);
   if (table_width != d) {
@@ -95,7 +103,7 @@ const LearnedPositionalEmbedding::Config& validated(const LearnedPositionalEmbed
     fail(ErrorCode::BadSize, "max_distance must be an integer in [0, 2147483647], got " + std::to_string(c.max_distance));
   }
   require_range(c.dropout >= 0 && c.dropout <= 1, "dropout", c.dropout, "be in [0, 1]");
-  require_range(c.scale > 0, "scale", c.scale, "be greater than 0");
+  require_scale(c.scale);
   return c;
 }
 

@@ -1,24 +1,31 @@
 #include "posenc/positions.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "posenc/error.hpp"
 
 namespace posenc {
 
+std::int64_t PositionRows::batch_seq() const {
+  if (batch_ < 1 || seq_ < 1 || batch_ > std::numeric_limits<std::int64_t>::max() / seq_) return -1;
+  return batch_ * seq_;
+}
+
 void PositionRows::require_shape() const {
   const auto n = static_cast<std::int64_t>(positions_.size());
-  if (n != 0 && n != seq_ && n != batch_ * seq_) {
+  if (n != 0 && n != seq_ && n != batch_seq()) {
     fail(ErrorCode::ShapeMismatch, "positions must have seq = " + std::to_string(seq_) + " or batch*seq = " +
-                                       std::to_string(batch_ * seq_) + " entries, got " + std::to_string(n));
+                                       format_number(static_cast<double>(batch_) * static_cast<double>(seq_)) +
+                                       " entries, got " + std::to_string(n));
   }
 }
 
 void PositionRows::require_values() const {
   if (positions_.empty()) {
     require_position("offset", offset_);
-    if (offset_ + seq_ - 1 > kMaxPosition) {
+    if (seq_ - 1 > kMaxPosition - offset_) {  // offset + seq − 1 > 2^31 − 1, without overflowing
       fail(ErrorCode::BadPosition, "offset + seq - 1 must be at most 2^31-1 = 2147483647, got " +
                                        std::to_string(offset_) + " + " + std::to_string(seq_) + " - 1");
     }
@@ -50,7 +57,7 @@ PositionRows validate_bhsd_positions(Span<const float> x, Span<float> out, const
 
 void require_window(std::int64_t offset, std::int64_t seq, std::int64_t max_len) {
   require_position("offset", offset);
-  if (offset + seq > max_len) {
+  if (seq > max_len - offset) {  // offset + seq > max_len, without overflowing
     fail(ErrorCode::BadPosition, "offset + seq must be at most max_len = " + std::to_string(max_len) + ", got " +
                                      std::to_string(offset) + " + " + std::to_string(seq));
   }

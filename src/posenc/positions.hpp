@@ -24,13 +24,14 @@ class PositionRows {
   bool consecutive() const { return positions_.empty(); }  // offset + s
   std::int64_t offset() const { return offset_; }
   // Per batch row only when positions are (batch, seq); otherwise one row of positions serves all.
-  bool per_batch() const { return static_cast<std::int64_t>(positions_.size()) == batch_ * seq_ && batch_ > 1; }
+  bool per_batch() const { return static_cast<std::int64_t>(positions_.size()) == batch_seq() && batch_ > 1; }
   std::int64_t distinct_rows() const { return per_batch() ? batch_ : 1; }
   std::int64_t at(std::int64_t row, std::int64_t s) const {
     if (positions_.empty()) return offset_ + s;
     return positions_[static_cast<std::size_t>((per_batch() ? row * seq_ : 0) + s)];
   }
   std::int64_t max() const;  // the largest position (after validation)
+  std::int64_t batch_seq() const;  // batch · seq, or −1 when that overflows (or a size is not positive)
 
  private:
   Span<const std::int32_t> positions_;

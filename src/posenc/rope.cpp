@@ -91,6 +91,10 @@ RopePlan plan_rope_to(const Bhsd& shape, const RopeForwardOptions& options,
     plan.params.attention_factor = apply_rope_scaling(sc, cx, plan.params.inv_freq);
   }
   const double a = plan.params.attention_factor;
+  if (options.inverse) {
+    require_range(a >= 1 / kMaxMultiplier, "the attention factor", a,
+                  ("be at least " + format_number(1 / kMaxMultiplier) + " with inverse (1/factor scales the result)").c_str());
+  }
   plan.scale = static_cast<float>(options.inverse ? 1.0 / a : a);
   return plan;
 }
@@ -245,6 +249,8 @@ void RotaryPositionalEmbedding::forward(Span<const float> q, const Bhsd& q_shape
   require_length("k", k.size(), kn);
   require_length("k_out", k_out.size(), kn);
   // Keys sit at offset + j; queries take the last q.seq of those positions (bottom-right alignment).
+  // An offset outside int32 fails here, before offset + k.seq could overflow.
+  if (offset > kMaxPosition || offset < -kMaxPosition) require_position("offset", offset);
   const std::int64_t q_offset = positions.empty() ? offset + k_shape.seq - q_shape.seq : offset;
   if (positions.empty() && q_offset < 0) {
     fail(ErrorCode::BadPosition, "queries sit at offset + k.seq - q.seq, which must be >= 0, got " +

@@ -90,7 +90,9 @@ double apply_dynamic(const RopeScaling& sc, const RopeContext& cx, std::vector<d
   const double factor = *sc.factor, m = static_cast<double>(*cx.max_position_embeddings);
   const double len = std::max(static_cast<double>(cx.seq_len.value_or(*cx.max_position_embeddings)), m);
   const double d = static_cast<double>(cx.d_rot);
-  const double scaled_base = cx.base * std::pow(factor * len / m - (factor - 1), d / (d - 2));
+  // factor·(len/m − 1) + 1, not factor·len/m − (factor − 1): the same in exact arithmetic, but the latter
+  // cancels to 0 for a huge factor at len = m (base 0, infinite frequencies).
+  const double scaled_base = cx.base * std::pow(factor * (len / m - 1) + 1, d / (d - 2));
   inv_freq = inverse_frequencies(cx.d_rot, scaled_base);
   return 1.0;
 }
@@ -292,7 +294,21 @@ void check_scaling_shapes(const RopeScaling& sc, const RopeContext& cx) {
 }
 
 double apply_rope_scaling(const RopeScaling& sc, const RopeContext& cx, std::vector<double>& inv_freq) {
-  return variant(sc.type).apply(sc, cx, inv_freq);
+  const double factor = variant(sc.type).apply(sc, cx, inv_freq);
+  // Finite parameters can still scale past what the kernel computes exactly: position · ω must stay a
+  // float64 angle that reduces to [−π, π] precisely, and the factor a float32 multiplier.
+  for (std::size_t j = 0; j < inv_freq.size(); ++j) {
+    if (!(inv_freq[j] <= kMaxInverseFrequency)) {
+      fail(ErrorCode::OutOfRange, "the scaled inverse frequency " + std::to_string(j) + " must be at most " +
+                                      format_number(kMaxInverseFrequency) + " (position * frequency must stay an " +
+                                      "exact float64 angle), got " + format_number(inv_freq[j]) + " from the " +
+                                      rope_type_name(sc.type) + " scaling");
+    }
+  }
+  require_range(factor <= kMaxMultiplier, "the attention factor", factor,
+                ("be at most " + format_number(kMaxMultiplier) + " (scaling.attention_factor or the one " +
+                 rope_type_name(sc.type) + " derives)").c_str());
+  return factor;
 }
 
 RopeParams rope_params(std::int64_t d_rot, double base, const RopeScaling& scaling,

@@ -57,6 +57,9 @@ void check_scaling_shapes(const RopeScaling& scaling, const RopeContext& context
 
 // Scales default frequencies (validated context and scaling) in place; returns the attention factor.
 double apply_rope_scaling(const RopeScaling& scaling, const RopeContext& context, std::vector<double>& inv_freq);
+// apply_rope_scaling's limits (OUT_OF_RANGE): every scaled inverse frequency at most this (so that
+// position · ω < 2^52 for every int32 position), the attention factor at most kMaxMultiplier.
+inline constexpr double kMaxInverseFrequency = 1e6;
 
 // Every check, the default frequencies, the scaling. seq_len: dynamic and longrope only.
 RopeParams rope_params(std::int64_t d_rot, double base = 10000.0, const RopeScaling& scaling = {},

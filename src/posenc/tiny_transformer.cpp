@@ -85,7 +85,7 @@ void validate_tiny_transformer(const TinyTransformerOptions& o) {
   require_in(hidden_of(o), 1, 1024, "mlp_hidden");
   require_in(o.max_len, 1, 8192, "max_len");
   require_range(o.init_std > 0 && o.init_std <= 1, "init_std", o.init_std, "be in (0, 1]");
-  require_range(o.layer_norm_eps > 0, "layer_norm_eps", o.layer_norm_eps, "be greater than 0");
+  require_layer_norm_eps("layer_norm_eps", o.layer_norm_eps);
   if (o.d_model % o.heads != 0) {
     fail(ErrorCode::ShapeMismatch, "d_model must be a multiple of heads = " + std::to_string(o.heads) + ", got " +
                                        std::to_string(o.d_model));

@@ -1,6 +1,6 @@
 // xPos (Sun et al. 2022, arXiv:2212.10554). x, out: [batch, heads, seq, head_dim]. Pair j of a
 // query at position n is rotated by n·inv_j and scaled by ζ_j^((n−c)/B) (a key by the reciprocal); the
-// scale is folded into the cos/sin tables, one per distinct position row, and rope_rotate does the rest.
+// scaled rotation of each pair is formed in float64 and rounded once.
 #include "posenc/xpos.hpp"
 
 #include <algorithm>
@@ -16,6 +16,26 @@
 #include "posenc/pair_reflection.hpp"
 
 namespace posenc {
+
+namespace {
+
+// |ln| of the largest scale: e^80 ≈ 5.5e34 keeps x·scale inside float32 (3.4e38) for |x| up to ~6000.
+constexpr double kMaxXposExponent = 80;
+
+// One head_dim row (out may be x): pair j rotated by the angle whose scaled cos and sin are c[j], s[j].
+void xpos_rotate_row(const float* x, float* out, std::size_t half, RopeLayout layout, const double* c,
+                     const double* s) {
+  const bool interleaved = layout == RopeLayout::Interleaved;
+  const std::size_t step = interleaved ? 2 : 1, partner = interleaved ? 1 : half;
+  for (std::size_t j = 0; j < half; ++j) {
+    const std::size_t a = j * step, b = a + partner;
+    const double u = x[a], v = x[b];
+    out[a] = static_cast<float>(u * c[j] - v * s[j]);
+    out[b] = static_cast<float>(u * s[j] + v * c[j]);
+  }
+}
+
+}  // namespace
 
 XposRole parse_xpos_role(const std::string& role) {
   if (role == "q") return XposRole::Query;
@@ -57,29 +77,39 @@ void xpos_apply(Span<const float> x, const Bhsd& shape, Span<float> out, const X
       }
     }
   }
-  if (worst > 700) {
-    fail(ErrorCode::OutOfRange, "|(n - center)/scale_base * ln zeta_0| must be at most 700 (float64 range), got " +
+  if (worst > kMaxXposExponent) {
+    fail(ErrorCode::OutOfRange, "|(n - center)/scale_base * ln zeta_0| must be at most 80 (the scale e^80 = 5.5e34 "
+                                "leaves float32 room for the result), got " +
                                     format_number(worst) + " at position n = " + format_number(worst_n) +
                                     " with center " + format_number(options.center) + "; move center closer");
   }
 
   const double sign = options.role == XposRole::Query ? 1.0 : -1.0;
-  rope_rotate_blocked(x, shape, out, half * 2, options.layout, rows > 1, false,
-                      [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
-                        for (std::size_t i = 0; i < count; ++i) {
-                          const double p = static_cast<double>(
-                              pos.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i)));
-                          float* ci = c + i * half;
-                          float* si = s + i * half;
-                          sincos_at(p, inv_freq.data(), half, si, ci);
-                          const double e = sign * (p - options.center) / options.scale_base;
-                          for (std::size_t j = 0; j < half; ++j) {
-                            const double scale = std::exp(e * log_zeta[j]);
-                            ci[j] = static_cast<float>(ci[j] * scale);
-                            si[j] = static_cast<float>(si[j] * scale);
-                          }
-                        }
-                      });
+  const auto batch = static_cast<std::size_t>(shape.batch), heads = static_cast<std::size_t>(shape.heads);
+  const std::size_t row_len = seq * static_cast<std::size_t>(d);
+  // One position at a time, all in float64: the scale multiplies whatever error the angle carries, so a
+  // float32 cos/sin (~6e-8) times a scale of 1e4 would already miss a 2e-6 tolerance.
+  std::vector<double> c = allocate<double>("the xPos cos table", half);
+  std::vector<double> sn = allocate<double>("the xPos sin table", half);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t s = 0; s < seq; ++s) {
+      const double p = static_cast<double>(pos.at(static_cast<std::int64_t>(r), static_cast<std::int64_t>(s)));
+      const double e = sign * (p - options.center) / options.scale_base;
+      for (std::size_t j = 0; j < half; ++j) {
+        const double angle = reduce_angle(p * inv_freq[j]), scale = std::exp(e * log_zeta[j]);
+        c[j] = std::cos(angle) * scale;
+        sn[j] = std::sin(angle) * scale;
+      }
+      // Position row r serves batch row r (per-batch positions) or every batch row.
+      const std::size_t b0 = rows > 1 ? r : 0, b1 = rows > 1 ? r + 1 : batch;
+      for (std::size_t b = b0; b < b1; ++b) {
+        for (std::size_t h = 0; h < heads; ++h) {
+          const std::size_t at = (b * heads + h) * row_len + s * static_cast<std::size_t>(d);
+          xpos_rotate_row(x.data() + at, out.data() + at, half, options.layout, c.data(), sn.data());
+        }
+      }
+    }
+  }
 }
 
 void xpos_backward(Span<const float> dy, const Bhsd& shape, Span<float> dx, const XposOptions& options) {

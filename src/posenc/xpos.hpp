@@ -25,7 +25,8 @@ struct XposOptions {
 };
 
 // x, out: [batch, heads, seq, head_dim] (out may be x); head_dim even. OUT_OF_RANGE when some
-// |(n−c)/B · ln ζ_j| > 700 (the scale would leave float64's range).
+// |(n−c)/B · ln ζ_j| > 80 (a scale past e^80 would leave no float32 room for the result). Computed in
+// float64 per pair, so the result is within float32 rounding of the exact value at any scale.
 void xpos_apply(Span<const float> x, const Bhsd& shape, Span<float> out, const XposOptions& options = {});
 
 // Gradient of xpos_apply. Shapes: dy, dx [batch, heads, seq, head_dim]; options are the forward's.

@@ -412,3 +412,21 @@ TEST_CASE("option errors name the argument, the value and the rule", "[attention
   o.mask.keep = keep;
   check::throws_code([&] { call(c.shape, o); }, "SHAPE_MISMATCH", "got both");
 }
+
+TEST_CASE("sdpa rejects a scale or temperature whose logits would overflow float32", "[attention][errors]") {
+  posenc::AttentionShape shape;
+  shape.q_len = 2;
+  shape.k_len = 2;
+  shape.head_dim = 4;
+  shape.v_dim = 4;
+  std::vector<float> q(8, 0.5f), k(8, -0.25f), v(8, 1.0f), out(8);
+  posenc::SdpaOptions o;
+  o.scale = 1e39;  // a float32 Inf before: every probability NaN
+  check::throws_code([&] { posenc::sdpa(q, k, v, shape, out, {}, o); }, "OUT_OF_RANGE", "at most 1e6");
+  o.scale = 1e6;
+  posenc::sdpa(q, k, v, shape, out, {}, o);
+  for (float x : out) CHECK(std::isfinite(x));
+  o.scale = std::nullopt;
+  o.query_temperature = posenc::QueryTemperature{1, 1e300};
+  check::throws_code([&] { posenc::sdpa(q, k, v, shape, out, {}, o); }, "OUT_OF_RANGE", "query_temperature.attn_scale");
+}

@@ -126,4 +126,11 @@ TEST_CASE("dropout_backward reapplies the forward's keep mask and scale", "[drop
   check::throws_code([&] { posenc::dropout_backward(dy, dx, {1.5, true, {}, 0}); }, "OUT_OF_RANGE", "p");
   std::vector<float> short_dx(4);
   check::throws_code([&] { posenc::dropout_backward(dy, short_dx, {0.5, true, {}, 0}); }, "SHAPE_MISMATCH", "dx");
+
+TEST_CASE("layer_norm: eps below 1e-30 is rejected, the smallest allowed keeps a constant row finite", "[layer_norm][errors]") {
+  std::vector<float> x(8, 3.0f), out(8);
+  // eps 1e-300: 1/sqrt(0 + eps) was a float32 Inf, and (x - mean) * Inf = 0 * Inf = NaN.
+  check::throws_code([&] { posenc::layer_norm(x, 1, 8, {}, {}, 1e-300, out); }, "OUT_OF_RANGE", "eps must be at least 1e-30");
+  posenc::layer_norm(x, 1, 8, {}, {}, 1e-30, out);
+  for (float v : out) CHECK(v == 0.0f);
 }

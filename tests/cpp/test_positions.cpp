@@ -70,3 +70,12 @@ TEST_CASE("resolve_q_offset defaults to bottom-right", "[positions]") {
                      "q_offset (default k_len - q_len) must be >= 0, got -2 for q_len 5 > k_len 3");
   check::throws_code([] { posenc::resolve_q_offset(-1, 1, 3); }, "BAD_POSITION", "q_offset must be an integer");
 }
+
+TEST_CASE("positions' shape check never overflows batch * seq", "[positions][errors]") {
+  const std::vector<std::int32_t> three = {1, 2, 3};
+  // batch · seq overflowed int64 (found by the fuzzer through xpos_apply).
+  const posenc::PositionRows rows(three, 0, 1000003, std::int64_t{1} << 56);
+  check::throws_code([&] { rows.require_shape(); }, "SHAPE_MISMATCH", "positions");
+  CHECK(rows.batch_seq() == -1);
+  CHECK_FALSE(rows.per_batch());
+}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "check.hpp"
@@ -681,4 +682,18 @@ TEST_CASE("rope_backward and xpos_backward report bad shapes with the forward's 
   opt.d_rot = 6;
   check::throws_code([&] { posenc::rope_backward(dy, {1, 2, 3, 4}, dx, opt); }, "ROT_DIM", "d_rot");
   check::throws_code([&] { posenc::xpos_backward(dy, {1, 2, 4, 3}, dx); }, "ODD_DIM", "head_dim");
+
+TEST_CASE("offsets near INT64_MAX are BAD_POSITION, never a signed overflow", "[rope][module][errors]") {
+  RotaryPositionalEmbedding m(8, 16);
+  std::vector<float> q(16), k(16);
+  const std::int64_t huge = std::numeric_limits<std::int64_t>::max() - 1;
+  // offset + k.seq − q.seq overflowed before the offset was checked.
+  check::throws_code([&] { m.forward(q, {1, 1, 2, 8}, q, k, {1, 1, 2, 8}, k, huge); }, "BAD_POSITION", "offset");
+  check::throws_code([&] { m.forward(q, {1, 1, 2, 8}, q, k, {1, 1, 2, 8}, k, std::numeric_limits<std::int64_t>::min()); },
+                     "BAD_POSITION", "offset");
+  posenc::RopeForwardOptions o;
+  o.offset = huge;
+  check::throws_code([&] { posenc::rope_forward(q, {1, 1, 2, 8}, q, o); }, "BAD_POSITION", "offset");
+  o.offset = 2147483647;
+  check::throws_code([&] { posenc::rope_forward(q, {1, 1, 2, 8}, q, o); }, "BAD_POSITION", "offset + seq - 1");
 }

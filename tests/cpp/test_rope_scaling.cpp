@@ -265,4 +265,35 @@ TEST_CASE("rope_params proportional (Gemma 4): int(prf*d // 2) pairs turn, the r
   CHECK(posenc::rope_params(10, 10000, s).inv_freq[1] == 0.0);
   same_params(posenc::rope_params(8, 10000, scaling(RopeType::Proportional)), {ref::rope_inv_freq(8, 10000)});
   CHECK(posenc::parse_rope_type("proportional") == RopeType::Proportional);
+
+TEST_CASE("finite scaling parameters that would overflow are rejected or computed stably", "[rope][params][errors]") {
+  std::vector<float> x(1 * 1 * 3 * 8, 0.5f), out(x.size());
+  const posenc::Bhsd shape{1, 1, 3, 8};
+  posenc::RopeForwardOptions o;
+  o.max_position_embeddings = 4096;
+  // yarn attention_factor 1e39 was a float32 Inf in the tables.
+  o.scaling = scaling(RopeType::Yarn, 4.0);
+  o.scaling.attention_factor = 1e39;
+  check::throws_code([&] { posenc::rope_forward(x, shape, out, o); }, "OUT_OF_RANGE", "attention factor must be at most 1000000");
+  // 0 is a valid factor forward (zeros), but its inverse is 1/0.
+  o.scaling.attention_factor = 0.0;
+  posenc::rope_forward(x, shape, out, o);
+  for (float v : out) CHECK(v == 0.0f);
+  o.inverse = true;
+  check::throws_code([&] { posenc::rope_forward(x, shape, out, o); }, "OUT_OF_RANGE", "with inverse");
+  o.inverse = false;
+  // longrope short_factor 1e-320 made the frequency Inf and every angle NaN.
+  o.scaling = scaling(RopeType::LongRope);
+  o.scaling.original_max_position_embeddings = 4096;
+  o.scaling.short_factor = {1e-320, 1, 1, 1};
+  o.scaling.long_factor = {1, 1, 1, 1};
+  check::throws_code([&] { posenc::rope_forward(x, shape, out, o); }, "OUT_OF_RANGE", "inverse frequency 0 must be at most");
+  // dynamic factor 2^60 within the trained length is the plain RoPE (it cancelled to base 0 before).
+  o.scaling = scaling(RopeType::Dynamic, std::ldexp(1.0, 60));
+  posenc::rope_forward(x, shape, out, o);
+  std::vector<float> plain(x.size());
+  posenc::rope_forward(x, shape, plain, {});
+  check::close(out, plain);
+  const auto p = posenc::rope_params(8, 10000, scaling(RopeType::Dynamic, std::ldexp(1.0, 60)), 4096, 4096);
+  same_params(p, {ref::rope_inv_freq(8, 10000)});
 }

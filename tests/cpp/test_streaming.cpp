@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "check.hpp"
@@ -46,6 +47,7 @@ Through run_through(const std::vector<float>& x, const Bhsd& shape, std::size_t 
         if (in) std::copy(x.begin() + at, x.begin() + at + chunk, held);
         else std::copy(held, held + chunk, t.out.begin() + at);
       }
+      return true;
     };
   };
   posenc::bindings::rope_forward_through(shape, scratch, move(true), move(false), opt);
@@ -90,7 +92,7 @@ TEST_CASE("rope_forward_through checks everything before its first load", "[stre
   const auto fails = [&](RopeForwardOptions opt, std::size_t scratch, const char* code, const char* what) {
     bool loaded = false;
     std::vector<float> held(scratch);
-    const auto load = [&](std::int64_t, std::int64_t, std::int64_t, std::int64_t) { loaded = true; };
+    const auto load = [&](std::int64_t, std::int64_t, std::int64_t, std::int64_t) { return loaded = true; };
     check::throws_code([&] { posenc::bindings::rope_forward_through(shape, held, load, load, opt); }, code, what);
     CHECK_FALSE(loaded);
   };
@@ -120,6 +122,7 @@ TEST_CASE("sinusoidal table slices are the whole table's rows, bit for bit", "[s
         REQUIRE(rows <= static_cast<std::int64_t>(scratch_rows));
         std::copy(scratch.begin(), scratch.begin() + rows * d, got.begin() + first * d);
         next = first + rows;
+        return true;
       }, o);
       INFO("d=" << d << " scratch rows=" << scratch_rows);
       REQUIRE(next == 150);
@@ -127,8 +130,41 @@ TEST_CASE("sinusoidal table slices are the whole table's rows, bit for bit", "[s
     }
   }
   std::vector<float> small(5);
-  check::throws_code([&] { posenc::bindings::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) {}); },
+  check::throws_code([&] { posenc::bindings::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) { return true; }); },
                      "SHAPE_MISMATCH", "scratch must hold at least one row");
-  check::throws_code([&] { posenc::bindings::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) {}, {10000.0, 8, 3}); },
+  check::throws_code([&] { posenc::bindings::sinusoidal_table_slices(10, 8, small, [](std::int64_t, std::int64_t) { return true; }, {10000.0, 8, 3}); },
                      "BAD_POSITION", "start + count");
+}
+
+TEST_CASE("rope_forward_through: sizes whose product overflows are BAD_SIZE, not a division by zero", "[streaming][rope][errors]") {
+  std::vector<float> scratch(1024);
+  const auto io = [](std::int64_t, std::int64_t, std::int64_t, std::int64_t) { return true; };
+  RopeForwardOptions o;
+  o.d_rot = 2;
+  // block · head_dim wrapped to 0 and scratch.size() / 0 raised SIGFPE.
+  const Bhsd huge{1, 1, 256, std::int64_t{1} << 56};
+  check::throws_code([&] { posenc::bindings::rope_forward_through(huge, scratch, io, io, o); }, "BAD_SIZE", "elements");
+  // offset + seq − 1 overflowed int64 before the position check.
+  o.offset = 5;
+  const Bhsd long_seq{1, 1, std::numeric_limits<std::int64_t>::max(), 2};
+  check::throws_code([&] { posenc::bindings::rope_forward_through(long_seq, scratch, io, io, o); }, "BAD_SIZE", "elements");
+  CHECK(posenc::bindings::rope_through_min_scratch(600, 64) == 256 * 64);
+  CHECK(posenc::bindings::rope_through_min_scratch(10, 64) == 10 * 64);
+  CHECK(posenc::bindings::rope_through_min_scratch(10, std::numeric_limits<std::int64_t>::max()) == 0);
+  CHECK(posenc::bindings::rope_through_min_scratch(0, 64) == 0);
+}
+
+TEST_CASE("streaming callbacks stop the call by returning false", "[streaming]") {
+  const Bhsd shape{2, 5, 600, 8};
+  std::vector<float> scratch(posenc::kRopeBlock * 8);  // one slice at a time: 10 slices x 3 blocks
+  int loads = 0, stores = 0;
+  const auto load = [&](std::int64_t, std::int64_t, std::int64_t, std::int64_t) { return ++loads < 3; };
+  const auto store = [&](std::int64_t, std::int64_t, std::int64_t, std::int64_t) { ++stores; return true; };
+  posenc::bindings::rope_forward_through(shape, scratch, load, store);
+  CHECK(loads == 3);
+  CHECK(stores == 2);
+  std::vector<float> rows(8 * 10);
+  int sinks = 0;
+  posenc::bindings::sinusoidal_table_slices(100, 8, rows, [&](std::int64_t, std::int64_t) { return ++sinks < 2; });
+  CHECK(sinks == 2);
 }

@@ -60,10 +60,10 @@ TEST_CASE("xpos_apply with per-batch positions and custom gamma, scale_base, bas
   opt.gamma = 0.9;
   opt.scale_base = 2048;
   opt.base = 500;
-  opt.center = 1 << 19;
+  opt.center = 1 << 20;  // within e^80 of every position (and its reciprocal for keys)
   check::close(run(x, {B, H, S, D}, opt),
                ref::xpos_apply(x, B, H, S, D, true, [&](int b, int s) { return pos[b * S + s]; }, true, 500, 0.9, 2048,
-                               1 << 19));
+                               1 << 20));
 }
 
 TEST_CASE("xPos q.k does not depend on the centre and decays with distance", "[xpos][invariant]") {
@@ -112,7 +112,7 @@ TEST_CASE("xpos_apply errors carry their codes and name the argument", "[xpos][e
   o.base = 0.5;
   check::throws_code(call(o), "OUT_OF_RANGE", "base");
   o = {};
-  o.offset = 300000;  // |300000/512 · ln(0.4/1.4)| ≈ 734 > 700
+  o.offset = 300000;  // |300000/512 · ln(0.4/1.4)| ≈ 734 > 80
   check::throws_code(call(o), "OUT_OF_RANGE", "center");
   o.center = 300000;  // centred: fine
   posenc::xpos_apply(x, {1, 1, 2, 8}, out, o);
@@ -136,4 +136,38 @@ TEST_CASE("xpos_apply over several table blocks (seq 150)", "[xpos]") {
   opt.center = 100;
   check::close(run(x, {B, H, S, D}, opt),
                ref::xpos_apply(x, B, H, S, D, false, [](int, int s) { return 40 + s; }, true, 10000, 0.4, 512, 100));
+}
+
+TEST_CASE("xpos_apply rejects a scale past e^80 instead of overflowing float32", "[xpos][errors]") {
+  // Both pass the old float64 limit (exponent 700) but their float32 scale was Inf (and the result NaN).
+  std::vector<float> x(2 * 8, 0.5f), out(x.size());
+  XposOptions o;
+  o.role = XposRole::Key;
+  o.offset = 40000;  // 40000/512 · 1.25 ≈ 98
+  check::throws_code([&] { posenc::xpos_apply(x, {1, 1, 2, 8}, out, o); }, "OUT_OF_RANGE", "at most 80");
+  o = {};
+  o.center = 65536;
+  check::throws_code([&] { posenc::xpos_apply(x, {1, 1, 2, 8}, out, o); }, "OUT_OF_RANGE", "at most 80");
+  o.center = 0;
+  o.offset = 32000;  // exponent ≈ 78: allowed, and finite
+  posenc::xpos_apply(x, {1, 1, 2, 8}, out, o);
+  for (float v : out) CHECK(std::isfinite(v));
+}
+
+TEST_CASE("xpos_apply stays within tolerance where the scale magnifies angle errors", "[xpos]") {
+  // Offset 20000, scale ζ_0^(n/B) ≈ 1.1e4: a float32 angle error times the scale missed 2e-6 by 9x.
+  const int B = 1, H = 2, S = 40, D = 64;
+  const auto x = check::random_floats(B * H * S * D, 77);
+  for (XposRole role : {XposRole::Query, XposRole::Key}) {
+    XposOptions opt;
+    opt.role = role;
+    opt.offset = 20000;
+    opt.scale_base = 2688;  // 20000/2688 · 1.253 ≈ 9.3 = ln 1.1e4
+    for (posenc::RopeLayout layout : {posenc::RopeLayout::Interleaved, posenc::RopeLayout::Half}) {
+      opt.layout = layout;
+      check::close(run(x, {B, H, S, D}, opt),
+                   ref::xpos_apply(x, B, H, S, D, role == XposRole::Query, [](int, int s) { return 20000 + s; },
+                                   layout == posenc::RopeLayout::Interleaved, 10000, 0.4, 2688, 0));
+    }
+  }
 }

@@ -186,6 +186,34 @@ describeBuilds('hardening', (pe) => {
     assert.match(/export type ErrorCode =[^;]*;/.exec(dts)[0], /'INTERNAL'/);
   });
 
+  test('finite parameters that would overflow float32 are OUT_OF_RANGE naming the limit, or computed finite', () => {
+    const x = x4(1, 1, 2, 8, 3);
+    assertCode(() => pe.xposApply(x, { role: 'k', offset: 40000 }), 'OUT_OF_RANGE', /at most 80/);
+    assertCode(() => pe.xposApply(x, { center: 65536 }), 'OUT_OF_RANGE', /at most 80/);
+    const yarn = { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 4096 };
+    assertCode(() => pe.ropeForward(x, { scaling: { ...yarn, attention_factor: 1e39 } }), 'OUT_OF_RANGE', /attention factor must be at most 1000000/);
+    assertCode(() => pe.ropeForward(x, { scaling: { ...yarn, attention_factor: 0 }, inverse: true }), 'OUT_OF_RANGE', /with inverse/);
+    const longrope = { rope_type: 'longrope', original_max_position_embeddings: 4096, short_factor: [1e-320, 1, 1, 1], long_factor: [1, 1, 1, 1] };
+    assertCode(() => pe.ropeForward(x, { scaling: longrope, maxPositionEmbeddings: 8192 }), 'OUT_OF_RANGE', /inverse frequency 0 must be at most/);
+    const dynamic = pe.ropeForward(x, { scaling: { rope_type: 'dynamic', factor: 2 ** 60 }, maxPositionEmbeddings: 4096 }).data;
+    assert.deepEqual(dynamic, pe.ropeForward(x, {}).data, 'within the trained length dynamic is plain RoPE');
+    assertCode(() => pe.sdpa(x, x, x, { scale: 1e39 }), 'OUT_OF_RANGE', /scale must be at most 1e6/);
+    const table = { data: new Float32Array(16).fill(0.5), shape: [2, 8] };
+    const seq = { data: new Float32Array(8).fill(1), shape: [1, 1, 8] };
+    assertCode(() => pe.learnedForward(seq, table, { scale: 1e39 }), 'OUT_OF_RANGE', /scale must be at most 1e6/);
+    assertCode(() => pe.learnedForward(seq, table, { useLn: true, eps: 1e-300 }), 'OUT_OF_RANGE', /eps must be at least 1e-30/);
+    assert.ok(pe.learnedForward(seq, table, { useLn: true, eps: 1e-30 }).data.every((v) => v === 0), 'a constant row normalizes to 0');
+  });
+
+  test('a wide sinusoidal table keeps its scratch proportional to the work and never runs out of memory', () => {
+    for (const d of [2 ** 21, 2 ** 23]) {
+      const t = pe.sinusoidalTable(1, d).data;
+      assert.equal(t.length, d);
+      assert.ok(t[0] === 0 && t[1] === 1, 'row 0 is sin 0, cos 0');
+      assert.ok(pe.memoryStats().inUse < 64 * 2 ** 20, `heap in use after (1, ${d}): ${pe.memoryStats().inUse} bytes`);
+    }
+  });
+
   test('NaN policy: NaN or ±Infinity in an option is NON_FINITE; NaN in tensor data propagates', () => {
     for (const bad of [NaN, Infinity, -Infinity]) {
       assertCode(() => pe.ropeForward(x4(1, 1, 1, 4), { base: bad }), 'NON_FINITE', /base/);
