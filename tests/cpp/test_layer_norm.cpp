@@ -126,6 +126,7 @@ TEST_CASE("dropout_backward reapplies the forward's keep mask and scale", "[drop
   check::throws_code([&] { posenc::dropout_backward(dy, dx, {1.5, true, {}, 0}); }, "OUT_OF_RANGE", "p");
   std::vector<float> short_dx(4);
   check::throws_code([&] { posenc::dropout_backward(dy, short_dx, {0.5, true, {}, 0}); }, "SHAPE_MISMATCH", "dx");
+}
 
 TEST_CASE("layer_norm: eps below 1e-30 is rejected, the smallest allowed keeps a constant row finite", "[layer_norm][errors]") {
   std::vector<float> x(8, 3.0f), out(8);

@@ -367,6 +367,7 @@ TEST_CASE("learned_backward errors", "[learned][backward][errors]") {
   check::throws_code([&] { posenc::learned_backward(x, x, 1, 2, 3, table, 2, 3, {bad, dt, {}, {}}, opt); }, "SHAPE_MISMATCH", "dx");
   opt.offset = 1;
   check::throws_code([&] { posenc::learned_backward(x, x, 1, 2, 3, table, 2, 3, {dx, dt, {}, {}}, opt); }, "BAD_POSITION", "max_len");
+}
 
 TEST_CASE("learned_forward rejects a scale past 1e6 (a float32 Inf before)", "[learned][errors]") {
   std::vector<float> x(4, 1.0f), table(8, 0.5f), out(4);

@@ -682,6 +682,7 @@ TEST_CASE("rope_backward and xpos_backward report bad shapes with the forward's 
   opt.d_rot = 6;
   check::throws_code([&] { posenc::rope_backward(dy, {1, 2, 3, 4}, dx, opt); }, "ROT_DIM", "d_rot");
   check::throws_code([&] { posenc::xpos_backward(dy, {1, 2, 4, 3}, dx); }, "ODD_DIM", "head_dim");
+}
 
 TEST_CASE("offsets near INT64_MAX are BAD_POSITION, never a signed overflow", "[rope][module][errors]") {
   RotaryPositionalEmbedding m(8, 16);

@@ -265,6 +265,7 @@ TEST_CASE("rope_params proportional (Gemma 4): int(prf*d // 2) pairs turn, the r
   CHECK(posenc::rope_params(10, 10000, s).inv_freq[1] == 0.0);
   same_params(posenc::rope_params(8, 10000, scaling(RopeType::Proportional)), {ref::rope_inv_freq(8, 10000)});
   CHECK(posenc::parse_rope_type("proportional") == RopeType::Proportional);
+}
 
 TEST_CASE("finite scaling parameters that would overflow are rejected or computed stably", "[rope][params][errors]") {
   std::vector<float> x(1 * 1 * 3 * 8, 0.5f), out(x.size());
