@@ -109,83 +109,6 @@ export interface RopeScaling {
   [key: string]: unknown;
 }
 
-/** A Hugging Face config.json as parsed by JSON.parse (transformers v4 or v5 layout). */
-export type HfConfig = Record<string, unknown>;
-
-/**
- * One layer type's RoPE, read from a config.json: plain data (JSON-serialisable but for `invFreq`, which
- * ropeForward does not read back: it recomputes the frequencies from the other fields).
- */
-export interface RopeDescription {
-  /** HF's rope_type after its renames ('mrope' → 'default', Phi-3's 'su'/'yarn' → 'longrope'). */
-  ropeType: RopeType | 'proportional';
-  base: number;
-  headDim: number;
-  /** int(headDim · partial_rotary_factor) as HF computes it; headDim for proportional. */
-  dRot: number;
-  /** 'interleaved' only where the model's own code rotates (x[2j], x[2j+1]) (DeepSeek-V2/V3, Llama 4). */
-  layout: RopeLayout;
-  /** The dRot/2 frequencies the kernel applies (0 for pairs that do not turn). */
-  invFreq: Float32Array;
-  attentionFactor: number;
-  maxPositionEmbeddings: number | null;
-  /** Where it was read from is in `notes` (Phi-3 keeps it at the top level of config.json). */
-  originalMaxPositionEmbeddings: number | null;
-  /** M-RoPE frequency counts per stream [t, h, w], summing to dRot/2 (Qwen2/2.5-VL, Qwen3-VL). */
-  mropeSection?: [number, number, number];
-  /** Qwen3-VL's interleaved assignment of frequencies to streams (always true for Qwen3-VL). */
-  mropeInterleaved?: boolean;
-  /** The rope_scaling fields posenc applies, normalised (null for default RoPE). */
-  scaling: RopeScaling | null;
-  /** The layer type the parameters belong to (null when the config has one set for all layers). */
-  layerType: string | null;
-  seqLen?: number;
-  /** Where fields were read from when not the obvious place, and HF defaults relied on. */
-  notes: string[];
-}
-
-/** One layer of a model as its config.json describes it. */
-export interface LayerDescription {
-  layer: number;
-  layerType: string;
-  position: 'rope' | 'nope' | 'alibi' | 'learned' | 't5' | 'sinusoidal';
-  attention?: 'full' | 'sliding' | 'chunked';
-  window?: number;
-  chunkSize?: number;
-  /** GPT-OSS: a learned sink logit per head. */
-  sinks?: boolean;
-  bidirectional?: boolean;
-  rope?: RopeDescription;
-  /** Llama 4 NoPE layers scale the query by log1p(floor((position + 1) / floorScale)) · attnScale + 1. */
-  queryTemperature?: { floorScale: number; attnScale: number; formula: string };
-  /** DeepSeek-V2/V3: the softmax scale is multiplied by this (mscale²). */
-  softmaxScaleMultiplier?: number;
-  alibiBiasMax?: number;
-  maxPositions?: number;
-  stack?: 'encoder' | 'decoder';
-  stackLayer?: number;
-  t5?: { numBuckets: number; maxDistance: number; ownsTable: boolean };
-  /** What could not be told from the config (never guessed). */
-  unknown?: string[];
-  notes?: string[];
-}
-
-/** A piece of a Qwen2-VL-family sequence; grids are the vision tower's [t, h, w] patches. */
-export type MropeSegment =
-  | { type: 'text'; length: number }
-  | { type: 'image'; grid: [number, number, number] }
-  | { type: 'video'; grid: [number, number, number]; secondPerGridT?: number };
-
-/** How ropeForward and RotaryPositionalEmbedding take a model's RoPE; explicit options override its fields. */
-export interface RopeSource {
-  /** A config.json (parsed): the RoPE of `layerType` (default: the full-attention one) is applied. */
-  config?: HfConfig;
-  /** A layer type of the config ('full_attention', 'sliding_attention', …); needs `config`. */
-  layerType?: string;
-  /** A description from ropeFromConfig (or describeLayers), also after a JSON round trip. */
-  rope?: RopeDescription;
-}
-
 export interface DropoutOptions {
   /** Drop probability in [0, 1]. */
   p?: number;
@@ -219,7 +142,7 @@ export interface MemoryStats {
   handles: number;
 }
 
-interface ModuleBase {
+export interface ModuleBase {
   /** True in train mode (the default, as for PyTorch modules): dropout is active where the module has it. */
   readonly training: boolean;
   readonly deleted: boolean;
@@ -322,171 +245,17 @@ export interface ALiBiPositionalEncodingConstructor {
   new (config: { numHeads: number; maxLen?: number }): ALiBiPositionalEncoding;
 }
 
-/**
- * One attention layer's keys and values for decoding, in WebAssembly memory: keys [batch, kvHeads,
- * length, headDim] and values [batch, kvHeads, length, vDim] in the layout sdpa reads in place. Pass the
- * same cache as both k and v: `pe.sdpa(q, cache, cache, options)` (a cache as only one of them is
- * SHAPE_MISMATCH). Storage doubles when full, so n appends copy O(n) values in all. Free it with
- * `delete()` or `using`.
- */
-export interface KVCache {
-  readonly batch: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-  readonly vDim: number;
-  /** Positions held. */
-  readonly length: number;
-  /** Positions the storage holds before it grows (at least 16 once anything is stored). */
-  readonly capacity: number;
-  readonly deleted: boolean;
-  /**
-   * Appends n positions: k [batch, kvHeads, n, headDim], v [batch, kvHeads, n, vDim], as tensors or as
-   * bare Float32Arrays of that many values.
-   */
-  append(k: TensorLike | Float32Array, v: TensorLike | Float32Array): this;
-  /** Forgets every position (length 0), keeping the storage. */
-  clear(): this;
-  /** Frees the memory; any later use throws DELETED. Calling it again does nothing. */
-  delete(): void;
-  [Symbol.dispose](): void;
-}
-export interface KVCacheConstructor {
-  /** batch defaults to 1, vDim to headDim, capacity (positions reserved up front) to 0. */
-  new (config: { batch?: number; kvHeads: number; headDim: number; vDim?: number; capacity?: number }): KVCache;
-}
-
-/** sdpa's options; all compose (docs/encodings/attention.md gives the order of the terms). */
-export interface SdpaOptions {
-  /** Added to the scores: [heads, qLen, kLen] or [batch, heads, qLen, kLen]. */
-  bias?: TensorLike;
-  /** ALiBi inside the kernel: a mode (true = 'causal') or the slopes [heads]. */
-  alibi?: AlibiMode | boolean | Float32Array | TensorLike;
-  /** Hides keys after each query's position qOffset + i. */
-  causal?: boolean;
-  /** The first query's absolute position (default kLen − qLen); must be ≥ 0. */
-  qOffset?: number;
-  /** Default 1/√headDim. */
-  scale?: number;
-  /** 1 = a real token, 0 = padding: a Uint8Array of batch·kLen or `{ data, shape: [batch, kLen] }`. */
-  keyPadding?: Uint8Array | ArrayLike<number | boolean> | { data: Uint8Array; shape: [number, number] };
-  /**
-   * `{ data, shape }` broadcastable to [batch, heads, qLen, kLen] (each dim 1 or full; fewer dims are
-   * padded with leading 1s): Float32Array data is added to the scores, Uint8Array data keeps keys (1 = visible).
-   */
-  mask?: { data: Float32Array | Uint8Array; shape: number[] } | HeapTensor;
-  /** Sliding window W (Mistral, Gemma 2, GPT-OSS): the query at position p sees keys p − W < j ≤ p (W keys); implies causal. */
-  window?: number;
-  /** Chunked attention (Llama 4): query and key in the same chunk, counted from the row's first real key. */
-  chunkSize?: number;
-  /** One sink logit per query head [heads] (GPT-OSS): joins the softmax denominator, adds no value. */
-  sinks?: Float32Array | TensorLike;
-  /** Llama 4 NoPE layers: scores at position p times log1p(floor((p + 1) / floorScale)) · attnScale + 1 (defaults 8192, 0.1). */
-  queryTemperature?: { floorScale?: number; attnScale?: number };
-  /** Gemma 2: scaled scores become cap · tanh(s / cap) before bias, ALiBi and masks are added. */
-  softcap?: number;
-  returnProbs?: boolean;
-  out?: Out;
-  probsOut?: Out;
-}
-
 /** A result written to `out`: the same heap tensor when `out` was one, else `{data, shape}`. */
 type Result<O> = O extends HeapTensor<infer T> ? HeapTensor<T> : Tensor;
 
+export * from './types/model-config.js';
+export * from './types/attention.js';
+export * from './types/training.js';
+import type { HfConfig, RopeDescription, LayerDescription, MropeSegment, RopeSource } from './types/model-config.js';
+import type { KVCache, KVCacheConstructor, SdpaOptions } from './types/attention.js';
+import type { RopeGradientOptions, XposGradientOptions, TokenBatch, TaskKind, Task, PositionalScheme, TinyTransformerOptions, TinyTransformer, TinyTransformerConstructor } from './types/training.js';
+
 /** The API returned by `load()`. Results of copying calls are owned copies that stay valid forever. */
-// ---- gradients and training ------------------------------------------------------------------------
-
-/** The options of ropeForward's kernel path (no config/rope/layerType). */
-export interface RopeGradientOptions {
-  dRot?: number; base?: number; layout?: RopeLayout; positions?: Int32Array | Tensor<Int32Array> | HeapTensor<Int32Array>; offset?: number;
-  inverse?: boolean; scaling?: RopeScaling; maxPositionEmbeddings?: number; seqLen?: number;
-}
-/** The options of xposApply. */
-export interface XposGradientOptions {
-  role?: 'q' | 'k'; positions?: Int32Array | Tensor<Int32Array> | HeapTensor<Int32Array>; offset?: number; base?: number; gamma?: number;
-  scaleBase?: number; center?: number; layout?: RopeLayout;
-}
-/** A batch of next-token examples, what Task.sample returns: row-major [batch, seq] token ids. */
-export interface TokenBatch {
-  tokens: Int32Array;
-  targets: Int32Array;
-  /** 1 where the loss is taken; absent: every position. */
-  mask?: Uint8Array;
-  batch: number;
-  seq: number;
-}
-export type TaskKind = 'copy' | 'reverse' | 'recall' | 'text';
-/**
- * A seeded synthetic task at any content length L. copy: x₁…x_L SEP x₁…x_L (loss on the copy, seq 2L);
- * reverse: the same reversed; recall: k₁v₁…k_Lv_L SEP q a (loss on a, seq 2L+2); text: next character of a text
- * (seq L; the default text is written for the project).
- */
-export interface Task extends ModuleBase {
-  readonly kind: TaskKind;
-  readonly vocabSize: number;
-  /** The longest L (text: the text's length − 1). */
-  readonly maxLength: number;
-  /** text: the character of each token id. */
-  readonly alphabet: string;
-  sequenceLength(length: number): number;
-  /** The same (batch, length, seed) gives the same batch in every build. */
-  sample(batch: number, length: number, seed?: number): TokenBatch & { mask: Uint8Array };
-}
-export type PositionalScheme = 'none' | 'sinusoidal' | 'learned' | 'rope' | 'xpos' | 'alibi' | 't5' | 'randomized';
-/** Defaults in parentheses. */
-export interface TinyTransformerOptions {
-  /** (16) in [2, 65536]. */
-  vocabSize?: number;
-  /** (2) in [1, 4]. */
-  layers?: number;
-  /** (64) in [2, 256], a multiple of heads. */
-  dModel?: number;
-  /** (4) in [1, 8]. */
-  heads?: number;
-  /** (0: 4·dModel) at most 1024. */
-  mlpHidden?: number;
-  /** (1024) the longest sequence, the learned table's rows; at most 8192. */
-  maxLen?: number;
-  /** (true) logits from the token embedding, else their own matrix. */
-  tieEmbeddings?: boolean;
-  /** ('rope') none is NoPE; randomized samples training positions from [0, maxRandomPosition) (Ruoss et al. 2023). */
-  positional?: PositionalScheme;
-  /** rope, xpos and randomized: base (10000), layout ('half'), dims (headDim), scaling, evalScaling (replaces scaling in evaluate and attention only), maxPositionEmbeddings. */
-  rope?: { base?: number; layout?: RopeLayout; dims?: number; scaling?: RopeScaling; evalScaling?: RopeScaling; maxPositionEmbeddings?: number };
-  /** t5: one shared [numBuckets (32), heads] table, causal buckets up to maxDistance (128). */
-  t5?: { numBuckets?: number; maxDistance?: number };
-  /** (2048) randomized only. */
-  maxRandomPosition?: number;
-  /** ('rope') randomized over 'rope' or 'sinusoidal'. */
-  randomizedBase?: 'rope' | 'sinusoidal';
-  initStd?: number;
-  layerNormEps?: number;
-  /** AdamW: learningRate (1e-3), beta1 (0.9), beta2 (0.95), eps (1e-8), weightDecay (0.01), warmupSteps (0), totalSteps (1000, cosine decay to minLearningRateRatio (0.1)·rate), clipNorm (1; 0 disables). */
-  optimizer?: {
-    learningRate?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number; warmupSteps?: number;
-    totalSteps?: number; minLearningRateRatio?: number; clipNorm?: number;
-  };
-  /** (0) weights and randomized positions; the same seed and batches give the same bits on one build. */
-  seed?: number;
-}
-/** A decoder-only pre-LayerNorm transformer trained in WebAssembly, deterministic. */
-export interface TinyTransformer extends ModuleBase {
-  readonly positional: PositionalScheme;
-  readonly parameterCount: number;
-  readonly steps: number;
-  /** Forward, backward, clipping, one AdamW step: the loss before the update and the gradient norm before clipping. */
-  trainStep(batch: TokenBatch): { loss: number; gradNorm: number; learningRate: number };
-  /** Evaluation positions (0…seq−1) and rope.evalScaling; no update. perPosition: accuracy at each position. */
-  evaluate(batch: TokenBatch): { loss: number; accuracy: number; perPosition: Float64Array };
-  /** Attention probabilities of one layer (default 0): tokens of one sequence, or batch·seq with batch → [batch, heads, seq, seq]. */
-  attention(tokens: Int32Array, options?: { layer?: number; batch?: number; seq?: number }): Tensor;
-  stateDict(): Record<string, Tensor>;
-  /** Every tensor of stateDict() by name with its shape; nothing changes on an error. */
-  loadStateDict(state: Record<string, TensorLike>): this;
-}
-export interface TinyTransformerConstructor {
-  new (options?: TinyTransformerOptions): TinyTransformer;
-}
-
 export interface Posenc {
   readonly features: Features;
 

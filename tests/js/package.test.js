@@ -17,7 +17,8 @@ describe('npm package', () => {
 
   test('the tarball holds only what a user needs', () => {
     // Every module of bindings/ ships (they import each other), and nothing else of the repo but dist/'s four files.
-    const bindings = readdirSync(path.join(repoRoot, 'bindings')).filter((f) => f.endsWith('.js')).map((f) => `bindings/${f}`);
+    const bindings = readdirSync(path.join(repoRoot, 'bindings')).filter((f) => f.endsWith('.js')).map((f) => `bindings/${f}`)
+      .concat(readdirSync(path.join(repoRoot, 'bindings/types')).map((f) => `bindings/types/${f}`));
     const expected = ['LICENSE', 'README.md', ...bindings, 'bindings/index.d.ts',
       'dist/posenc_scalar.js', 'dist/posenc_scalar.wasm', 'dist/posenc_simd.js', 'dist/posenc_simd.wasm', 'package.json'];
     assert.deepEqual(app.files.filter((f) => f !== 'LICENSE').sort(), expected.filter((f) => f !== 'LICENSE').sort());
