@@ -273,7 +273,7 @@ TEST_CASE("sdpa errors carry their codes and name the argument", "[attention][er
   SdpaOptions e;
   e.alibi = posenc::AlibiMode::Symmetric;
   check::throws_code([&] { posenc::sdpa(tall.q, tall.k, tall.v, tall.shape, tall_out, {}, e); }, "BAD_POSITION", "q_offset");
-  // Plain attention too (SPEC §10: "including the default when q_len > k_len"); an explicit 0 is accepted.
+  // Plain attention too (a negative q_offset is BAD_POSITION, including the default when q_len > k_len); an explicit 0 is accepted.
   check::throws_code([&] { posenc::sdpa(tall.q, tall.k, tall.v, tall.shape, tall_out, {}, {}); }, "BAD_POSITION",
                      "q_offset (default k_len - q_len)");
   SdpaOptions top;
