@@ -3,7 +3,8 @@
 // sinks, temperature and soft-capping of attention.hpp.
 // Shapes: q [B,H,Q,Dk], k [B,Hkv,S,Dk], v [B,Hkv,S,Dv] (S = key_stride ≥ K), out [B,H,Q,Dv],
 // probs [B,H,Q,K]; bias [H,Q,K] or [B,H,Q,K]. All row-major.
-// Validation and the visible key ranges live in attention_plan.{hpp,cpp}; this file is the kernel.
+// Validation and the visible key ranges live in attention_plan.{hpp,cpp}, the finishing and softmax of a
+// row's scores in attention_rows.{hpp,cpp}; this file is the blocked kernel around them.
 // Tiling: a block of up to kBlockRows query rows — consecutive positions, the heads of one GQA group
 // adjacent — shares every loaded key and value row of its kv head. Each row has a visible key range from causal,
 // window and chunk; the block touches only the union of its rows' ranges, so the masked part of a causal
@@ -15,6 +16,7 @@
 // multiple of kValueRows repeats its last row and discards the copies.
 #include "posenc/attention.hpp"
 #include "posenc/attention_plan.hpp"
+#include "posenc/attention_rows.hpp"
 
 #include <algorithm>
 #include <array>
@@ -131,100 +133,6 @@ void streamed_scores(const float* const* q, const float* k, std::size_t dk, std:
   }
   for (std::int64_t j = 2 * half; j < n; ++j)
     for (std::int64_t r = 0; r < kValueRows; ++r) scores[r * ld + j] = dot(q[r], k + j * stride, dk);
-}
-
-// Per-row inputs of finish_scores beyond the raw scores.
-struct RowTerms {
-  float scale;             // scale · query temperature
-  const float* bias;       // the row's bias over all k_len keys, or null
-  float slope;             // ALiBi slope (when p.alibi)
-  std::int64_t pos;        // absolute query position
-  const float* additive;   // mask row at key 0, or null
-  const std::uint8_t* keep;  // keep-mask row at key 0, or null
-  std::int64_t mask_step;  // 0 when the mask broadcasts over keys
-  const std::uint8_t* padding;  // key-padding row, or null
-};
-
-// Over keys [lo, hi) of one row, s[j − lo] = softcap(scale·s) + bias + alibi + additive mask, then −∞
-// where the keep-mask or the key padding hides the key. Gemma 2 caps before anything is added.
-void finish_scores(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p) {
-  const std::int64_t n = hi - lo;
-  const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
-  const Floats vscale = simd::splat(t.scale);
-  const Floats vcap = simd::splat(p.cap), vinv_cap = simd::splat(1.0f / p.cap);
-  // ALiBi as ±slope·(j − ref): causal m(j − i'), key_only m·j, symmetric −m|j − i'|.
-  const bool symmetric = p.alibi_mode == AlibiMode::Symmetric;
-  const Floats vslope = simd::splat(symmetric ? -t.slope : t.slope);
-  const std::int64_t ref = p.alibi_mode == AlibiMode::KeyOnly ? 0 : t.pos;
-  const bool additive_row = t.additive && t.mask_step != 0;
-  const Floats additive_all = simd::splat(t.additive && t.mask_step == 0 ? t.additive[0] : 0.0f);
-  const bool additive_all_on = t.additive && t.mask_step == 0;
-  for (std::int64_t jj = 0; jj < vend; jj += kWidth) {
-    const std::int64_t j = lo + jj;
-    Floats v = simd::load(s + jj) * vscale;
-    if (p.softcap) v = vcap * simd::tanh(v * vinv_cap);
-    if (t.bias) v += simd::load(t.bias + j);
-    if (p.alibi) {
-      // j − ref in float64 would be exact; in float32 it is exact while |j − ref| < 2^24, and
-      // the product's relative error stays one ulp beyond that.
-      Floats d = simd::ramp(static_cast<float>(j - ref));
-      if (symmetric) d = simd::abs(d);
-      v = simd::fma(vslope, d, v);
-    }
-    if (additive_row) v += simd::load(t.additive + j);
-    if (additive_all_on) v += additive_all;
-    simd::store(s + jj, v);
-  }
-  for (std::int64_t jj = vend; jj < n; ++jj) {
-    const std::int64_t j = lo + jj;
-    float v = s[jj] * t.scale;
-    if (p.softcap) v = p.cap * std::tanh(v * (1.0f / p.cap));
-    if (t.bias) v += t.bias[j];
-    if (p.alibi) v += static_cast<float>(alibi_term(p.alibi_mode, t.slope, t.pos, j));
-    if (t.additive) v += t.additive[j * t.mask_step];
-    s[jj] = v;
-  }
-  // Byte masks stay scalar: one compare a key is small beside the head_dim-long dot product behind it.
-  if (t.keep) {
-    for (std::int64_t jj = 0; jj < n; ++jj)
-      if (!t.keep[(lo + jj) * t.mask_step]) s[jj] = kNegInf;
-  }
-  if (t.padding) {
-    for (std::int64_t jj = 0; jj < n; ++jj)
-      if (!t.padding[lo + jj]) s[jj] = kNegInf;
-  }
-}
-
-// Stable softmax numerators in place over [0, n), a sink logit (GPT-OSS; −∞ when none) joining the
-// maximum and the sum; returns 1/Σ, or 0 when nothing is finite (then every numerator is set to 0, so
-// the row's output and probs are zeros, never NaN).
-float softmax_numerators(float* s, std::int64_t n, float sink) {
-  const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
-  float mx = sink;
-  if (vend > 0) {
-    Floats m = simd::load(s);
-    for (std::int64_t j = kWidth; j < vend; j += kWidth) m = simd::max(m, simd::load(s + j));
-    mx = std::max(mx, simd::reduce_max(m));
-  }
-  for (std::int64_t j = vend; j < n; ++j) mx = std::max(mx, s[j]);
-  if (mx == kNegInf) {
-    std::fill(s, s + n, 0.0f);
-    return 0.0f;
-  }
-  const Floats vmx = simd::splat(mx);
-  Floats acc = simd::splat(0.0f);
-  for (std::int64_t j = 0; j < vend; j += kWidth) {
-    const Floats e = simd::exp(simd::load(s + j) - vmx);
-    simd::store(s + j, e);
-    acc += e;
-  }
-  float sum = simd::reduce_add(acc);
-  for (std::int64_t j = vend; j < n; ++j) {
-    s[j] = std::exp(s[j] - mx);
-    sum += s[j];
-  }
-  if (sink != kNegInf) sum += std::exp(sink - mx);
-  return 1.0f / sum;
 }
 
 // out_r[c0 .. c0 + vectors·kWidth) (+)= Σ_j w[r,j] v[j, ·] over keys [0, n) for the block's rows; the
