@@ -40,6 +40,10 @@ constexpr std::int64_t kBlockRows = 16;
 constexpr std::int64_t kValueRows = 4;
 // Query rows per score micro-tile: rows × kWidth accumulators must stay in registers (16 on x86 V8).
 constexpr std::int64_t kScoreRows = kWidth <= 4 ? 2 : 1;
+// With 4-lane (or scalar) vectors, prefill tiles run streamed_scores' kValueRows × 2-key micro-tile instead of
+// score_tile: each K load serves four rows and no transpose-add is needed (in wasm W3 1.5x, W5 1.3x faster).
+// Wider vectors keep score_tile, whose transpose-add fills a whole vector of keys.
+constexpr bool kQuadScores = kWidth <= 4;
 constexpr std::size_t kValueVectors = 2;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
@@ -99,10 +103,11 @@ void score_tile(const float* const* q, const float* k, std::size_t dk, std::int6
   }
 }
 
-// Raw scores of kValueRows rows against keys [0, n), for a block of one GQA group (a decode step): K streams
-// from memory once (score_tile's row pairs would read it twice), two keys at a time with all the rows, the
-// two from either half of the range. Two sequential streams keep twice the cache misses in flight: a decode
-// step over 32k keys in wasm went from 45% to 66% of a copy's bandwidth against adjacent keys.
+// Raw scores of kValueRows rows against keys [0, n), two keys at a time with all the rows, the two from either
+// half of the range. For a block of one GQA group (a decode step) K streams from memory once (score_tile's row
+// pairs would read it twice), and two sequential streams keep twice the cache misses in flight: a decode step
+// over 32k keys in wasm went from 45% to 66% of a copy's bandwidth against adjacent keys. Prefill tiles
+// (in cache) use it too where kQuadScores.
 void streamed_scores(const float* const* q, const float* k, std::size_t dk, std::int64_t n, float* scores,
                      std::int64_t ld) {
   const std::size_t vend = simd::vector_end(dk);
@@ -237,8 +242,12 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
   if (m == kValueRows) streamed_scores(qrow, kb, dk, n, scores, ld);
   for (std::int64_t j0 = 0; m > kValueRows && j0 < n; j0 += kKeyTile) {
     const std::int64_t len = std::min(kKeyTile, n - j0);
-    for (std::int64_t r = 0; r < m; r += kScoreRows)
-      score_tile(qrow + r, kb + j0 * static_cast<std::int64_t>(dk), dk, len, scores + r * ld + j0, ld);
+    const float* kt = kb + j0 * static_cast<std::int64_t>(dk);
+    if (kQuadScores) {
+      for (std::int64_t r = 0; r < m; r += kValueRows) streamed_scores(qrow + r, kt, dk, len, scores + r * ld + j0, ld);
+    } else {
+      for (std::int64_t r = 0; r < m; r += kScoreRows) score_tile(qrow + r, kt, dk, len, scores + r * ld + j0, ld);
+    }
   }
   float inv[kBlockRows];
   for (std::int64_t r = 0; r < m; ++r) {
