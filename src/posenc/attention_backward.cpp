@@ -2,6 +2,7 @@
 // on the matmul kernel; the softmax and its gradient are row loops (SIMD exp, scalar tail). Probabilities are
 // recomputed, not stored: a [Q, K] scratch per head instead of [B, H, Q, K] kept from the forward.
 #include "posenc/attention_backward.hpp"
+#include "posenc/attention_plan.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -87,7 +88,7 @@ void sdpa_backward(Span<const float> q, Span<const float> k, Span<const float> v
   const bool alibi = options.alibi.has_value() || !options.alibi_slopes.empty();
   if (!options.alibi_slopes.empty()) require_length("alibi_slopes", options.alibi_slopes.size(), static_cast<std::size_t>(s.heads));
   const std::int64_t q_offset = resolve_q_offset(options.q_offset, s.q_len, s.k_len);
-  const auto scale = static_cast<float>(options.scale ? *options.scale : 1.0 / std::sqrt(static_cast<double>(s.head_dim)));
+  const float scale = attention_scale(options.scale, s.head_dim);
   const AlibiMode mode = options.alibi.value_or(AlibiMode::Causal);
   std::vector<double> slopes;
   if (alibi) {
@@ -98,6 +99,9 @@ void sdpa_backward(Span<const float> q, Span<const float> k, Span<const float> v
   const auto Q = static_cast<std::size_t>(s.q_len), K = static_cast<std::size_t>(s.k_len);
   const auto Dk = static_cast<std::size_t>(s.head_dim), Dv = static_cast<std::size_t>(s.v_dim);
   const std::int64_t group = s.heads / kv_heads;
+  KeyVisibility seen;  // the forward's key ranges (causal only: backward takes no window or chunk)
+  seen.k_len = s.k_len;
+  seen.causal = options.causal;
   std::vector<float> p(Q * K), dp(Q * K);
   for (std::int64_t b = 0; b < s.batch; ++b) {
     for (std::int64_t h = 0; h < s.heads; ++h) {
@@ -120,8 +124,8 @@ void sdpa_backward(Span<const float> q, Span<const float> k, Span<const float> v
         float* pr = p.data() + i * K;
         float* dpr = dp.data() + i * K;
         const std::int64_t pos = q_offset + static_cast<std::int64_t>(i);
-        const std::size_t visible =
-            options.causal ? static_cast<std::size_t>(std::clamp<std::int64_t>(pos + 1, 0, s.k_len)) : K;
+        const KeyRange keys = seen.keys(b, pos);  // lo is 0 without a window or chunks
+        const auto visible = static_cast<std::size_t>(keys.hi);
         float mx = sink;
         for (std::size_t j = 0; j < visible; ++j) {
           float x = pr[j] * scale;

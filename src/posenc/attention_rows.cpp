@@ -1,0 +1,96 @@
+// Finishing and softmax of one attention row's scores (attention_rows.hpp).
+#include "posenc/attention_rows.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "posenc/simd.hpp"
+
+namespace posenc {
+
+using simd::Floats;
+using simd::kWidth;
+
+namespace {
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+}  // namespace
+
+void finish_scores(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p) {
+  const std::int64_t n = hi - lo;
+  const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
+  const Floats vscale = simd::splat(t.scale);
+  const Floats vcap = simd::splat(p.cap), vinv_cap = simd::splat(1.0f / p.cap);
+  // ALiBi as ±slope·(j − ref): causal m(j − i'), key_only m·j, symmetric −m|j − i'|.
+  const bool symmetric = p.alibi_mode == AlibiMode::Symmetric;
+  const Floats vslope = simd::splat(symmetric ? -t.slope : t.slope);
+  const std::int64_t ref = p.alibi_mode == AlibiMode::KeyOnly ? 0 : t.pos;
+  const bool additive_row = t.additive && t.mask_step != 0;
+  const Floats additive_all = simd::splat(t.additive && t.mask_step == 0 ? t.additive[0] : 0.0f);
+  const bool additive_all_on = t.additive && t.mask_step == 0;
+  for (std::int64_t jj = 0; jj < vend; jj += kWidth) {
+    const std::int64_t j = lo + jj;
+    Floats v = simd::load(s + jj) * vscale;
+    if (p.softcap) v = vcap * simd::tanh(v * vinv_cap);
+    if (t.bias) v += simd::load(t.bias + j);
+    if (p.alibi) {
+      // j − ref in float64 would be exact; in float32 it is exact while |j − ref| < 2^24, and
+      // the product's relative error stays one ulp beyond that.
+      Floats d = simd::ramp(static_cast<float>(j - ref));
+      if (symmetric) d = simd::abs(d);
+      v = simd::fma(vslope, d, v);
+    }
+    if (additive_row) v += simd::load(t.additive + j);
+    if (additive_all_on) v += additive_all;
+    simd::store(s + jj, v);
+  }
+  for (std::int64_t jj = vend; jj < n; ++jj) {
+    const std::int64_t j = lo + jj;
+    float v = s[jj] * t.scale;
+    if (p.softcap) v = p.cap * std::tanh(v * (1.0f / p.cap));
+    if (t.bias) v += t.bias[j];
+    if (p.alibi) v += static_cast<float>(alibi_term(p.alibi_mode, t.slope, t.pos, j));
+    if (t.additive) v += t.additive[j * t.mask_step];
+    s[jj] = v;
+  }
+  // Byte masks stay scalar: one compare a key is small beside the head_dim-long dot product behind it.
+  if (t.keep) {
+    for (std::int64_t jj = 0; jj < n; ++jj)
+      if (!t.keep[(lo + jj) * t.mask_step]) s[jj] = kNegInf;
+  }
+  if (t.padding) {
+    for (std::int64_t jj = 0; jj < n; ++jj)
+      if (!t.padding[lo + jj]) s[jj] = kNegInf;
+  }
+}
+
+float softmax_numerators(float* s, std::int64_t n, float sink) {
+  const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
+  float mx = sink;
+  if (vend > 0) {
+    Floats m = simd::load(s);
+    for (std::int64_t j = kWidth; j < vend; j += kWidth) m = simd::max(m, simd::load(s + j));
+    mx = std::max(mx, simd::reduce_max(m));
+  }
+  for (std::int64_t j = vend; j < n; ++j) mx = std::max(mx, s[j]);
+  if (mx == kNegInf) {
+    std::fill(s, s + n, 0.0f);
+    return 0.0f;
+  }
+  const Floats vmx = simd::splat(mx);
+  Floats acc = simd::splat(0.0f);
+  for (std::int64_t j = 0; j < vend; j += kWidth) {
+    const Floats e = simd::exp(simd::load(s + j) - vmx);
+    simd::store(s + j, e);
+    acc += e;
+  }
+  float sum = simd::reduce_add(acc);
+  for (std::int64_t j = vend; j < n; ++j) {
+    s[j] = std::exp(s[j] - mx);
+    sum += s[j];
+  }
+  if (sink != kNegInf) sum += std::exp(sink - mx);
+  return 1.0f / sum;
+}
+
+}  // namespace posenc
