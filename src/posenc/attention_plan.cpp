@@ -141,8 +141,8 @@ AttentionProblem plan_attention(Span<const float> q, Span<const float> k, Span<c
   p.scale = attention_scale(options.scale, s.head_dim);
   p.visibility.k_len = s.k_len;
   p.visibility.causal = options.causal;
-  // Validated even when neither the mask nor ALiBi reads it: a negative q_offset is BAD_POSITION,, including the
-  // default k_len − q_len, BAD_POSITION for every call (pass q_offset = 0 for cross-attention with q_len > k_len).
+  // Validated even when neither the mask nor ALiBi reads it: a negative q_offset, including the default
+  // k_len − q_len, is BAD_POSITION for every call (pass q_offset = 0 for cross-attention with q_len > k_len).
   p.q_offset = resolve_q_offset(options.q_offset, s.q_len, s.k_len);
   p.bias = options.bias.empty() ? nullptr : options.bias.data();
   p.bias_has_batch = options.bias_has_batch;
