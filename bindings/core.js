@@ -1,6 +1,6 @@
 // The core every encoding file builds on, over one instantiated WebAssembly module (embind.cpp): heap
 // tensors (the zero-copy path), tensor arguments and outputs, and `invoke`, the one way into wasm.
-import { fail, fitsMemory, PosencError, show, showShape, size } from './checks.js';
+import { fail, fitsMemory, MAX_ELEMENTS, PosencError, show, showShape, size } from './checks.js';
 import { createHeapTensors } from './heap-tensor.js';
 import { kindOf } from './typed-arrays.js';
 
@@ -62,8 +62,12 @@ export function createCore(M) {
     }
     // Its bytes in WebAssembly memory, [start, end), when the call reads them there; null when copied in.
     range() {
-      const start = this.heap ? this.heap.byteOffset : this.at;
+      const start = this.start();
       return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
+    }
+    /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
+    start() {
+      return this.heap ? this.heap.byteOffset : this.at;
     }
     /** The values now (a view of the current memory when they live there). */
     view() {
@@ -185,8 +189,12 @@ export function createCore(M) {
       return this;
     }
     range() {
-      const start = this.heap ? this.heap.byteOffset : this.at;
+      const start = this.start();
       return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
+    }
+    /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
+    start() {
+      return this.heap ? this.heap.byteOffset : this.at;
     }
     open(frame) {
       if (this.heap) this.ptr = this.heap.byteOffset;
@@ -212,7 +220,7 @@ export function createCore(M) {
   function output(name, out, shape, Ctor = Float32Array, asTensor = true) {
     let n = 1;
     for (let i = 0; i < shape.length; i++) n *= shape[i];
-    fitsMemory(`${name} ${showShape(shape)}`, n);
+    if (n > MAX_ELEMENTS) fitsMemory(`${name} ${showShape(shape)}`, n); // the message only on failure (a per-call template cost ~2%)
     if (HeapTensor.is(out)) {
       const dtype = Ctor === Int32Array ? 'int32' : 'float32';
       if (out.deleted) fail('DELETED', `${name} is a deleted heap tensor`);
@@ -227,13 +235,19 @@ export function createCore(M) {
   // Outputs in WebAssembly memory may not overlap an input or another output (the kernels read inputs
   // while they write), except an output declared in place that is exactly its input.
   function checkOverlaps(method, args) {
+    // Addresses as numbers, no arrays: this runs on every call (an array per range showed up as GC time).
     for (const out of args) {
-      const a = out instanceof OutputArg ? out.range() : null;
-      if (!a) continue;
+      if (!(out instanceof OutputArg)) continue;
+      const a0 = out.start();
+      if (a0 < 0) continue;
+      const a1 = a0 + out.n * out.Ctor.BYTES_PER_ELEMENT;
       for (const other of args) {
-        const b = other !== out && (other instanceof ArgValues || other instanceof OutputArg) ? other.range() : null;
-        if (!b || a[1] <= b[0] || b[1] <= a[0]) continue;
-        if (out.inPlace === other && a[0] === b[0] && a[1] === b[1]) continue;
+        if (other === out || !(other instanceof ArgValues || other instanceof OutputArg)) continue;
+        const b0 = other.start();
+        if (b0 < 0) continue;
+        const b1 = b0 + other.n * other.Ctor.BYTES_PER_ELEMENT;
+        if (a1 <= b0 || b1 <= a0) continue;
+        if (out.inPlace === other && a0 === b0 && a1 === b1) continue;
         fail('SHAPE_MISMATCH', `${out.name} overlaps ${other.name} in WebAssembly memory; ${method} ` +
           (out.inPlace ? `writes in place only over ${out.inPlace.name} itself` : 'cannot write over its inputs') + `: pass another ${out.name}`);
       }

@@ -1,6 +1,6 @@
 // Heap tensors, the zero-copy path: tensors that live in WebAssembly memory, and how a caller's typed
 // array is judged (its shape read once, its view trusted, where it lies in memory). Used by core.js.
-import { disposeSymbol, fail, fitsMemory, show, showShape, size } from './checks.js';
+import { disposeSymbol, fail, fitsMemory, MAX_ELEMENTS, show, showShape, size } from './checks.js';
 import { kindOf, trustedView } from './typed-arrays.js';
 
 /**
@@ -19,7 +19,7 @@ export function createHeapTensors(M, malloc) {
     const dims = Array.from(shape);
     let n = 1;
     for (let i = 0; i < dims.length; i++) n *= size(`${name}[${i}]`, dims[i]);
-    fitsMemory(`${name} ${showShape(dims)}`, n);
+    if (n > MAX_ELEMENTS) fitsMemory(`${name} ${showShape(dims)}`, n);
     return dims;
   }
   const countOf = (dims) => dims.reduce((a, b) => a * b, 1);
