@@ -80,7 +80,12 @@ AttentionProblem plan_attention(Span<const float> q, Span<const float> k, Span<c
     require_range(*options.scale <= kMaxMultiplier, "scale", *options.scale,
                   "be at most 1e6 (scale * q.k must stay a finite float32 logit)");
   }
-  if (options.softcap) require_range(*options.softcap > 0, "softcap", *options.softcap, "be > 0");
+  if (options.softcap) {
+    require_range(*options.softcap > 0, "softcap", *options.softcap, "be > 0");
+    // cap·tanh(s/cap) runs in float32: a cap that rounds to 0 or to infinity there makes 0/0 or 0·inf.
+    require_range(*options.softcap >= 1.0 / kMaxMultiplier && *options.softcap <= kMaxMultiplier, "softcap",
+                  *options.softcap, "be in [1e-6, 1e6] (cap and s/cap must stay finite float32 values)");
+  }
   if (options.query_temperature) {
     const double fs = options.query_temperature->floor_scale;
     require_range(fs > 0, "query_temperature.floor_scale", fs, "be > 0");

@@ -430,3 +430,19 @@ TEST_CASE("sdpa rejects a scale or temperature whose logits would overflow float
   o.query_temperature = posenc::QueryTemperature{1, 1e300};
   check::throws_code([&] { posenc::sdpa(q, k, v, shape, out, {}, o); }, "OUT_OF_RANGE", "query_temperature.attn_scale");
 }
+
+// A softcap that rounds to 0 or to infinity in float32 made cap·tanh(s/cap) 0/0 or 0·inf (found by the fuzzer).
+TEST_CASE("softcap outside [1e-6, 1e6] is OUT_OF_RANGE; the bounds themselves give finite results", "[attention][errors]") {
+  const Case c(1, 2, 2, 3, 5, 8, 8, 17);
+  std::vector<float> out(c.out_size());
+  SdpaOptions o;
+  for (double cap : {1e-320, 1e-7, 1e7, 1e39}) {
+    o.softcap = cap;
+    check::throws_code([&] { posenc::sdpa(c.q, c.k, c.v, c.shape, out, {}, o); }, "OUT_OF_RANGE", "softcap");
+  }
+  for (double cap : {1e-6, 1e6}) {
+    o.softcap = cap;
+    posenc::sdpa(c.q, c.k, c.v, c.shape, out, {}, o);
+    for (float x : out) CHECK(std::isfinite(x));
+  }
+}
