@@ -94,17 +94,10 @@ double ropeParams(double d_rot, double base, std::uintptr_t scaling, double max_
 
 // The options ropeForward and ropeForwardThrough share (positions: only ropeForward has them).
 namespace {
-RopeForwardOptions rope_options(double d_rot, double base, int layout, double offset, bool inverse,
-                                std::uintptr_t scaling, double max_position_embeddings, double seq_len) {
-  RopeForwardOptions o;
-  o.d_rot = opt_int(d_rot);
-  o.base = base;
-  o.layout = static_cast<RopeLayout>(layout);
-  o.offset = to_int(offset);
-  o.inverse = inverse;
-  o.scaling = read_scaling(scaling);
-  o.max_position_embeddings = opt_int(max_position_embeddings);
-  o.seq_len = opt_int(seq_len);
+// The bindings' RoPE options reuse the kept cache across calls.
+RopeForwardOptions cached_rope_options(double d_rot, double base, int layout, double offset, bool inverse,
+                                       std::uintptr_t scaling, double max_position_embeddings, double seq_len) {
+  RopeForwardOptions o = rope_options(d_rot, base, layout, offset, inverse, scaling, max_position_embeddings, seq_len);
   o.cache = &rope_cache;
   return o;
 }
@@ -114,7 +107,7 @@ void ropeForward(std::uintptr_t x, double batch, double heads, double seq, doubl
                  double d_rot, double base, int layout, std::uintptr_t positions, double positions_len, double offset,
                  bool inverse, std::uintptr_t scaling, double max_position_embeddings, double seq_len) {
   const double n = batch * heads * seq * head_dim;
-  RopeForwardOptions o = rope_options(d_rot, base, layout, offset, inverse, scaling, max_position_embeddings, seq_len);
+  RopeForwardOptions o = cached_rope_options(d_rot, base, layout, offset, inverse, scaling, max_position_embeddings, seq_len);
   o.positions = span<const std::int32_t>(positions, positions_len);
   rope_forward(span<const float>(x, n), {to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)},
                span<float>(out, n), o);
@@ -126,7 +119,7 @@ void ropeForwardThrough(double batch, double heads, double seq, double head_dim,
                         std::uintptr_t scaling, double max_position_embeddings, double seq_len, const RopeSliceIo& load,
                         const RopeSliceIo& store) {
   const RopeForwardOptions o =
-      rope_options(d_rot, base, layout, offset, inverse, scaling, max_position_embeddings, seq_len);
+      cached_rope_options(d_rot, base, layout, offset, inverse, scaling, max_position_embeddings, seq_len);
   rope_forward_through({to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)}, span<float>(scratch, scratch_len),
                        load, store, o);
 }
@@ -137,7 +130,7 @@ void ropeForwardMrope(std::uintptr_t x, double batch, double heads, double seq, 
                       std::uintptr_t scaling, double max_position_embeddings, double seq_len, double mrope_t,
                       double mrope_h, double mrope_w, bool mrope_interleaved) {
   const double n = batch * heads * seq * head_dim;
-  RopeForwardOptions o = rope_options(d_rot, base, layout, 0, inverse, scaling, max_position_embeddings, seq_len);
+  RopeForwardOptions o = cached_rope_options(d_rot, base, layout, 0, inverse, scaling, max_position_embeddings, seq_len);
   o.positions = span<const std::int32_t>(positions, positions_len);
   o.mrope = opt_mrope(mrope_t, mrope_h, mrope_w, mrope_interleaved);
   rope_forward(span<const float>(x, n), {to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)},
@@ -166,15 +159,7 @@ void xposApply(std::uintptr_t x, double batch, double heads, double seq, double 
                bool key, std::uintptr_t positions, double positions_len, double offset, double base, double gamma,
                double scale_base, double center, int layout) {
   const double n = batch * heads * seq * head_dim;
-  XposOptions o;
-  o.role = key ? XposRole::Key : XposRole::Query;
-  o.positions = span<const std::int32_t>(positions, positions_len);
-  o.offset = to_int(offset);
-  o.base = base;
-  o.gamma = gamma;
-  o.scale_base = scale_base;
-  o.center = center;
-  o.layout = static_cast<RopeLayout>(layout);
+  const XposOptions o = xpos_options(key, positions, positions_len, offset, base, gamma, scale_base, center, layout);
   xpos_apply(span<const float>(x, n), {to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)},
              span<float>(out, n), o);
 }

@@ -26,16 +26,8 @@ void ropeBackward(std::uintptr_t dy, double batch, double heads, double seq, dou
                   double d_rot, double base, int layout, std::uintptr_t positions, double positions_len, double offset,
                   bool inverse, std::uintptr_t scaling, double max_position_embeddings, double seq_len) {
   const double n = batch * heads * seq * head_dim;
-  RopeForwardOptions o;
-  o.d_rot = opt_int(d_rot);
-  o.base = base;
-  o.layout = static_cast<RopeLayout>(layout);
+  RopeForwardOptions o = rope_options(d_rot, base, layout, offset, inverse, scaling, max_position_embeddings, seq_len);
   o.positions = span<const std::int32_t>(positions, positions_len);
-  o.offset = to_int(offset);
-  o.inverse = inverse;
-  o.scaling = read_scaling(scaling);
-  o.max_position_embeddings = opt_int(max_position_embeddings);
-  o.seq_len = opt_int(seq_len);
   rope_backward(span<const float>(dy, n), {to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)}, zeroed(dx, n), o);
 }
 
@@ -43,15 +35,7 @@ void xposBackward(std::uintptr_t dy, double batch, double heads, double seq, dou
                   bool key, std::uintptr_t positions, double positions_len, double offset, double base, double gamma,
                   double scale_base, double center, int layout) {
   const double n = batch * heads * seq * head_dim;
-  XposOptions o;
-  o.role = key ? XposRole::Key : XposRole::Query;
-  o.positions = span<const std::int32_t>(positions, positions_len);
-  o.offset = to_int(offset);
-  o.base = base;
-  o.gamma = gamma;
-  o.scale_base = scale_base;
-  o.center = center;
-  o.layout = static_cast<RopeLayout>(layout);
+  const XposOptions o = xpos_options(key, positions, positions_len, offset, base, gamma, scale_base, center, layout);
   xpos_backward(span<const float>(dy, n), {to_int(batch), to_int(heads), to_int(seq), to_int(head_dim)}, zeroed(dx, n), o);
 }
 

@@ -14,6 +14,7 @@
 #include "posenc/attention.hpp"
 #include "posenc/dropout.hpp"
 #include "posenc/rope.hpp"
+#include "posenc/xpos.hpp"
 #include "posenc/span.hpp"
 
 namespace posenc::bindings {
@@ -65,6 +66,36 @@ inline RopeScaling read_scaling(std::uintptr_t block) {
   s.short_factor.assign(v + kSlotCount, v + kSlotCount + short_len);
   s.long_factor.assign(v + kSlotCount + short_len, v + kSlotCount + short_len + long_len);
   return s;
+}
+
+// RoPE's kernel options as the forward and its gradient receive them (positions are set by the caller).
+inline RopeForwardOptions rope_options(double d_rot, double base, int layout, double offset, bool inverse,
+                                       std::uintptr_t scaling, double max_position_embeddings, double seq_len) {
+  RopeForwardOptions o;
+  o.d_rot = opt_int(d_rot);
+  o.base = base;
+  o.layout = static_cast<RopeLayout>(layout);
+  o.offset = to_int(offset);
+  o.inverse = inverse;
+  o.scaling = read_scaling(scaling);
+  o.max_position_embeddings = opt_int(max_position_embeddings);
+  o.seq_len = opt_int(seq_len);
+  return o;
+}
+
+// xPos options as xposApply and xposBackward receive them.
+inline XposOptions xpos_options(bool key, std::uintptr_t positions, double positions_len, double offset, double base,
+                                double gamma, double scale_base, double center, int layout) {
+  XposOptions o;
+  o.role = key ? XposRole::Key : XposRole::Query;
+  o.positions = span<const std::int32_t>(positions, positions_len);
+  o.offset = to_int(offset);
+  o.base = base;
+  o.gamma = gamma;
+  o.scale_base = scale_base;
+  o.center = center;
+  o.layout = static_cast<RopeLayout>(layout);
+  return o;
 }
 
 // sdpa's scalar options, flattened by attention.js into float64 slots (NaN = absent); the tensors beside

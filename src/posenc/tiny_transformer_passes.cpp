@@ -79,6 +79,20 @@ void bias_backward(const float* dy, float* db, std::size_t rows, std::size_t n) 
     for (std::size_t i = 0; i < n; ++i) db[i] += dy[r * n + i];
 }
 
+// The rotation of q and k in every layer: the eval-only scaling replaces the trained one outside training, and
+// randomized positions come per row.
+RopeForwardOptions layer_rope_options(const TinyTransformerOptions& o, bool training, bool per_row_positions,
+                                      const std::vector<std::int32_t>& positions) {
+  RopeForwardOptions rope;
+  rope.d_rot = o.rope_dims;
+  rope.base = o.rope_base;
+  rope.layout = o.rope_layout;
+  rope.scaling = (!training && o.rope_eval_scaling) ? *o.rope_eval_scaling : o.rope_scaling;
+  rope.max_position_embeddings = o.rope_max_position_embeddings;
+  if (per_row_positions) rope.positions = positions;
+  return rope;
+}
+
 }  // namespace
 
 void TinyTransformer::forward(const TokenBatch& batch, bool training, Activations& a, std::int64_t probs_layer,
@@ -161,13 +175,7 @@ void TinyTransformer::forward(const TokenBatch& batch, bool training, Activation
 
   const Bhsd heads_shape{B, H, T, dh};
   const bool per_row_positions = randomize;
-  RopeForwardOptions rope;
-  rope.d_rot = o.rope_dims;
-  rope.base = o.rope_base;
-  rope.layout = o.rope_layout;
-  rope.scaling = (!training && o.rope_eval_scaling) ? *o.rope_eval_scaling : o.rope_scaling;
-  rope.max_position_embeddings = o.rope_max_position_embeddings;
-  if (per_row_positions) rope.positions = a.positions;
+  const RopeForwardOptions rope = layer_rope_options(o, training, per_row_positions, a.positions);
   SdpaOptions attn;
   attn.causal = true;
   attn.q_offset = 0;
@@ -313,13 +321,7 @@ void TinyTransformer::backward(const TokenBatch& batch, Activations& a) {
 
   const Bhsd heads_shape{B, H, T, dh};
   const bool randomize = o.positional == PositionalScheme::Randomized;
-  RopeForwardOptions rope;
-  rope.d_rot = o.rope_dims;
-  rope.base = o.rope_base;
-  rope.layout = o.rope_layout;
-  rope.scaling = o.rope_scaling;
-  rope.max_position_embeddings = o.rope_max_position_embeddings;
-  if (randomize) rope.positions = a.positions;
+  const RopeForwardOptions rope = layer_rope_options(o, true, randomize, a.positions);
   SdpaBackwardOptions attn;
   attn.causal = true;
   attn.q_offset = 0;
