@@ -119,6 +119,7 @@ void validate_tiny_transformer(const TinyTransformerOptions& o) {
   if (o.positional == PositionalScheme::Xpos) require_range(o.rope_base > 1, "rope_base", o.rope_base, "be greater than 1");
   if (o.positional == PositionalScheme::T5) {
     validate_t5(T5BucketOptions{false, o.t5_num_buckets, o.t5_max_distance});
+    require_in(o.t5_num_buckets, 2, 4096, "t5_num_buckets");  // the table is [buckets, heads]: bounded like the rest
   }
   validate_adamw(o.optimizer);
 }
