@@ -91,7 +91,7 @@ export function createCore(M) {
       if (t.deleted) fail('DELETED', `${name} is a deleted heap tensor`);
       if (t.dtype !== dtype) fail('SHAPE_MISMATCH', `${name} must hold ${dtype} values, got a ${t.dtype} heap tensor`);
       if (dims && t.shape.length !== dims.length) fail('SHAPE_MISMATCH', `${name}.shape must be ${dimsText(dims)}, got ${showShape(t.shape)}`);
-      return new ArgValues(name, Ctor, null, t.length, [...t.shape], t);
+      return new ArgValues(name, Ctor, null, t.length, t.shape, t); // a heap tensor's shape is frozen
     }
     if (t === null || typeof t !== 'object' || !('data' in t) || !('shape' in t)) {
       fail('SHAPE_MISMATCH', `${name} must be a tensor {data: ${Ctor.name}, shape: ${dimsText(dims)}}, got ${show(t)}`);
@@ -210,7 +210,7 @@ export function createCore(M) {
         if (view) view.set(values); // the built-in set of a trusted view: the caller's overrides are not called
         else data = values.slice();
       }
-      return (this.result = this.asTensor ? { data, shape } : data);
+      return (this.result = this.asTensor ? { data, shape: [...shape] } : data); // the caller's own shape array
     }
   }
 

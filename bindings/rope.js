@@ -111,7 +111,7 @@ export function createRope(core, { Module }) {
         ...mropeWire(mrope)]);
       return out.result;
     }
-    if (!xa.range() && !pos && !out.range() && xa.n > SCRATCH_FLOATS && M.ropeThroughMinScratch(s, d) <= SCRATCH_FLOATS) {
+    if (xa.n > SCRATCH_FLOATS && xa.start() < 0 && !pos && out.start() < 0 && M.ropeThroughMinScratch(s, d) <= SCRATCH_FLOATS) {
       // A large array tensor passes through a small scratch in WebAssembly memory: the C++ side asks for a
       // few heads x 256 positions at a time (loadRopeSlice), rotates them there with that block's cos/sin
       // rows, and hands them back (storeRopeSlice). Each value crosses each way while it is in cache; with

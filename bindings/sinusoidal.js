@@ -35,7 +35,7 @@ export function createSinusoidal(core, { Module }) {
     const rows = Number.isNaN(count) ? maxLen - start : count;
     if (rows > maxLen - start) fail('BAD_POSITION', `start + count must be at most maxLen = ${maxLen}, got ${start} + ${rows}`);
     const out = output('out', o.out, [rows, d]);
-    if (!out.range() && out.n > SCRATCH_FLOATS) {
+    if (out.n > SCRATCH_FLOATS && out.start() < 0) {
       // A large table for a JS array is made a slice of rows at a time in WebAssembly memory, each copied
       // out while it is still in cache: the table streams through memory once, not twice.
       const target = out.view ?? new Float32Array(out.n);

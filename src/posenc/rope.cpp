@@ -3,12 +3,13 @@
 #include "posenc/rope.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "posenc/error.hpp"
-#include <vector>
-#include "posenc/shapes.hpp"
 #include "posenc/pair_reflection.hpp"
+#include "posenc/shapes.hpp"
 
 namespace posenc {
 
@@ -29,6 +30,34 @@ const std::vector<double>& RopeCache::default_frequencies(std::int64_t d, double
     base_ = base;
   }
   return frequencies_;
+}
+
+std::optional<RopeCache::Tables> RopeCache::consecutive_tables(const std::vector<double>& inv_freq, float scale,
+                                                                bool inverse, std::int64_t offset, std::size_t seq,
+                                                                const RopeTableFill& fill) {
+  const std::size_t half = inv_freq.size(), n = seq * half;
+  if (n == 0 || n > kMaxTableFloats) return std::nullopt;
+  const bool kept = table_seq_ == seq && table_offset_ == offset && table_inverse_ == inverse &&
+                    table_scale_ == scale && table_freq_.size() == half &&
+                    std::memcmp(table_freq_.data(), inv_freq.data(), half * sizeof(double)) == 0;  // bits: -0 is not 0
+  if (!kept) {
+    table_seq_ = 0;  // not valid until filled
+    resize_or_fail(table_cos_, "the rotary table", n);
+    resize_or_fail(table_sin_, "the rotary table", n);
+    for (std::size_t s0 = 0; s0 < seq; s0 += kRopeBlock) {
+      const std::size_t count = std::min(kRopeBlock, seq - s0);
+      fill(0, s0, count, table_cos_.data() + s0 * half, table_sin_.data() + s0 * half);
+    }
+    if (inverse) {
+      for (float& v : table_sin_) v = -v;
+    }
+    table_freq_ = inv_freq;
+    table_scale_ = scale;
+    table_inverse_ = inverse;
+    table_offset_ = offset;
+    table_seq_ = seq;
+  }
+  return Tables{table_cos_.data(), table_sin_.data()};
 }
 
 void RopeCache::trim() {
@@ -159,6 +188,16 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
   RopeCache local;
   RopeCache& cache = options.cache ? *options.cache : local;
   const RopeTables tables(plan, pos, shape.seq, cache);
+  if (options.cache && pos.consecutive()) {
+    const auto kept = options.cache->consecutive_tables(plan.params.inv_freq, plan.scale, options.inverse,
+                                                        options.offset, static_cast<std::size_t>(shape.seq),
+                                                        std::cref(tables));
+    if (kept) {
+      rope_rotate_heads(x, shape, out, plan.d_rot, options.layout, kept->cos, kept->sin);
+      cache.trim();
+      return;
+    }
+  }
   rope_rotate_blocked(x, shape, out, plan.d_rot, options.layout, pos.distinct_rows() > 1, options.inverse, std::cref(tables));
   cache.trim();
 }

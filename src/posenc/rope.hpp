@@ -28,8 +28,19 @@ const char* rope_layout_name(RopeLayout layout);
 class RopeCache {
  public:
   static constexpr std::size_t kMaxFloats = std::size_t{1} << 20;
+  // The largest [seq, d_rot/2] table kept whole (256 KiB a table): a step's q and k share it.
+  static constexpr std::size_t kMaxTableFloats = std::size_t{1} << 16;
+  struct Tables {
+    const float* cos;
+    const float* sin;
+  };
   const std::vector<double>& default_frequencies(std::int64_t d, double base);
   SincosSteps& steps() { return steps_; }
+  // The cos/sin tables of positions [offset, offset + seq) for these frequencies, scale and direction
+  // (inverse: sin negated): the kept ones when all of those match, else made by fill (row 0, block by
+  // block, as rope_rotate_blocked would) and kept. Empty when a table would exceed kMaxTableFloats.
+  std::optional<Tables> consecutive_tables(const std::vector<double>& inv_freq, float scale, bool inverse,
+                                           std::int64_t offset, std::size_t seq, const RopeTableFill& fill);
   void trim();  // after a call: drops what is over the bound
 
  private:
@@ -37,6 +48,13 @@ class RopeCache {
   double base_ = 0;
   std::vector<double> frequencies_;
   SincosSteps steps_;
+  // The key and values of the kept tables (seq 0: none kept).
+  std::vector<double> table_freq_;
+  float table_scale_ = 0;
+  bool table_inverse_ = false;
+  std::int64_t table_offset_ = 0;
+  std::size_t table_seq_ = 0;
+  std::vector<float> table_cos_, table_sin_;
 };
 
 struct RopeForwardOptions {

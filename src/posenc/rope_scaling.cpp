@@ -305,9 +305,11 @@ double apply_rope_scaling(const RopeScaling& sc, const RopeContext& cx, std::vec
                                       rope_type_name(sc.type) + " scaling");
     }
   }
-  require_range(factor <= kMaxMultiplier, "the attention factor", factor,
-                ("be at most " + format_number(kMaxMultiplier) + " (scaling.attention_factor or the one " +
-                 rope_type_name(sc.type) + " derives)").c_str());
+  if (!(factor <= kMaxMultiplier)) {  // the message is built only on failure: this runs on every call
+    require_range(false, "the attention factor", factor,
+                  ("be at most " + format_number(kMaxMultiplier) + " (scaling.attention_factor or the one " +
+                   rope_type_name(sc.type) + " derives)").c_str());
+  }
   return factor;
 }
 

@@ -443,6 +443,34 @@ TEST_CASE("rope_forward with a RopeCache gives the same bits, call after call an
   }
 }
 
+TEST_CASE("RopeCache's kept tables follow every key: offset, seq, frequencies, scale and direction", "[rope][cache]") {
+  posenc::RopeCache cache;
+  const auto x = check::random_floats(2 * 3 * 40 * 16, 22);
+  posenc::RopeScaling yarn;
+  yarn.type = posenc::RopeType::Yarn;
+  yarn.factor = 4.0;
+  yarn.original_max_position_embeddings = 16;
+  const std::vector<double> zeros_and_one{0.0, -0.0, 1.0, 0.5, 0.25, 0.125, 0.0, 2.0};
+  // Each case twice in a row (the second reads the kept tables), then the next one must not reuse them.
+  for (int round = 0; round < 2; ++round) {
+    for (const Bhsd shape : {Bhsd{2, 3, 40, 16}, Bhsd{1, 6, 40, 16}, Bhsd{2, 3, 20, 32}}) {
+      for (std::int64_t offset : {std::int64_t{0}, std::int64_t{7}}) {
+        for (int variant = 0; variant < 4; ++variant) {
+          RopeForwardOptions opt;
+          opt.offset = offset;
+          opt.inverse = variant == 1;
+          if (variant == 2) opt.scaling = yarn;
+          if (variant == 3 && shape.head_dim == 16) opt.inv_freq = zeros_and_one;
+          const auto plain = run(x, shape, opt);
+          opt.cache = &cache;
+          REQUIRE(run(x, shape, opt) == plain);
+          REQUIRE(run(x, shape, opt) == plain);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("RopeCache keeps at most kMaxFloats between calls", "[rope][cache]") {
   posenc::RopeCache cache;
   const Bhsd shape{1, 1, 70, 2 * 8192 + 2};  // a step table of 64 x 8193 float pairs: over the bound
