@@ -5,7 +5,7 @@ import { createAlibi } from './alibi.js';
 import { createAttention } from './attention.js';
 import { createCore } from './core.js';
 import { createDropout } from './dropout.js';
-import { createGradients } from './gradients.js';
+import { createLayerNorm } from './layer-norm.js';
 import { createLearned } from './learned.js';
 import { createModuleBase } from './module.js';
 import { mropeFrequencyAxes, mropePositions } from './mrope.js';
@@ -34,7 +34,7 @@ export function createApi(M) {
     ...createRelative(core),
     ...createAttention(core),
     ...createDropout(core),
-    ...createGradients(core),
+    ...createLayerNorm(core),
     ...createTasks(core, modules),
     ...createTinyTransformer(core, modules),
     ...createVisionRope(core),

@@ -2,12 +2,13 @@
 // heads than q, or be a KVCache), the position biases inside the kernel (an additive bias, ALiBi, a causal
 // mask aligned at qOffset), key padding, a broadcast mask, sliding and chunked windows, sink logits, query
 // temperature and logit soft-capping. Every option is checked here first, with the argument named.
-import { bool, choice, fail, num, optNum, options, optSize, qOffsetOf, show, showShape } from './checks.js';
+import { bool, choice, fail, num, optNum, options, optSize, qOffsetOf, sameShape, show, showShape } from './checks.js';
 import { createKVCache } from './kv-cache.js';
 import { kindOf } from './typed-arrays.js';
 
 const SDPA = ['bias', 'alibi', 'causal', 'qOffset', 'scale', 'returnProbs', 'out', 'probsOut', 'keyPadding', 'mask', 'window',
   'chunkSize', 'sinks', 'queryTemperature', 'softcap'];
+const BACKWARD = ['bias', 'alibi', 'causal', 'qOffset', 'scale', 'sinks'];
 const TEMPERATURE = ['floorScale', 'attnScale'];
 // Llama 4's defaults (attn_temperature_tuning: floor_scale 8192, attn_scale 0.1).
 const FLOOR_SCALE = 8192, ATTN_SCALE = 0.1;
@@ -22,9 +23,8 @@ function agree(what, got, want) {
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createAttention(core) {
-  const { M, enums, invoke, tensorArg, vectorArg, maskArg, valuesArg, output, lenOf, HeapTensor } = core;
+  const { M, enums, invoke, tensorArg, vectorArg, maskArg, valuesArg, output, lenOf, rankOf, HeapTensor } = core;
   const { KVCache } = createKVCache(core);
-  const shapeRank = (t) => (HeapTensor.is(t) ? t.shape.length : Array.isArray(t?.shape) ? t.shape.length : 0);
 
   // The option block's slot of each name (wire.hpp's SdpaSlot, named by C++).
   const slot = {};
@@ -33,7 +33,7 @@ export function createAttention(core) {
 
   function biasArg(bias, B, H, Q, K) {
     if (bias === undefined || bias === null) return null;
-    const rank = shapeRank(bias);
+    const rank = rankOf(bias);
     const arg = tensorArg('bias', bias, rank === 4 ? ['batch', 'heads', 'qLen', 'kLen'] : ['heads', 'qLen', 'kLen']);
     agree('bias.shape', arg.shape, rank === 4 ? [B, H, Q, K] : [H, Q, K]);
     return arg;
@@ -87,6 +87,14 @@ export function createAttention(core) {
     return { arg, kind, shape: padded };
   }
 
+  // alibi: true (the default mode), a mode name, or slopes (one per head); absent or false → none.
+  function alibiArgs(v) {
+    if (v === true) return { alibiMode: 0, slopes: null };
+    if (typeof v === 'string') return { alibiMode: choice('alibi', v, enums.alibiMode), slopes: null };
+    if (v !== undefined && v !== null && v !== false) return { alibiMode: -1, slopes: vectorArg('alibi', v) };
+    return { alibiMode: -1, slopes: null };
+  }
+
   function temperatureOf(v) {
     if (v === undefined || v === null) return null;
     const t = options(v, TEMPERATURE, 'sdpa', 'queryTemperature');
@@ -136,11 +144,7 @@ export function createAttention(core) {
       agree('v.shape', va.shape.slice(0, 3), [B, Hkv, K]);
     }
     const bias = biasArg(o.bias, B, H, Q, K);
-    let alibiMode = -1;
-    let slopes = null;
-    if (o.alibi === true) alibiMode = 0;
-    else if (typeof o.alibi === 'string') alibiMode = choice('alibi', o.alibi, enums.alibiMode);
-    else if (o.alibi !== undefined && o.alibi !== null && o.alibi !== false) slopes = vectorArg('alibi', o.alibi);
+    const { alibiMode, slopes } = alibiArgs(o.alibi);
     const causal = bool('causal', o.causal, false);
     const returnProbs = bool('returnProbs', o.returnProbs, false);
     const padding = keyPaddingArg(o.keyPadding, B, K);
@@ -175,5 +179,44 @@ export function createAttention(core) {
     return probs ? { out: out.result, probs: probs.result } : { out: out.result };
   }
 
-  return { sdpa, KVCache };
+  /**
+   * q [B, H, Q, D], k [B, Hkv, K, D], v [B, Hkv, K, Dv], dOut [B, H, Q, Dv] (Hkv divides H: grouped-query
+   * attention) → { dq, dk, dv, dBias? (with bias), dSinks? (with sinks) }.
+   */
+  function sdpaBackward(q, k, v, dOut, opts) {
+    const o = options(opts, BACKWARD, 'sdpaBackward');
+    const scale = optNum('scale', o.scale);
+    if (scale <= 0) fail('OUT_OF_RANGE', `scale must be > 0, got ${scale}`);
+    const qa = tensorArg('q', q, ['batch', 'heads', 'qLen', 'headDim']);
+    const ka = tensorArg('k', k, ['batch', 'kvHeads', 'kLen', 'headDim']);
+    const va = tensorArg('v', v, ['batch', 'kvHeads', 'kLen', 'vDim']);
+    const ga = tensorArg('dOut', dOut, ['batch', 'heads', 'qLen', 'vDim']);
+    const [B, H, Q, D] = qa.shape;
+    const [, Hkv, K] = ka.shape;
+    const Dv = va.shape[3];
+    sameShape('k.shape', ka.shape, [B, Hkv, K, D], ' to match q');
+    sameShape('v.shape', va.shape.slice(0, 3), [B, Hkv, K], ' to match k');
+    sameShape('dOut.shape', ga.shape, [B, H, Q, Dv], ' to match q and v');
+    if (H % Hkv !== 0) fail('BAD_HEADS', `k.shape[1] (kv heads) must divide q's heads = ${H}, got ${Hkv}`);
+    const bias = biasArg(o.bias, B, H, Q, K);
+    const { alibiMode, slopes } = alibiArgs(o.alibi);
+    if (slopes && slopes.n !== H) fail('SHAPE_MISMATCH', `alibi slopes must have one per head (${H}), got ${slopes.n}`);
+    const sinks = vectorArg('sinks', o.sinks);
+    if (sinks && sinks.n !== H) fail('SHAPE_MISMATCH', `sinks must have one logit per head (${H}), got ${sinks.n}`);
+    const causal = bool('causal', o.causal, false);
+    const qOffset = qOffsetOf(o.qOffset, Q, K);
+    const dq = output('dq', null, qa.shape);
+    const dk = output('dk', null, ka.shape);
+    const dv = output('dv', null, va.shape);
+    const dBias = bias ? output('dBias', null, bias.shape) : null;
+    const dSinks = sinks ? output('dSinks', null, [H], Float32Array, false) : null;
+    invoke(M, 'sdpaBackward', [qa, ka, va, ga, B, H, Hkv, Q, K, D, Dv, dq, dk, dv, bias, lenOf(bias),
+      bias ? bias.shape.length === 4 : false, dBias, alibiMode, slopes, lenOf(slopes), causal, qOffset, scale, sinks, lenOf(sinks), dSinks]);
+    const grads = { dq: dq.result, dk: dk.result, dv: dv.result };
+    if (dBias) grads.dBias = dBias.result;
+    if (dSinks) grads.dSinks = dSinks.result;
+    return grads;
+  }
+
+  return { sdpa, sdpaBackward, KVCache };
 }

@@ -41,6 +41,12 @@ export function show(v) {
   if (typeof v === 'function') return 'a function';
   return 'an object';
 }
+// A shape must equal want: SHAPE_MISMATCH naming what, the shape wanted (and why) and the one given.
+export function sameShape(what, got, want, because = '') {
+  if (got.length !== want.length || got.some((g, i) => g !== want[i])) {
+    fail('SHAPE_MISMATCH', `${what} must be ${showShape(want)}${because}, got ${showShape(got)}`);
+  }
+}
 export const showShape = (shape) => (Array.isArray(shape) ? `[${shape.map(show).join(', ')}]` : show(shape));
 
 // ---- options objects -------------------------------------------------------------------------------

@@ -149,6 +149,8 @@ export function createCore(M) {
     return arg;
   }
   const lenOf = (arg) => (arg ? arg.n : 0);
+  // The rank a tensor argument declares (0 when it declares none): picks between [H, Q, K] and [B, H, Q, K].
+  const rankOf = (t) => (HeapTensor.is(t) ? t.shape.length : Array.isArray(t?.shape) ? t.shape.length : 0);
 
   // The caller's array behind `out` (a typed array or {data, shape}, each read once), checked: a trusted
   // view to write through, and what to give back (the caller's own array). null when absent.
@@ -385,7 +387,7 @@ export function createCore(M) {
   return {
     M, enums, heapF32,
     HeapTensor, alloc, tensor, memoryStats,
-    tensorArg, valuesArg, vectorArg, maskArg, positionsArg, lenOf, output, outputTarget, Scratch, CallbackGuard,
+    tensorArg, valuesArg, vectorArg, maskArg, positionsArg, lenOf, rankOf, output, outputTarget, Scratch, CallbackGuard,
     invoke, copyF32, copyF64AsF32,
   };
 }

@@ -1,4 +1,4 @@
-// Inverted dropout, and the dropout options sinusoidalForward and learnedForward share with it.
+// Inverted dropout and its gradient, and the dropout options sinusoidalForward and learnedForward share with it.
 import { bool, fail, num, options, seed } from './checks.js';
 
 export const DROPOUT_OPTIONS = ['p', 'train', 'keepMask', 'seed'];
@@ -24,5 +24,18 @@ export function createDropout(core) {
     return out.result;
   }
 
-  return { dropout };
+  /** dy (any shape) → dx = dy·keep/(1 − p): the keep mask given, or drawn again from seed; train defaults to true. */
+  function dropoutBackward(dy, opts) {
+    const o = options(opts, DROPOUT_OPTIONS, 'dropoutBackward');
+    const p = num('p', o.p, 0);
+    const dr = dropoutArgs(core, { ...o, train: o.train ?? true }, p);
+    const ga = tensorArg('dy', dy, null);
+    if (!(p >= 0 && p <= 1)) fail('OUT_OF_RANGE', `p must be in [0, 1], got ${p}`);
+    if (dr.mask && dr.mask.n !== ga.n) fail('SHAPE_MISMATCH', `keepMask must have ${ga.n} elements for dy's shape, got ${dr.mask.n}`);
+    const dx = output('dx', null, ga.shape);
+    invoke(core.M, 'dropoutBackward', [ga, ga.n, dx, dr.p, dr.train, dr.mask, lenOf(dr.mask), dr.seed]);
+    return dx.result;
+  }
+
+  return { dropout, dropoutBackward };
 }

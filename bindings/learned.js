@@ -1,11 +1,12 @@
 // Learned absolute embedding (GPT-2's wpe, with optional scale, LayerNorm and dropout) and the seed's
 // module, which can also hold a learned clipped relative bias table.
-import { bool, fail, fitsMemory, heads, int, num, options, position, seed, showShape, size } from './checks.js';
+import { bool, fail, fitsMemory, heads, int, num, options, position, sameShape, seed, showShape, size } from './checks.js';
 import { DROPOUT_OPTIONS, dropoutArgs } from './dropout.js';
 
 const FORWARD = ['offset', 'positions', 'scale', 'useLn', 'gamma', 'beta', 'eps', 'out', ...DROPOUT_OPTIONS];
 const CONFIG = ['dim', 'maxLen', 'dropout', 'scale', 'layerNorm', 'relative', 'numHeads', 'maxDistance', 'seed'];
 const MODULE_FORWARD = ['offset', 'positions', 'out'];
+const BACKWARD = ['x', 'table', 'gamma', 'beta', 'positions', 'offset', 'scale', 'useLn', 'eps', ...DROPOUT_OPTIONS];
 // The module's state buffers in the C++ side's index order (statePtr(i), stateSize(i)).
 const STATE = ['table', 'gamma', 'beta', 'relativeTable'];
 
@@ -13,12 +14,17 @@ const STATE = ['table', 'gamma', 'beta', 'relativeTable'];
 export function createLearned(core, { Module, moduleBias, stateEntry }) {
   const { M, invoke, tensorArg, vectorArg, positionsArg, output, lenOf } = core;
 
-  function learnedForward(x, table, opts) {
-    const o = options(opts, FORWARD, 'learnedForward');
+  // The forward's and the gradient's scalar options, read first (NON_FINITE comes first in the order of codes).
+  function scalarArgs(o) {
     const scale = num('scale', o.scale, 1);
     const eps = num('eps', o.eps, 1e-5);
     const dr = dropoutArgs(core, o, num('p', o.p, 0));
-    const useLn = bool('useLn', o.useLn, false);
+    return { scale, eps, dr, useLn: bool('useLn', o.useLn, false) };
+  }
+
+  function learnedForward(x, table, opts) {
+    const o = options(opts, FORWARD, 'learnedForward');
+    const { scale, eps, dr, useLn } = scalarArgs(o);
     const xa = tensorArg('x', x, ['batch', 'seq', 'd']);
     const ta = tensorArg('table', table, ['maxLen', 'd']);
     const gamma = vectorArg('gamma', o.gamma);
@@ -30,6 +36,30 @@ export function createLearned(core, { Module, moduleBias, stateEntry }) {
     invoke(M, 'learnedForward', [xa, b, s, d, ta, ta.shape[0], ta.shape[1], out, offset, pos, lenOf(pos), scale, useLn,
       gamma, lenOf(gamma), beta, lenOf(beta), eps, dr.p, dr.train, dr.mask, lenOf(dr.mask), dr.seed]);
     return out.result;
+  }
+
+  /** dy: [batch, seq, d]; the forward's x and table among the options → { dx, dTable, dGamma?, dBeta? }. */
+  function learnedBackward(dy, opts) {
+    const o = options(opts, BACKWARD, 'learnedBackward');
+    const { scale, eps, dr, useLn } = scalarArgs(o);
+    const ga = tensorArg('dy', dy, ['batch', 'seq', 'd']);
+    const xa = tensorArg('x', o.x, ['batch', 'seq', 'd']);
+    const ta = tensorArg('table', o.table, ['maxLen', 'd']);
+    sameShape('x.shape', xa.shape, ga.shape, ' (the shape of dy)');
+    const gamma = vectorArg('gamma', o.gamma);
+    const beta = vectorArg('beta', o.beta);
+    const offset = position('offset', o.offset, 0);
+    const pos = positionsArg(o.positions, ga.shape[0], ga.shape[1]);
+    const [b, s, d] = ga.shape;
+    const dx = output('dx', null, ga.shape);
+    const dTable = output('dTable', null, ta.shape);
+    const dGamma = useLn ? output('dGamma', null, [d]) : null;
+    const dBeta = useLn ? output('dBeta', null, [d]) : null;
+    invoke(M, 'learnedBackward', [ga, xa, b, s, d, ta, ta.shape[0], ta.shape[1], dx, dTable, dGamma, dBeta, offset, pos,
+      lenOf(pos), scale, useLn, gamma, lenOf(gamma), beta, lenOf(beta), eps, dr.p, dr.train, dr.mask, lenOf(dr.mask), dr.seed]);
+    const grads = { dx: dx.result, dTable: dTable.result };
+    if (useLn) Object.assign(grads, { dGamma: dGamma.result, dBeta: dBeta.result });
+    return grads;
   }
 
   class LearnedPositionalEmbedding extends Module {
@@ -105,5 +135,5 @@ export function createLearned(core, { Module, moduleBias, stateEntry }) {
     }
   }
 
-  return { learnedForward, LearnedPositionalEmbedding };
+  return { learnedForward, learnedBackward, LearnedPositionalEmbedding };
 }

@@ -1,11 +1,13 @@
 // Relative position biases from a learned table: T5's log buckets (shared by bidirectional encoders and
 // causal decoders) and Shaw-style clipped distances.
-import { bool, fail, heads, int, lastPosition, optPosition, options, size } from './checks.js';
+import { bool, fail, heads, int, lastPosition, optPosition, options, position, sameShape, size } from './checks.js';
 import { kindOf } from './typed-arrays.js';
 
 const CLIPPED = ['numHeads', 'maxDistance', 'qLen', 'kLen', 'qOffset', 'out'];
 const BUCKETS = ['bidirectional', 'numBuckets', 'maxDistance', 'out'];
 const T5_BIAS = ['numHeads', 'numBuckets', 'qLen', 'kLen', 'qOffset', 'bidirectional', 'maxDistance', 'out'];
+const CLIPPED_BACKWARD = CLIPPED.filter((key) => key !== 'out');
+const T5_BIAS_BACKWARD = T5_BIAS.filter((key) => key !== 'out');
 
 // T5's bucket options: numBuckets leaves at least one exact bucket per direction, maxDistance lies past them.
 export function t5Options(o, numBuckets) {
@@ -22,7 +24,7 @@ export function t5Options(o, numBuckets) {
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createRelative(core) {
-  const { M, invoke, tensorArg, vectorArg, output } = core;
+  const { M, invoke, tensorArg, vectorArg, output, rankOf } = core;
 
   function clippedRelativeBias(table, opts) {
     const o = options(opts, CLIPPED, 'clippedRelativeBias');
@@ -71,5 +73,43 @@ export function createRelative(core) {
     return out.result;
   }
 
-  return { clippedRelativeBias, t5Buckets, t5Bias };
+  // A bias gradient [heads, qLen, kLen] or [batch, heads, qLen, kLen], checked against the options' sizes.
+  function biasGradient(dBias, o) {
+    const four = rankOf(dBias) === 4;
+    const ga = tensorArg('dBias', dBias, four ? ['batch', 'heads', 'qLen', 'kLen'] : ['heads', 'qLen', 'kLen']);
+    const [B, H, Q, K] = four ? ga.shape : [1, ...ga.shape];
+    const numHeads = heads('numHeads', o.numHeads, H);
+    const qLen = size('qLen', o.qLen, Q);
+    const kLen = size('kLen', o.kLen, K);
+    sameShape('dBias.shape', four ? ga.shape.slice(1) : ga.shape, [numHeads, qLen, kLen], ' ([numHeads, qLen, kLen])');
+    const qOffset = optPosition('qOffset', o.qOffset);
+    if (!Number.isNaN(qOffset)) lastPosition('qOffset', qOffset, qLen, 'qLen');
+    return { ga, B, numHeads, qLen, kLen, qOffset };
+  }
+
+  /** dBias: the gradient at clippedRelativeBias's output → dTable [2·maxDistance+1, numHeads]. */
+  function clippedRelativeBiasBackward(dBias, opts) {
+    const o = options(opts, CLIPPED_BACKWARD, 'clippedRelativeBiasBackward');
+    if (o.maxDistance === undefined || o.maxDistance === null) {
+      fail('BAD_SIZE', 'maxDistance is required (the table has 2·maxDistance+1 rows), got none');
+    }
+    const maxDistance = position('maxDistance', o.maxDistance);
+    const g = biasGradient(dBias, o);
+    const dTable = output('dTable', null, [2 * maxDistance + 1, g.numHeads]);
+    invoke(M, 'clippedRelativeBiasBackward', [g.ga, g.B, g.numHeads, maxDistance, g.qLen, g.kLen, g.qOffset, dTable]);
+    return dTable.result;
+  }
+
+  /** dBias: the gradient at t5Bias's output → dTable [numBuckets, numHeads]. */
+  function t5BiasBackward(dBias, opts) {
+    const o = options(opts, T5_BIAS_BACKWARD, 't5BiasBackward');
+    const numBuckets = size('numBuckets', o.numBuckets, 32);
+    const { bidirectional, maxDistance } = t5Options(o, numBuckets);
+    const g = biasGradient(dBias, o);
+    const dTable = output('dTable', null, [numBuckets, g.numHeads]);
+    invoke(M, 't5BiasBackward', [g.ga, g.B, g.numHeads, numBuckets, g.qLen, g.kLen, g.qOffset, bidirectional, maxDistance, dTable]);
+    return dTable.result;
+  }
+
+  return { clippedRelativeBias, t5Buckets, t5Bias, clippedRelativeBiasBackward, t5BiasBackward };
 }

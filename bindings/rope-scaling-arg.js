@@ -1,5 +1,5 @@
 // A Hugging Face rope_scaling object as the C++ side reads it (wire.hpp's read_scaling block), shared by
-// the RoPE forward (rope.js) and its gradient (gradients.js).
+// the RoPE forward and its gradient (rope.js) and the TinyTransformer's rope option (tiny-transformer.js).
 import { bool, choice, fail, num, optNum, optSize, show } from './checks.js';
 
 // Scaling types whose defaults (factor, original length) come from maxPositionEmbeddings.

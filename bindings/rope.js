@@ -11,6 +11,7 @@ const FORWARD = ['dRot', 'base', 'layout', 'positions', 'offset', 'inverse', 'sc
 const CONFIG = ['dim', 'maxLen', 'base', 'layout', 'scaling', 'maxPositionEmbeddings', 'config', 'layerType', 'rope',
   'mropeSection', 'mropeInterleaved'];
 const MODULE_FORWARD = ['offset', 'positions', 'qOut', 'kOut'];
+const BACKWARD = ['dRot', 'base', 'layout', 'positions', 'offset', 'inverse', 'scaling', 'maxPositionEmbeddings', 'seqLen'];
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createRope(core, { Module }) {
@@ -84,12 +85,14 @@ export function createRope(core, { Module }) {
     return rotate(x, o);
   }
 
-  function rotate(x, o) {
+  // The rotation's arguments, checked in the order of the error codes; the forward (x) and its gradient
+  // (dy) read them alike. M-RoPE sections only in the forward (withMrope).
+  function rotationArgs(name, x, o, withMrope) {
     const base = num('base', o.base, 10000);
     const dRot = optSize('dRot', o.dRot);
-    const xa = tensorArg('x', x, ['batch', 'heads', 'seq', 'headDim']);
+    const xa = tensorArg(name, x, ['batch', 'heads', 'seq', 'headDim']);
     const layout = choice('layout', o.layout, enums.layout, 'half');
-    const mrope = mropeArg(o, (Number.isNaN(dRot) ? xa.shape[3] : dRot) / 2);
+    const mrope = withMrope ? mropeArg(o, (Number.isNaN(dRot) ? xa.shape[3] : dRot) / 2) : null;
     const streams = mrope ? mropeStreamsArg(o.positions, xa.shape[0], xa.shape[2]) : null;
     const pos = streams ?? positionsArg(o.positions, xa.shape[0], xa.shape[2]);
     const offset = position('offset', o.offset, 0);
@@ -97,13 +100,18 @@ export function createRope(core, { Module }) {
     const scaling = scalingArg(o.scaling);
     const mpe = optSize('maxPositionEmbeddings', o.maxPositionEmbeddings);
     const seqLen = optSize('seqLen', o.seqLen);
-    const [b, h, s, d] = xa.shape;
     requireMpe(o.scaling, mpe);
     if (!Number.isNaN(dRot)) {
       even('dRot', dRot);
-      if (dRot > d) fail('ROT_DIM', `dRot must be at most headDim = ${d}, got ${dRot}`);
+      if (dRot > xa.shape[3]) fail('ROT_DIM', `dRot must be at most headDim = ${xa.shape[3]}, got ${dRot}`);
     }
-    if (!pos) lastPosition('offset', offset, s);
+    if (!pos) lastPosition('offset', offset, xa.shape[2]);
+    return { xa, base, dRot, layout, mrope, streams, pos, offset, inverse, scaling, mpe, seqLen };
+  }
+
+  function rotate(x, o) {
+    const { xa, base, dRot, layout, mrope, streams, pos, offset, inverse, scaling, mpe, seqLen } = rotationArgs('x', x, o, true);
+    const [b, h, s, d] = xa.shape;
     const out = output('out', o.out, xa.shape).inPlaceOf(xa);
     if (streams) {
       // Every frequency turns with its stream's position (t, h or w), in one call.
@@ -132,6 +140,16 @@ export function createRope(core, { Module }) {
     }
     invoke(M, 'ropeForward', [xa, b, h, s, d, out, dRot, base, layout, pos, lenOf(pos), offset, inverse, scaling, mpe, seqLen]);
     return out.result;
+  }
+
+  /** dy: [batch, heads, seq, headDim] → dx (the transposed rotation of ropeForward with the same options). */
+  function ropeBackward(dy, opts) {
+    const o = options(opts, BACKWARD, 'ropeBackward');
+    const { xa: ga, base, dRot, layout, pos, offset, inverse, scaling, mpe, seqLen } = rotationArgs('dy', dy, o, false);
+    const [b, h, s, d] = ga.shape;
+    const dx = output('dx', null, ga.shape);
+    invoke(M, 'ropeBackward', [ga, b, h, s, d, dx, dRot, base, layout, pos, lenOf(pos), offset, inverse, scaling, mpe, seqLen]);
+    return dx.result;
   }
 
   class RotaryPositionalEmbedding extends Module {
@@ -192,6 +210,6 @@ export function createRope(core, { Module }) {
   }
 
   const fromConfig = createRopeFromConfig({ ropeParams, rotate });
-  return { ropeParams, ropeForward, RotaryPositionalEmbedding, 
+  return { ropeParams, ropeForward, ropeBackward, RotaryPositionalEmbedding,
     ropeFromConfig: fromConfig.ropeFromConfig, describeLayers: fromConfig.describeLayers };
 }

@@ -1,11 +1,13 @@
 // Attention: sdpa with biases, ALiBi, causal masks and probabilities against the float64 reference;
 // grouped-query heads, key padding, masks, sliding and chunked windows, sinks, query temperature and
 // soft-capping as the models that use them define them (reference.js cites each); decoding through a
-// KVCache; model-shaped layers; and every error.
+// KVCache; model-shaped layers; sdpaBackward against finite differences and the analytic float64 gradient;
+// and every error.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { assertClose, assertCode, describeBuilds, dispose, x3, x4 } from './helpers.js';
+import { GRADIENT_EXACT, GRADIENT_FD, assertClose, assertCode, describeBuilds, dispose, f32, gradientTensor, x3, x4 } from './helpers.js';
+import * as grad from './reference-gradients.js';
 import * as ref from './reference.js';
 
 // float32 sums over up to 1000 keys and 256 dims against float64: a looser bound than one rounding.
@@ -350,5 +352,40 @@ describeBuilds('attention', (pe) => {
     } finally {
       cache.delete();
     }
+  });
+});
+
+describeBuilds('attention gradient', (pe) => {
+  test('sdpaBackward: dq, dk, dv, dBias, dSinks by finite differences (causal, ALiBi, GQA, sinks) and the analytic reference', () => {
+    const [B, H, Hkv, Q, K, D, Dv] = [1, 4, 2, 3, 4, 4, 3];
+    const dims = [B, H, Hkv, Q, K, D, Dv];
+    const q = gradientTensor([B, H, Q, D], 21), k = gradientTensor([B, Hkv, K, D], 22), v = gradientTensor([B, Hkv, K, Dv], 23), dOut = gradientTensor([B, H, Q, Dv], 24);
+    const bias = gradientTensor([H, Q, K], 25), sinks = ref.randomFloats(H, 26);
+    for (const opts of [{ causal: true, alibi: 'causal' }, { bias, sinks, scale: 0.7 }, { causal: true, qOffset: 0, sinks }]) {
+      const o = { ...opts, bias: opts.bias?.data, sinks: opts.sinks };
+      const got = pe.sdpaBackward(q, k, v, dOut, opts);
+      const fwd = (qv, kv, vv, bv = o.bias, sv = o.sinks) => grad.sdpa(qv, kv, vv, dims, { ...o, bias: bv, sinks: sv });
+      const what = Object.keys(opts).join('+');
+      assertClose(got.dq.data, grad.finiteDifference((x) => fwd(x, k.data, v.data), q.data, dOut.data), `dq ${what}`, GRADIENT_FD);
+      assertClose(got.dk.data, grad.finiteDifference((x) => fwd(q.data, x, v.data), k.data, dOut.data), `dk ${what}`, GRADIENT_FD);
+      assertClose(got.dv.data, grad.finiteDifference((x) => fwd(q.data, k.data, x), v.data, dOut.data), `dv ${what}`, GRADIENT_FD);
+      if (opts.bias) assertClose(got.dBias.data, grad.finiteDifference((x) => fwd(q.data, k.data, v.data, x), bias.data, dOut.data), 'dBias', GRADIENT_FD);
+      if (opts.sinks) assertClose(got.dSinks, grad.finiteDifference((x) => fwd(q.data, k.data, v.data, o.bias, x), sinks, dOut.data), 'dSinks', GRADIENT_FD);
+    }
+    const bd = [2, 4, 2, 24, 32, 16, 16];
+    const [qb, kb, vb, gb] = [[2, 4, 24, 16], [2, 2, 32, 16], [2, 2, 32, 16], [2, 4, 24, 16]].map((s, i) => gradientTensor(s, 30 + i));
+    const got = pe.sdpaBackward(qb, kb, vb, gb, { causal: true, alibi: 'causal' });
+    const e = grad.sdpaBackward(qb.data, kb.data, vb.data, gb.data, bd, { causal: true, alibi: 'causal' });
+    assertClose(got.dq.data, e.dq, 'dq large', GRADIENT_EXACT);
+    assertClose(got.dk.data, e.dk, 'dk large', GRADIENT_EXACT);
+    assertClose(got.dv.data, e.dv, 'dv large', GRADIENT_EXACT);
+  });
+
+  test('sdpaBackward errors: heads, shapes, sinks', () => {
+    const dy = f32(new Float32Array(16), [1, 1, 4, 4]);
+    const kv2 = f32(new Float32Array(32), [1, 2, 4, 4]);
+    assertCode(() => pe.sdpaBackward(f32(new Float32Array(48), [1, 3, 4, 4]), kv2, kv2, f32(new Float32Array(48), [1, 3, 4, 4])), 'BAD_HEADS', /divide/);
+    assertCode(() => pe.sdpaBackward(dy, dy, dy, f32(new Float32Array(8), [1, 1, 2, 4])), 'SHAPE_MISMATCH', /dOut/);
+    assertCode(() => pe.sdpaBackward(dy, dy, dy, dy, { sinks: new Float32Array(2) }), 'SHAPE_MISMATCH', /sinks/);
   });
 });

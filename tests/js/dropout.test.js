@@ -1,8 +1,9 @@
-// Dropout: masks, p = 1, eval identity, seeded masks, and its errors.
+// Dropout: masks, p = 1, eval identity, seeded masks, its gradient, and their errors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { assertClose, assertCode, describeBuilds, x3 } from './helpers.js';
+import { GRADIENT_EXACT, GRADIENT_FD, assertClose, assertCode, describeBuilds, f32, gradientTensor, x3 } from './helpers.js';
+import * as grad from './reference-gradients.js';
 import * as ref from './reference.js';
 
 describeBuilds('dropout', (pe) => {
@@ -42,5 +43,21 @@ describeBuilds('dropout', (pe) => {
 
   test('SHAPE_MISMATCH: wrong types, lengths, ranks and disagreeing shapes', () => {
     assertCode(() => pe.dropout(x3(1, 1, 2), { p: 0.5, train: true, keepMask: new Uint8Array(3) }), 'SHAPE_MISMATCH', /keep_mask|keepMask/);
+  });
+});
+
+describeBuilds('dropout gradient', (pe) => {
+  test('dropoutBackward: finite differences, and the identity in eval mode', () => {
+    const x = gradientTensor([3, 5], 40), dy = gradientTensor([3, 5], 41);
+    const keepMask = Uint8Array.from({ length: 15 }, (_, i) => i % 2);
+    assertClose(pe.dropoutBackward(dy, { keepMask, p: 0.4 }).data,
+      grad.finiteDifference((v) => ref.dropout(v, { p: 0.4, train: true, keepMask }), x.data, dy.data), 'dropout', GRADIENT_FD);
+    assertClose(pe.dropoutBackward(dy, { keepMask, p: 0.4, train: false }).data, dy.data, 'dropout eval');
+  });
+
+  test('dropoutBackward errors: keepMask, p', () => {
+    const dy = f32(new Float32Array(16), [1, 1, 4, 4]);
+    assertCode(() => pe.dropoutBackward(dy, { keepMask: new Uint8Array(3), p: 0.5 }), 'SHAPE_MISMATCH', /keepMask/);
+    assertCode(() => pe.dropoutBackward(dy, { p: 2 }), 'OUT_OF_RANGE', /p/);
   });
 });

@@ -5,7 +5,7 @@ import { before, describe } from 'node:test';
 
 import { load } from 'posenc';
 
-import { TOL } from './reference.js';
+import { randomFloats, TOL } from './reference.js';
 
 export { load };
 
@@ -56,6 +56,12 @@ export function assertCode(fn, code, pattern) {
 }
 
 export const f32 = (data, shape) => ({ data: Float32Array.from(data), shape });
+// A seeded random tensor {data, shape}, for the gradient checks.
+export const gradientTensor = (shape, seed) => f32(randomFloats(shape.reduce((a, b) => a * b, 1), seed), shape);
+// A float32 gradient against central differences (h = 1e-5) of the float64 forward, where float32 rounding
+// dominates; and against the float64 analytic gradient.
+export const GRADIENT_FD = { abs: 2e-4, rel: 2e-3 };
+export const GRADIENT_EXACT = { abs: 2e-5, rel: 2e-4 };
 export const x3 = (b, s, d) => ({ data: new Float32Array(b * s * d), shape: [b, s, d] });
 export const x4 = (b, h, s, d, fill = 0) => ({ data: new Float32Array(b * h * s * d).fill(fill), shape: [b, h, s, d] });
 export const zeros = (rows, cols) => ({ data: new Float32Array(rows * cols), shape: [rows, cols] });

@@ -1,9 +1,10 @@
 // Learned absolute embedding: learnedForward and LearnedPositionalEmbedding against the float64 reference,
-// and their errors.
+// learnedBackward against finite differences and the analytic float64 gradient, and their errors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { assertClose, assertCode, describeBuilds, f32, x3, zeros } from './helpers.js';
+import { GRADIENT_EXACT, GRADIENT_FD, assertClose, assertCode, describeBuilds, f32, gradientTensor, x3, zeros } from './helpers.js';
+import * as grad from './reference-gradients.js';
 import * as ref from './reference.js';
 
 describeBuilds('learned', (pe) => {
@@ -85,5 +86,36 @@ describeBuilds('learned', (pe) => {
     } finally {
       plain.delete();
     }
+  });
+});
+
+describeBuilds('learned gradient', (pe) => {
+  test('learnedBackward: dx, dTable, dGamma, dBeta by finite differences (with LayerNorm and a keep mask) and the analytic reference', () => {
+    const shape = [2, 3, 4], maxLen = 5;
+    const x = gradientTensor(shape, 9), table = gradientTensor([maxLen, 4], 10), dy = gradientTensor(shape, 11);
+    const gamma = Float32Array.from(ref.randomFloats(4, 12), (v) => 1 + v / 2), beta = ref.randomFloats(4, 13);
+    const keepMask = Uint8Array.from({ length: 24 }, (_, i) => (i % 3 ? 1 : 0));
+    const opts = { offset: 1, useLn: true, gamma, beta, scale: 1.5, p: 0.25, train: true, keepMask };
+    const got = pe.learnedBackward(dy, { x, table, ...opts });
+    const fwd = (xv, tv, g = gamma, bt = beta) => ref.learnedForward(xv, shape, tv, { ...opts, gamma: g, beta: bt });
+    assertClose(got.dx.data, grad.finiteDifference((v) => fwd(v, table.data), x.data, dy.data), 'dx', GRADIENT_FD);
+    assertClose(got.dTable.data, grad.finiteDifference((v) => fwd(x.data, v), table.data, dy.data), 'dTable', GRADIENT_FD);
+    assertClose(got.dGamma.data, grad.finiteDifference((v) => fwd(x.data, table.data, v), gamma, dy.data), 'dGamma', GRADIENT_FD);
+    assertClose(got.dBeta.data, grad.finiteDifference((v) => fwd(x.data, table.data, gamma, v), beta, dy.data), 'dBeta', GRADIENT_FD);
+    const plain = pe.learnedBackward(dy, { x, table, positions: Int32Array.from([4, 0, 4]) });
+    assertClose(plain.dTable.data, grad.learnedBackward(dy.data, shape, x.data, table.data, { positions: [4, 0, 4] }).dTable, 'scatter-add', GRADIENT_EXACT);
+    if ('dGamma' in plain) throw new Error('dGamma without useLn');
+    const big = [4, 64, 32], xb = gradientTensor(big, 14), tb = gradientTensor([128, 32], 15), dyb = gradientTensor(big, 16);
+    const e = grad.learnedBackward(dyb.data, big, xb.data, tb.data, { offset: 9, useLn: true });
+    const g = pe.learnedBackward(dyb, { x: xb, table: tb, offset: 9, useLn: true });
+    assertClose(g.dx.data, e.dx, 'dx large', GRADIENT_EXACT);
+    assertClose(g.dTable.data, e.dTable, 'dTable large', GRADIENT_EXACT);
+    assertClose(g.dGamma.data, e.dGamma, 'dGamma large', { abs: 1e-4, rel: 1e-4 });
+  });
+
+  test('learnedBackward errors: missing inputs, shapes', () => {
+    const dy = f32(new Float32Array(16), [1, 1, 4, 4]);
+    assertCode(() => pe.learnedBackward(dy, {}), 'SHAPE_MISMATCH', /dy/);
+    assertCode(() => pe.learnedBackward(f32(new Float32Array(8), [1, 2, 4]), { x: f32(new Float32Array(4), [1, 1, 4]), table: f32(new Float32Array(8), [2, 4]) }), 'SHAPE_MISMATCH', /x\.shape/);
   });
 });

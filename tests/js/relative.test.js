@@ -1,9 +1,10 @@
 // Relative position biases: t5Buckets, t5Bias and clippedRelativeBias against the float64 reference and
-// hand values, and their errors.
+// hand values, their gradients against finite differences and the analytic float64 gradient, and their errors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { assertClose, assertCode, describeBuilds, f32, zeros } from './helpers.js';
+import { GRADIENT_EXACT, GRADIENT_FD, assertClose, assertCode, describeBuilds, f32, gradientTensor, zeros } from './helpers.js';
+import * as grad from './reference-gradients.js';
 import * as ref from './reference.js';
 
 describeBuilds('relative', (pe) => {
@@ -72,5 +73,28 @@ describeBuilds('relative', (pe) => {
 
   test('SHAPE_MISMATCH: wrong types, lengths, ranks and disagreeing shapes', () => {
     assertCode(() => pe.clippedRelativeBias(f32([1, 2, 3, 4], [4, 1]), { qLen: 1, kLen: 1 }), 'SHAPE_MISMATCH', /2·maxDistance\+1/);
+  });
+});
+
+describeBuilds('relative gradient', (pe) => {
+  test('t5BiasBackward and clippedRelativeBiasBackward: finite differences and the analytic reference (batched dBias too)', () => {
+    const heads = 2, qLen = 3, kLen = 5;
+    const dBias = gradientTensor([heads, qLen, kLen], 17);
+    const t5 = gradientTensor([8, heads], 18);
+    const t5Opts = { numBuckets: 8, maxDistance: 16, bidirectional: false };
+    assertClose(pe.t5BiasBackward(dBias, t5Opts).data,
+      grad.finiteDifference((v) => ref.t5Bias(v, heads, qLen, kLen, t5Opts), t5.data, dBias.data), 't5', GRADIENT_FD);
+    const clipped = gradientTensor([5, heads], 19);
+    assertClose(pe.clippedRelativeBiasBackward(dBias, { maxDistance: 2, qOffset: 1 }).data,
+      grad.finiteDifference((v) => ref.clippedRelativeBias(v, heads, 2, qLen, kLen, 1), clipped.data, dBias.data), 'clipped', GRADIENT_FD);
+    const big = gradientTensor([3, 4, 40, 60], 20);
+    assertClose(pe.t5BiasBackward(big, { numBuckets: 16 }).data, grad.t5BiasBackward(big.data, 4, 40, 60, { numBuckets: 16 }), 't5 large', { abs: 1e-4, rel: 1e-5 });
+    assertClose(pe.clippedRelativeBiasBackward(big, { maxDistance: 8, qOffset: 0 }).data,
+      grad.clippedRelativeBiasBackward(big.data, 4, 8, 40, 60, 0), 'clipped large', { abs: 1e-4, rel: 1e-5 });
+  });
+
+  test('t5BiasBackward and clippedRelativeBiasBackward errors', () => {
+    assertCode(() => pe.clippedRelativeBiasBackward(f32(new Float32Array(4), [1, 2, 2]), {}), 'BAD_SIZE', /maxDistance/);
+    assertCode(() => pe.t5BiasBackward(f32(new Float32Array(4), [1, 2, 2]), { numBuckets: 2 }), 'OUT_OF_RANGE');
   });
 });

@@ -1,9 +1,11 @@
 // RoPE: ropeParams (every scaling variant), ropeForward (layouts, partial rotary, positions, the sliced
-// path for large arrays) and RotaryPositionalEmbedding against the float64 reference, and their errors.
+// path for large arrays) and RotaryPositionalEmbedding against the float64 reference, ropeBackward against
+// finite differences and the analytic float64 gradient, and their errors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { assertClose, assertCode, describeBuilds, f32, x4 } from './helpers.js';
+import { GRADIENT_EXACT, GRADIENT_FD, assertClose, assertCode, describeBuilds, f32, gradientTensor, x4 } from './helpers.js';
+import * as grad from './reference-gradients.js';
 import * as ref from './reference.js';
 
 describeBuilds('rope', (pe) => {
@@ -219,5 +221,26 @@ describeBuilds('rope', (pe) => {
       k.delete();
       m.delete();
     }
+  });
+});
+
+describeBuilds('rope gradient', (pe) => {
+  test('ropeBackward: finite differences (plain, inverse, yarn with its attention factor) and the analytic reference', () => {
+    const shape = [1, 2, 3, 6];
+    const dy = gradientTensor(shape, 3), x = ref.randomFloats(36, 4);
+    for (const opts of [{ offset: 5 }, { inverse: true, layout: 'interleaved', dRot: 4 },
+      { scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 8 }, offset: 2 }]) {
+      const fd = grad.finiteDifference((v) => ref.ropeForward(v, shape, opts), x, dy.data);
+      assertClose(pe.ropeBackward(dy, opts).data, fd, `rope ${JSON.stringify(opts)}`, GRADIENT_FD);
+    }
+    const big = [2, 4, 64, 32], dyBig = gradientTensor(big, 5);
+    const positions = Int32Array.from({ length: 64 }, (_, i) => 3 * i + 1);
+    assertClose(pe.ropeBackward(dyBig, { positions }).data, grad.ropeBackward(dyBig.data, big, { positions: [...positions] }), 'rope large', GRADIENT_EXACT);
+  });
+
+  test('ropeBackward errors: unknown options, odd dRot', () => {
+    const dy = f32(new Float32Array(16), [1, 1, 4, 4]);
+    assertCode(() => pe.ropeBackward(dy, { ofset: 1 }), 'OUT_OF_RANGE', /ofset.*offset/);
+    assertCode(() => pe.ropeBackward(dy, { dRot: 3 }), 'ODD_DIM', /dRot/);
   });
 });

@@ -1,7 +1,9 @@
-// xPos: xposApply against the float64 reference, and its errors.
+// xPos: xposApply against the float64 reference, xposBackward against finite differences and the analytic
+// float64 gradient, and their errors.
 import { test } from 'node:test';
 
-import { assertClose, assertCode, describeBuilds, x4 } from './helpers.js';
+import { GRADIENT_EXACT, GRADIENT_FD, assertClose, assertCode, describeBuilds, f32, gradientTensor, x4 } from './helpers.js';
+import * as grad from './reference-gradients.js';
 import * as ref from './reference.js';
 
 describeBuilds('xpos', (pe) => {
@@ -35,5 +37,23 @@ describeBuilds('xpos', (pe) => {
   test('OUT_OF_RANGE: base, p, eps, scale, factors, betas, T5 limits, xPos exponent, unknown names', () => {
     assertCode(() => pe.xposApply(x4(1, 1, 1, 4), { role: 'v' }), 'OUT_OF_RANGE', /role.*'v'/);
     assertCode(() => pe.xposApply(x4(1, 1, 1, 4), { offset: 400000 }), 'OUT_OF_RANGE', /700|exponent|scale/);
+  });
+});
+
+describeBuilds('xpos gradient', (pe) => {
+  test('xposBackward: finite differences for queries and keys, and the analytic reference', () => {
+    const shape = [1, 2, 3, 4];
+    const dy = gradientTensor(shape, 6), x = ref.randomFloats(24, 7);
+    for (const opts of [{ role: 'q', offset: 10 }, { role: 'k', center: 2, layout: 'half' }]) {
+      const fd = grad.finiteDifference((v) => ref.xposApply(v, shape, opts), x, dy.data);
+      assertClose(pe.xposBackward(dy, opts).data, fd, `xpos ${opts.role}`, GRADIENT_FD);
+    }
+    const big = [2, 2, 64, 32], dyBig = gradientTensor(big, 8);
+    assertClose(pe.xposBackward(dyBig, { role: 'k', offset: 7 }).data, grad.xposBackward(dyBig.data, big, { role: 'k', offset: 7 }), 'xpos large', GRADIENT_EXACT);
+  });
+
+  test('xposBackward errors: role', () => {
+    const dy = f32(new Float32Array(16), [1, 1, 4, 4]);
+    assertCode(() => pe.xposBackward(dy, { role: 'v' }), 'OUT_OF_RANGE', /role/);
   });
 });
