@@ -4,7 +4,7 @@
 // resumes by sending the jobs still to do to a new one.
 import { load } from 'posenc';
 import { runOne } from '../experiments/grid.js';
-import { buffersOf, captureAttention } from './trained-attention.js';
+import { buffersOf, captureAttention } from './attention-capture.js';
 
 const LOSS_CHUNK = 5; // steps per progress message
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { runOne } from '../../experiments/grid.js';
-import { buffersOf, captureAttention } from '../../web/trained-attention.js';
+import { buffersOf, captureAttention } from '../../web/attention-capture.js';
 import { describeBuilds } from './helpers.js';
 
 const JOB = { task: 'copy', positional: 'alibi', seed: 1, trainLength: 4, testLengths: [4, 8, 16], steps: 3, batch: 2, evalBatch: 4,

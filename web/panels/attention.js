@@ -6,7 +6,7 @@
 import { measured, onMeasured } from '../measured.js';
 import { Heatmap } from '../plots/heatmap.js';
 import { checkbox, controlsRow, el, errorBox, grid, hashString, note, num, numberInput, onChange, random, redrawer, selectInput } from '../ui.js';
-import { trainedControls } from './attention-trained.js';
+import { trainedControls } from './trained-maps.js';
 
 const ENCODINGS = [
   ['none', 'none (no position information)'], ['sinusoidal', 'sinusoidal (added)'], ['learned', 'learned table (added)'],
