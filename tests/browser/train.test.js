@@ -35,6 +35,7 @@ before(async () => {
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
   // The comparison table is mounted before the run (it must update when the run ends); the tiny attention
   // only after it (it must find the trained maps already there).
+  await page.addStyleTag({ content: 'nav { position: static !important; }' });  // keep the sticky bar out of panel screenshots
   await page.locator('#answers').scrollIntoViewIfNeeded();
   await page.waitForSelector('#answers .body[data-mounted="1"]');
   await page.locator('#train').scrollIntoViewIfNeeded();
@@ -53,6 +54,7 @@ const measuredText = (row, scheme) => page.textContent(`#comparison .evidence.me
 test('before any run the comparison table points to the Train panel in its measured rows', async () => {
   assert.equal(await page.locator('#comparison .evidence.measured').count(), MEASURED.length * 4);
   for (const row of MEASURED) assert.match(await measuredText(row, 'rope'), /Not measured yet: run the Train panel/);
+  assert.match(await page.textContent('#comparison-run'), /get numbers when a run of the Train panel has finished/);
   assert.equal(await page.locator('#comparison .evidence.measured a[href="#train"]').count(), MEASURED.length * 4);
 });
 
@@ -115,7 +117,7 @@ test('the tiny attention offers the trained models and draws their maps at L and
   a = await drawn(() => page.selectOption('#attn-trained-length', '16'));
   assert.equal(a.n, 32);
   rowsSumToOne(a);
-  assert.match(await page.textContent('#attention .note.stats'), /never saw in training/);
+  assert.match(await page.textContent('#attention .note.stats'), /longer than any it was trained on/);
   a = await drawn(() => page.selectOption('#attn-trained-layer', '1'));
   assert.equal(a.layer, 1);
   a = await drawn(() => page.selectOption('#attn-trained-head', '2'));
@@ -135,9 +137,10 @@ test('the tiny attention offers the trained models and draws their maps at L and
 test('the comparison table prints the measured numbers in its learning rows', async () => {
   await page.waitForSelector('#answers .body[data-measured="1"]');
   for (const scheme of ['rope', 'alibi']) {
-    assert.match(await measuredText('Extrapolation', scheme), new RegExp(`Measured in your browser.*${scheme} accuracy \\d+% at L → \\d+% at 4L`));
+    assert.match(await measuredText('Extrapolation', scheme), new RegExp(`Measured in your browser \\(Train panel, ${scheme}\\): accuracy \\d+% at L → \\d+% at 4L`));
     assert.match(await measuredText('Train/Test Length', scheme), /4: \d+%, 8: \d+%, 16: \d+%/);
     assert.match(await measuredText('Training Speed', scheme), /[\d.]+ steps\/s/);
+    assert.match(await page.textContent('#comparison-run'), /the Train panel's last run \(copy, trained at L = 4, tested to 16, 2 seeds, 40 steps\)/);
     assert.match(await measuredText('Gradient Flow', scheme), /grad-norm mean [\d.]+, p95 [\d.]+, max [\d.]+, CV [\d.]+/);
   }
   for (const scheme of ['sinusoidal', 'learned']) assert.match(await measuredText('Training Speed', scheme), /was not in the Train panel's last run/);

@@ -64,7 +64,7 @@ function measuredHtml(row, scheme) {
   const s = run.summary[scheme];
   if (!s) return `Not measured: ${scheme} was not in the ${train}'s last run.`;
   const text = measuredRows[row](s, run.grid).replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]);
-  return `<b>Measured in your browser</b> (${train}: ${runLabel(run.grid)}): ${scheme} ${text}.`;
+  return `<b>Measured in your browser</b> (${train}, ${scheme}): ${text}.`;
 }
 
 export function mountAnswers(root, pe) {
@@ -92,10 +92,14 @@ export function mountAnswers(root, pe) {
     if (measuredRows[prop]) td.append(el('span', { class: 'evidence measured', 'data-row': prop, 'data-scheme': trainedSchemes[col] }));
     return td;
   })));
+  const runNote = el('p', { class: 'note', id: 'comparison-run' });
+  root.append(runNote);
   root.append(el('div', { class: 'table-wrap' }, el('table', { id: 'comparison' }, el('thead', {}, head), el('tbody', {}, ...rows))));
   root.dataset.wrongCells = String(root.querySelectorAll('td.wrong').length);
   const showMeasured = () => {
     for (const span of root.querySelectorAll('.evidence.measured')) span.innerHTML = measuredHtml(span.dataset.row, span.dataset.scheme);
+    runNote.innerHTML = measured.run ? `"Measured in your browser": the <a href="#train">Train panel</a>'s last run (${runLabel(measured.run.grid)}).`
+      : 'The rows marked "Not measured yet" get numbers when a run of the <a href="#train">Train panel</a> has finished.';
     root.dataset.measured = measured.run ? '1' : '0';
   };
   onMeasured(showMeasured);

@@ -78,7 +78,7 @@ export function mountAttention(root, pe) {
   function drawTrained(scheme) {
     const t = measured.maps.get(scheme);
     const v = trained.view(t);
-    heatmaps(v.heads.map((h) => `layer ${v.layer}, head ${h}`)).forEach((p, i) => p.draw({ data: v.matrices[i], rows: v.n, cols: v.n, xLabels: v.labels, yLabels: v.labels, guides: v.guides }));
+    heatmaps(v.heads.map((h) => `layer ${v.layer}, head ${h}`)).forEach((p, i) => p.draw({ data: v.matrices[i], rows: v.n, cols: v.n, ...v.axes, guides: v.guides }));
     info.textContent = v.info;
     window.posencDemo.attention = { mode: 'trained', scheme, length: v.length, layer: v.layer, heads: v.heads.length, n: v.n, causal: true,
       probs: v.matrices.flatMap((a) => Array.from(a, (p) => (Number.isNaN(p) ? 0 : p))) };

@@ -44,13 +44,15 @@ export function trainedControls(parent) {
       const probs = v.layers[l];
       const matrices = heads.map((h) => probs.subarray(h * n * n, (h + 1) * n * n).map((p, i) => (i % n > Math.floor(i / n) ? NaN : p)));
       const labels = Array.from(v.tokens, (id, i) => `${i}:${tokenName(maps, id)}`);
+      // Every token labelled while they fit; past that, ticks at a few positions (with their tokens).
+      const axes = n <= 20 ? { xLabels: labels, yLabels: labels } : { xTick: (i) => labels[i], yTick: (i) => labels[i] };
       const accuracy = maps.accuracy[v.length];
       const past = n > maps.trainSeq;
       const info = `Trained ${maps.scheme} model (${maps.task}, seed ${maps.seed}, trained on sequences of ${maps.trainSeq} tokens, L = ${maps.trainLength}), `
         + `layer ${l}, one sample at length ${v.length} (${n} tokens)`
         + (accuracy === undefined ? '' : `; this model's accuracy at this length: ${(100 * accuracy).toFixed(0)}%`)
-        + (past ? `. Past the dashed line (position ≥ ${maps.trainSeq}) are positions the model never saw in training.` : '.');
-      return { length: v.length, layer: l, heads, matrices, n, labels, guides: past ? [maps.trainSeq] : [], info };
+        + (past ? `. From the dashed line on (position ≥ ${maps.trainSeq}) the sequence is longer than any it was trained on.` : '.');
+      return { length: v.length, layer: l, heads, matrices, n, axes, guides: past ? [maps.trainSeq] : [], info };
     },
   };
 }
