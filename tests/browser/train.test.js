@@ -84,6 +84,7 @@ test('the tiny attention offers the trained models and draws their maps at L and
   await page.waitForSelector('#attention .body[data-mounted="1"]');
   const offered = await page.$$eval('#attn-weights option', (os) => os.map((o) => o.value));
   assert.deepEqual(offered, ['random', 'trained:none', 'trained:rope', 'trained:alibi']);
+  assert.equal(await page.isVisible('#attn-trained-length'), false, 'the trained maps\' selectors are hidden with random weights');
   const drawn = async (change) => {
     const v0 = await page.getAttribute('#attention .body', 'data-version');
     await change();
@@ -94,6 +95,7 @@ test('the tiny attention offers the trained models and draws their maps at L and
   assert.equal(a.mode, 'trained');
   assert.equal(a.scheme, 'rope');
   assert.equal(await page.isVisible('#attn-text'), false, 'the random-weights controls are hidden');
+  assert.equal(await page.isVisible('#attn-trained-layer'), true);
   const lengths = await page.$$eval('#attn-trained-length option', (os) => os.map((o) => o.value));
   assert.deepEqual(lengths, ['4', '16'], 'the training length and the longest test length');
   assert.equal(a.length, 4);
@@ -131,6 +133,7 @@ test('the tiny attention offers the trained models and draws their maps at L and
   a = await drawn(() => page.selectOption('#attn-weights', 'random'));
   assert.equal(a.mode, 'random');
   assert.equal(await page.isVisible('#attn-text'), true);
+  assert.equal(await page.isVisible('#attn-trained-layer'), false);
   assert.deepEqual(consoleErrors, []);
 });
 

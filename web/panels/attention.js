@@ -61,7 +61,8 @@ export function mountAttention(root, pe) {
   note(trainedNotes, 'A trained model\'s weights on one sample of its task (rows: queries, columns: keys; grey: later keys, which the causal model cannot see). '
     + 'On the copy task the token to predict after query position t (in the copy) is the one at t − ℓ for a sample of length ℓ, so a model that has learned the task usually has a head '
     + 'whose weight sits on a stripe ℓ columns left of the diagonal, starting at the separator "|" (the induction or copy pattern). At the longer length, see whether '
-    + 'that stripe continues past the dashed line or falls apart, encoding by encoding.');
+    + 'that stripe moves to ℓ columns from the diagonal, stays at the training length\'s offset (the model learned "look L back" rather than "copy"), '
+    + 'or falls apart past the dashed line, encoding by encoding.');
   note(randomNotes, 'Grey cells are keys the options hide from a query: the causal mask, a <b>sliding window</b> (Mistral, Gemma 2: each query sees the last W positions), <b>chunks</b> (Llama 4: only keys of the query\'s own chunk, counted from the first real token), <b>left padding</b> (the first tokens are padding: no query sees them, and a padding query that sees nothing gets a zero row). A <b>sink</b> (GPT-OSS) takes part of every row\'s weight without showing a key, so rows sum to less than 1. With fewer <b>kv heads</b> (Llama 3, Mistral) neighbouring heads share keys and values, so their maps look alike.');
   note(randomNotes, 'Try: <b>none</b> with causal off makes repeated words attend identically wherever they are (attention without positions is permutation-equivariant); <b>ALiBi</b> pulls weight onto nearby keys; the <b>learned</b> table only covers its length, so a longer text is refused with BAD_POSITION instead of silently reading garbage; RoPE\'s two layouts give different maps for the same weights (checkpoints are tied to one layout).');
   let plots = [], plotsKey = '';
