@@ -21,9 +21,10 @@ const pct = (v) => `${(100 * v).toFixed(0)}%`;
 export const measuredRows = {
   Extrapolation: (s, grid) => {
     const L = grid.trainLength, far = Math.max(...Object.keys(s.byLength).map(Number));
-    return `accuracy ${pct(s.byLength[L].mean)} at L → ${pct(s.byLength[far].mean)} at ${far / L}L (seeds ${pct(s.byLength[far].min)}–${pct(s.byLength[far].max)})`;
+    const spread = s.seeds > 1 ? ` (seeds ${pct(s.byLength[far].min)}–${pct(s.byLength[far].max)})` : '';
+    return `accuracy ${pct(s.byLength[L].mean)} at L → ${pct(s.byLength[far].mean)} at ${far / L}L${spread}`;
   },
-  'Train/Test Length': (s) => Object.entries(s.byLength).map(([x, a]) => `${x}: ${pct(a.mean)}`).join(', '),
+  'Train/Test Length': (s) => `accuracy by test length ${Object.entries(s.byLength).map(([x, a]) => `${x}: ${pct(a.mean)}`).join(', ')}`,
   'Training Speed': (s) => `${s.stepsPerSecond.toFixed(1)} steps/s`,
   'Gradient Flow': (s) => `grad-norm mean ${s.gradNorm.mean.toFixed(2)}, p95 ${s.gradNorm.p95.toFixed(2)}, max ${s.gradNorm.max.toFixed(2)}, CV ${s.gradNorm.cv.toFixed(2)}`,
 };
