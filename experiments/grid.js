@@ -5,8 +5,12 @@
 export const SCHEMES = ['none', 'sinusoidal', 'learned', 'rope', 'xpos', 'alibi', 't5', 'randomized'];
 export const TASKS = ['copy', 'reverse', 'recall', 'text'];
 
-/** One training run → its loss curve, gradient norms, speed and accuracy at each test length. */
-export function runOne(pe, job, onStep = () => {}) {
+/**
+ * One training run → its loss curve, gradient norms, speed and accuracy at each test length. onTrained(model,
+ * task), if given, sees the trained model after evaluation and before it is deleted (the page reads its
+ * attention maps there); what it returns is the result's `trained`.
+ */
+export function runOne(pe, job, onStep = () => {}, onTrained = null) {
   const { task: kind, positional, seed, trainLength, testLengths, steps, batch, evalBatch, model, learningRate, symbols } = job;
   const task = pe.makeTask({ kind, symbols: kind === 'text' ? undefined : symbols });
   const longest = Math.max(...testLengths.map((L) => task.sequenceLength(Math.min(L, task.maxLength))));
@@ -34,7 +38,9 @@ export function runOne(pe, job, onStep = () => {}) {
       accuracy[L] = e.accuracy;
       loss[L] = e.loss;
     }
-    return { task: kind, positional, seed, losses, gradNorm: stats(gradNorms), stepsPerSecond: steps / (trainMs / 1000), accuracy, loss };
+    const result = { task: kind, positional, seed, losses, gradNorm: stats(gradNorms), stepsPerSecond: steps / (trainMs / 1000), accuracy, loss };
+    if (onTrained) result.trained = onTrained(m, task);
+    return result;
   } finally {
     m.delete();
     task.delete();

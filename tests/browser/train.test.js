@@ -1,6 +1,7 @@
 // The "Train short, test long" panel in headless Chromium: a tiny run in the module Worker shows progress,
-// live loss curves, survives stop and resume, and ends with the accuracy plot and the measured table rows.
-// Screenshot: test-output/screenshots/train.png.
+// live loss curves, survives stop and resume, and ends with the accuracy plot and the measured table rows;
+// then the tiny attention panel draws the trained models' maps and the comparison table prints the numbers.
+// Screenshots: test-output/screenshots/train.png, attention-trained.png, answers-measured.png.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { canvasStats } from './page-probes.js';
 import { serve } from './static-server.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,6 +33,11 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   await page.goto(server.url);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  // The comparison table is mounted before the run (it must update when the run ends); the tiny attention
+  // only after it (it must find the trained maps already there).
+  await page.addStyleTag({ content: 'nav { position: static !important; }' });  // keep the sticky bar out of panel screenshots
+  await page.locator('#answers').scrollIntoViewIfNeeded();
+  await page.waitForSelector('#answers .body[data-mounted="1"]');
   await page.locator('#train').scrollIntoViewIfNeeded();
   await page.waitForSelector('#train .body[data-mounted="1"]');
 });
@@ -39,6 +46,16 @@ after(async () => {
   await ctx?.close();
   await server?.close();
   for (const d of [profile, outDir]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+const MEASURED = ['Extrapolation', 'Train/Test Length', 'Training Speed', 'Gradient Flow'];
+const measuredText = (row, scheme) => page.textContent(`#comparison .evidence.measured[data-row="${row}"][data-scheme="${scheme}"]`);
+
+test('before any run the comparison table points to the Train panel in its measured rows', async () => {
+  assert.equal(await page.locator('#comparison .evidence.measured').count(), MEASURED.length * 4);
+  for (const row of MEASURED) assert.match(await measuredText(row, 'rope'), /Not measured yet: run the Train panel/);
+  assert.match(await page.textContent('#comparison-run'), /get numbers when a run of the Train panel has finished/);
+  assert.equal(await page.locator('#comparison .evidence.measured a[href="#train"]').count(), MEASURED.length * 4);
 });
 
 test('a tiny run in the Worker: progress, stop and resume, then the accuracy plot and the measured rows', async () => {
@@ -59,5 +76,77 @@ test('a tiny run in the Worker: progress, stop and resume, then the accuracy plo
   assert.equal(await page.locator('#train-table tr[data-row]').count(), 4);
   assert.match(await page.textContent('#train-table'), /steps\/s/);
   await page.locator('#train').screenshot({ path: path.join(shots, 'train.png') });
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('the tiny attention offers the trained models and draws their maps at L and beyond', async () => {
+  await page.locator('#attention').scrollIntoViewIfNeeded();
+  await page.waitForSelector('#attention .body[data-mounted="1"]');
+  const offered = await page.$$eval('#attn-weights option', (os) => os.map((o) => o.value));
+  assert.deepEqual(offered, ['random', 'trained:none', 'trained:rope', 'trained:alibi']);
+  assert.equal(await page.isVisible('#attn-trained-length'), false, 'the trained maps\' selectors are hidden with random weights');
+  const drawn = async (change) => {
+    const v0 = await page.getAttribute('#attention .body', 'data-version');
+    await change();
+    await page.waitForFunction((v) => document.querySelector('#attention .body').dataset.version !== v, v0);
+    return page.evaluate(() => window.posencDemo.attention);
+  };
+  let a = await drawn(() => page.selectOption('#attn-weights', 'trained:rope'));
+  assert.equal(a.mode, 'trained');
+  assert.equal(a.scheme, 'rope');
+  assert.equal(await page.isVisible('#attn-text'), false, 'the random-weights controls are hidden');
+  assert.equal(await page.isVisible('#attn-trained-layer'), true);
+  const lengths = await page.$$eval('#attn-trained-length option', (os) => os.map((o) => o.value));
+  assert.deepEqual(lengths, ['4', '16'], 'the training length and the longest test length');
+  assert.equal(a.length, 4);
+  assert.equal(a.n, 8, 'copy at L = 4: 4 symbols, the separator, 3 copied (the 4th is only a target)');
+  assert.equal(a.heads, 4);
+  const rowsSumToOne = (x) => {
+    for (let h = 0; h < x.heads; h++) for (let i = 0; i < x.n; i++) {
+      let sum = 0;
+      for (let j = 0; j < x.n; j++) {
+        const p = x.probs[(h * x.n + i) * x.n + j];
+        if (j > i) assert.equal(p, 0, 'a causal model gives no weight to later keys');
+        sum += p;
+      }
+      assert.ok(Math.abs(sum - 1) < 1e-4, `head ${h} row ${i} sums to ${sum}`);
+    }
+  };
+  rowsSumToOne(a);
+  let stats = await page.evaluate(canvasStats, '#attention');
+  assert.equal(stats.length, 4);
+  assert.ok(stats.every((s) => s.ink > 0.01), 'every head map is drawn');
+  a = await drawn(() => page.selectOption('#attn-trained-length', '16'));
+  assert.equal(a.n, 32);
+  rowsSumToOne(a);
+  assert.match(await page.textContent('#attention .note.stats'), /longer than any it was trained on/);
+  a = await drawn(() => page.selectOption('#attn-trained-layer', '1'));
+  assert.equal(a.layer, 1);
+  a = await drawn(() => page.selectOption('#attn-trained-head', '2'));
+  assert.equal(a.heads, 1);
+  stats = await page.evaluate(canvasStats, '#attention');
+  assert.equal(stats.length, 1);
+  assert.ok(stats[0].ink > 0.01);
+  await page.selectOption('#attn-trained-head', 'all');
+  await drawn(() => page.selectOption('#attn-weights', 'trained:alibi'));
+  await page.locator('#attention').screenshot({ path: path.join(shots, 'attention-trained.png') });
+  a = await drawn(() => page.selectOption('#attn-weights', 'random'));
+  assert.equal(a.mode, 'random');
+  assert.equal(await page.isVisible('#attn-text'), true);
+  assert.equal(await page.isVisible('#attn-trained-layer'), false);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('the comparison table prints the measured numbers in its learning rows', async () => {
+  await page.waitForSelector('#answers .body[data-measured="1"]');
+  for (const scheme of ['rope', 'alibi']) {
+    assert.match(await measuredText('Extrapolation', scheme), new RegExp(`Measured in your browser \\(Train panel, ${scheme}\\): accuracy \\d+% at L → \\d+% at 4L`));
+    assert.match(await measuredText('Train/Test Length', scheme), /4: \d+%, 8: \d+%, 16: \d+%/);
+    assert.match(await measuredText('Training Speed', scheme), /[\d.]+ steps\/s/);
+    assert.match(await page.textContent('#comparison-run'), /the Train panel's last run \(copy, trained at L = 4, tested to 16, 2 seeds, 40 steps\)/);
+    assert.match(await measuredText('Gradient Flow', scheme), /grad-norm mean [\d.]+, p95 [\d.]+, max [\d.]+, CV [\d.]+/);
+  }
+  for (const scheme of ['sinusoidal', 'learned']) assert.match(await measuredText('Training Speed', scheme), /was not in the Train panel's last run/);
+  await page.locator('#comparison').screenshot({ path: path.join(shots, 'answers-measured.png') });
   assert.deepEqual(consoleErrors, []);
 });

@@ -1,9 +1,10 @@
 // Answers panel: the seed questions with links to the panels, and the corrected comparison table whose
-// evidence cells are measured live with the package.
+// evidence cells are measured live with the package, and whose learning rows show the Train panel's numbers.
+import { measured, measuredRows, onMeasured, runLabel } from '../measured.js';
 import { fmt } from '../plots/scale.js';
 import { el, random } from '../ui.js';
 import { answers } from './answers-text.js';
-import { comparison, encodings } from './comparison.js';
+import { comparison, encodings, trainedSchemes } from './comparison.js';
 
 const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -55,6 +56,17 @@ function measure(pe) {
   return ev;
 }
 
+// The Train panel's numbers for one cell, as measured (whatever they show), or a pointer to the panel.
+function measuredHtml(row, scheme) {
+  const run = measured.run;
+  const train = '<a href="#train">Train panel</a>';
+  if (!run) return `Not measured yet: run the ${train} to measure this row in your browser.`;
+  const s = run.summary[scheme];
+  if (!s) return `Not measured: ${scheme} was not in the ${train}'s last run.`;
+  const text = measuredRows[row](s, run.grid).replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]);
+  return `<b>Measured in your browser</b> (${train}, ${scheme}): ${text}.`;
+}
+
 export function mountAnswers(root, pe) {
   const list = el('div', { class: 'answers' });
   for (const group of answers) {
@@ -66,18 +78,30 @@ export function mountAnswers(root, pe) {
   root.append(list);
 
   root.append(el('h3', { text: 'The comparison table, checked' }));
-  root.append(el('p', { class: 'note', html: 'Green: kept. Yellow: kept with a qualification. Red: wrong in the notes, struck out and corrected. Evidence marked "Live" is computed by the package as this page loads; evidence marked "API behaviour" only shows what posenc\'s own argument checks do, not how a model behaves.' }));
+  root.append(el('p', { class: 'note', html: 'Green: kept. Yellow: kept with a qualification. Red: wrong in the notes, struck out and corrected. Evidence marked "Live" is computed by the package as this page loads; evidence marked "API behaviour" only shows what posenc\'s own argument checks do, not how a model behaves. '
+    + 'The Extrapolation, Train/Test Length, Training Speed and Gradient Flow rows also print what tiny models trained in the <a href="#train">Train panel</a> measured, once a run has finished, whatever it shows.' }));
   const ev = measure(pe);
   const fill = (html) => html.replace(/\{\{(\w+)\}\}/g, (_, k) => ev[k] ?? '');
   const head = el('tr', {}, el('th', { text: 'Property' }), ...encodings.map((e) => el('th', { text: e })));
-  const rows = comparison.map(([prop, cells]) => el('tr', {}, el('th', { text: prop }), ...cells.map(([seed, status, fix, evidence]) => {
+  const rows = comparison.map(([prop, cells]) => el('tr', {}, el('th', { text: prop }), ...cells.map(([seed, status, fix, evidence], col) => {
     const td = el('td', { class: status });
     if (status === 'wrong') td.append(el('s', { text: seed }));
     else td.append(el('span', { text: seed }));
     if (fix) td.append(el('span', { class: 'fix', text: fix }));
     if (evidence) td.append(el('span', { class: 'evidence', html: fill(evidence) }));
+    if (measuredRows[prop]) td.append(el('span', { class: 'evidence measured', 'data-row': prop, 'data-scheme': trainedSchemes[col] }));
     return td;
   })));
+  const runNote = el('p', { class: 'note', id: 'comparison-run' });
+  root.append(runNote);
   root.append(el('div', { class: 'table-wrap' }, el('table', { id: 'comparison' }, el('thead', {}, head), el('tbody', {}, ...rows))));
   root.dataset.wrongCells = String(root.querySelectorAll('td.wrong').length);
+  const showMeasured = () => {
+    for (const span of root.querySelectorAll('.evidence.measured')) span.innerHTML = measuredHtml(span.dataset.row, span.dataset.scheme);
+    runNote.innerHTML = measured.run ? `"Measured in your browser": the <a href="#train">Train panel</a>'s last run (${runLabel(measured.run.grid)}).`
+      : 'The rows marked "Not measured yet" get numbers when a run of the <a href="#train">Train panel</a> has finished.';
+    root.dataset.measured = measured.run ? '1' : '0';
+  };
+  onMeasured(showMeasured);
+  showMeasured();
 }

@@ -2,6 +2,8 @@
 // the evidence beside it — a live measurement key (filled in by answers.js) or a link to a panel. Evidence that
 // only shows posenc's own argument checks is labelled as API behaviour: it says nothing about models.
 // Cell: [seedText, status, correction, evidence]; evidence is HTML, and {{key}} is replaced by a measurement.
+// The rows the Train panel measures (Extrapolation, Train/Test Length, Training Speed, Gradient Flow) also get
+// its numbers when a run has finished (answers.js).
 
 const ok = (text, evidence = '') => [text, 'ok', '', evidence];
 const nuance = (text, fix, evidence = '') => [text, 'nuance', fix, evidence];
@@ -9,6 +11,8 @@ const wrong = (text, fix, evidence = '') => [text, 'wrong', fix, evidence];
 const speed = 'Compute cost of each is measured in the <a href="#speed">Speed panel</a>.';
 
 export const encodings = ['Sinusoidal', 'Learned Embeddings', 'RoPE', 'ALiBi'];
+/** The Train panel's positional scheme for each column: rows it measures get that scheme's numbers. */
+export const trainedSchemes = ['sinusoidal', 'learned', 'rope', 'alibi'];
 
 export const comparison = [
   ['Type', [

@@ -1,8 +1,11 @@
 // "Train short, test long": trains a tiny transformer per positional encoding and seed in a Web Worker at
 // length L, evaluates at L…4L, draws live loss curves and the accuracy-against-length plot with the spread
-// over seeds, and puts the measured numbers into the seed table's rows beside what the papers report.
+// over seeds, and puts the measured numbers into the seed table's rows beside what the papers report. The
+// first seed's trained models send their attention maps to the tiny attention panel; the finished run's
+// numbers go to the comparison table too.
 import { jobsOf, SCHEMES, summarize } from '../../experiments/grid.js';
 import { accuracySvg, lossSvg } from '../../experiments/report.js';
+import { clearMaps, measuredRows, publishMaps, publishRun } from '../measured.js';
 import { checkbox, controlsRow, el, errorBox, note, numberInput, selectInput, showError, clearError } from '../ui.js';
 
 // What the papers report, in our words (no numbers copied from their figures).
@@ -38,6 +41,8 @@ export function mountTrain(body) {
   body.append(plots);
   const table = el('div', { id: 'train-table' });
   body.append(table);
+  note(body, 'The first seed\'s trained models show their attention maps in the <a href="#attention">tiny attention panel</a> (pick "trained" there), '
+    + 'and the finished run\'s numbers appear in the <a href="#answers">comparison table</a>.');
   note(body, 'Each model: 2 layers, d_model 64, 4 heads, AdamW with warm-up and cosine decay, batches of 8 at length L; evaluated on the same 32 fresh '
     + 'sequences at every test length. The full grid (every task, 3 seeds, 8L) is <code>npm run experiment</code>, written to docs/extrapolation.md.');
 
@@ -59,6 +64,7 @@ export function mountTrain(body) {
     accBox.innerHTML = accuracySvg(summary, grid.testLengths, `accuracy against test length (trained at L = ${grid.trainLength})`);
     accBox.dataset.done = '1';
     table.replaceChildren(measuredTable(summary, grid));
+    publishRun(summary, grid);
   }
 
   function launch() {
@@ -73,7 +79,9 @@ export function mountTrain(body) {
         status.textContent = `${job.positional}, seed ${job.seed}: step ${m.step + 1}/${job.steps}, loss ${m.losses.at(-1).toFixed(3)}`;
         drawLoss();
       } else if (m.type === 'result') {
-        results.push(m.result);
+        const { trained, ...result } = m.result;
+        results.push(result);
+        if (trained) publishMaps(result.positional, { ...trained, scheme: result.positional, task: result.task, seed: result.seed, accuracy: result.accuracy });
         todo = todo.filter((j) => j.id !== m.id);
       } else if (m.type === 'done') {
         worker.terminate();
@@ -116,7 +124,7 @@ export function mountTrain(body) {
     for (let t = L; t <= L * f; t *= 2) testLengths.push(t);
     grid = { tasks: [task.value], schemes, seeds: Array.from({ length: n }, (_, i) => i + 1), trainLength: L, testLengths, steps: st,
       batch: 8, evalBatch: 32, learningRate: 3e-3, symbols: 8, model: { layers: 2, dModel: 64, heads: 4 } };
-    todo = jobsOf(grid).map((j, id) => ({ ...j, id }));
+    todo = jobsOf(grid).map((j, id) => ({ ...j, id, capture: j.seed === grid.seeds[0] }));
     grid.byId = Object.fromEntries(todo.map((j) => [j.id, j]));
     results = [];
     curves = {};
@@ -125,6 +133,7 @@ export function mountTrain(body) {
     accBox.replaceChildren();
     delete accBox.dataset.done;
     table.replaceChildren();
+    clearMaps();
     launch();
   });
   stop.addEventListener('click', stopRun);
@@ -132,22 +141,13 @@ export function mountTrain(body) {
   setRunning(false);
 }
 
-const pct = (v) => `${(100 * v).toFixed(0)}%`;
-
 // The seed table's rows filled with this run's numbers, beside the papers.
 function measuredTable(summary, grid) {
-  const L = grid.trainLength, far = grid.testLengths.at(-1);
   const t = el('table', { class: 'measured' });
   const names = Object.keys(summary);
   t.append(el('tr', {}, el('th', { text: 'row' }), ...names.map((n) => el('th', { text: n })), el('th', { text: 'the papers' })));
-  const cells = {
-    Extrapolation: (s) => `${pct(s.byLength[L].mean)} → ${pct(s.byLength[far].mean)} (at ${far / L}L; seeds ${pct(s.byLength[far].min)}–${pct(s.byLength[far].max)})`,
-    'Train/Test Length': (s) => grid.testLengths.map((x) => `${x}: ${pct(s.byLength[x].mean)}`).join(', '),
-    'Training Speed': (s) => `${s.stepsPerSecond.toFixed(1)} steps/s`,
-    'Gradient Flow': (s) => `grad-norm mean ${s.gradNorm.mean.toFixed(2)}, p95 ${s.gradNorm.p95.toFixed(2)}, max ${s.gradNorm.max.toFixed(2)}, CV ${s.gradNorm.cv.toFixed(2)}`,
-  };
-  for (const [row, cell] of Object.entries(cells)) {
-    t.append(el('tr', { 'data-row': row }, el('th', { text: row }), ...names.map((n) => el('td', { text: cell(summary[n]) })), el('td', { text: PAPERS[row] })));
+  for (const [row, cell] of Object.entries(measuredRows)) {
+    t.append(el('tr', { 'data-row': row }, el('th', { text: row }), ...names.map((n) => el('td', { text: cell(summary[n], grid) })), el('td', { text: PAPERS[row] })));
   }
   return t;
 }

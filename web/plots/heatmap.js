@@ -44,7 +44,8 @@ export class Heatmap {
     this.canvas = this.surface.canvas;
   }
 
-  // m: { data, rows, cols, xTick(i), yTick(i) (labels), xLabels / yLabels (arrays), min, max, xLabel, yLabel }
+  // m: { data, rows, cols, xTick(i), yTick(i) (labels), xLabels / yLabels (arrays), min, max, xLabel, yLabel,
+  //      guides (indices: a dashed line before that row and column) }
   draw(m) {
     const o = { ...this.options, ...m };
     const { data, rows, cols } = o;
@@ -80,6 +81,13 @@ export class Heatmap {
       ctx.drawImage(cellImage(data, rows, cols, Math.ceil(pw), Math.ceil(ph), (v) => (Number.isFinite(v) ? colour((v - lo) / (hi - lo)) : MASKED)), left, top, pw, ph);
       ctx.strokeStyle = '#888';
       ctx.strokeRect(left - 0.5, top - 0.5, pw + 1, ph + 1);
+      // Guides: a dashed line before row i and before column i (a boundary such as the training length).
+      ctx.save(); ctx.setLineDash([4, 3]); ctx.strokeStyle = '#d0183a'; ctx.lineWidth = 1.5;
+      for (const i of o.guides ?? []) {
+        if (i > 0 && i < cols) { const x = left + i * pw / cols; ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + ph); ctx.stroke(); }
+        if (i > 0 && i < rows) { const y = top + i * ph / rows; ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + pw, y); ctx.stroke(); }
+      }
+      ctx.restore();
 
       ctx.fillStyle = '#222';
       ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
