@@ -62,15 +62,8 @@ void learnedForward(std::uintptr_t x, double batch, double seq, double d, std::u
                     double beta_len, double eps, double p, bool train, std::uintptr_t keep, double keep_len,
                     double seed) {
   const double n = batch * seq * d;
-  LearnedForwardOptions o;
-  o.offset = to_int(offset);
-  o.positions = span<const std::int32_t>(positions, positions_len);
-  o.scale = scale;
-  o.use_ln = use_ln;
-  o.gamma = span<const float>(gamma, gamma_len);
-  o.beta = span<const float>(beta, beta_len);
-  o.eps = eps;
-  o.dropout = dropout_options(p, train, keep, keep_len, seed);
+  const LearnedForwardOptions o = learned_options(offset, positions, positions_len, scale, use_ln, gamma, gamma_len, beta,
+                                                  beta_len, eps, p, train, keep, keep_len, seed);
   learned_forward(span<const float>(x, n), to_int(batch), to_int(seq), to_int(d),
                   span<const float>(table, max_len * width), to_int(max_len), to_int(width), span<float>(out, n), o);
 }

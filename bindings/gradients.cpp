@@ -45,15 +45,8 @@ void learnedBackward(std::uintptr_t dy, std::uintptr_t x, double batch, double s
                      bool use_ln, std::uintptr_t gamma, double gamma_len, std::uintptr_t beta, double beta_len, double eps,
                      double p, bool train, std::uintptr_t keep, double keep_len, double seed) {
   const double n = batch * seq * d;
-  LearnedForwardOptions o;
-  o.offset = to_int(offset);
-  o.positions = span<const std::int32_t>(positions, positions_len);
-  o.scale = scale;
-  o.use_ln = use_ln;
-  o.gamma = span<const float>(gamma, gamma_len);
-  o.beta = span<const float>(beta, beta_len);
-  o.eps = eps;
-  o.dropout = dropout_options(p, train, keep, keep_len, seed);
+  const LearnedForwardOptions o = learned_options(offset, positions, positions_len, scale, use_ln, gamma, gamma_len, beta,
+                                                  beta_len, eps, p, train, keep, keep_len, seed);
   const double ln_len = use_ln ? d : 0;
   const LearnedGradients grads{zeroed(dx, n), zeroed(d_table, max_len * width), zeroed(d_gamma, d_gamma ? ln_len : 0),
                                zeroed(d_beta, d_beta ? ln_len : 0)};

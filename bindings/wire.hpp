@@ -13,6 +13,7 @@
 
 #include "posenc/attention.hpp"
 #include "posenc/dropout.hpp"
+#include "posenc/learned.hpp"
 #include "posenc/rope.hpp"
 #include "posenc/xpos.hpp"
 #include "posenc/span.hpp"
@@ -80,6 +81,23 @@ inline RopeForwardOptions rope_options(double d_rot, double base, int layout, do
   o.scaling = read_scaling(scaling);
   o.max_position_embeddings = opt_int(max_position_embeddings);
   o.seq_len = opt_int(seq_len);
+  return o;
+}
+
+// The learned embedding's options as learnedForward and learnedBackward receive them.
+inline LearnedForwardOptions learned_options(double offset, std::uintptr_t positions, double positions_len, double scale,
+                                             bool use_ln, std::uintptr_t gamma, double gamma_len, std::uintptr_t beta,
+                                             double beta_len, double eps, double p, bool train, std::uintptr_t keep,
+                                             double keep_len, double seed) {
+  LearnedForwardOptions o;
+  o.offset = to_int(offset);
+  o.positions = span<const std::int32_t>(positions, positions_len);
+  o.scale = scale;
+  o.use_ln = use_ln;
+  o.gamma = span<const float>(gamma, gamma_len);
+  o.beta = span<const float>(beta, beta_len);
+  o.eps = eps;
+  o.dropout = dropout_options(p, train, keep, keep_len, seed);
   return o;
 }
 

@@ -213,29 +213,15 @@ inline std::vector<std::vector<double>> llama4_angles(int gh, int gw, int D, dou
 }
 
 // x: [B, H, S, D]; pos(b, s) the position of row s in batch row b. Pairs as the layout says (half or interleaved).
+// The inverse turns by −θ and divides by the attention factor.
 template <class Pos>
 std::vector<double> rope_apply(const std::vector<float>& x, int B, int H, int S, int D, int d_rot, bool interleaved,
                                Pos pos, const RopeParams& p, bool inverse = false) {
-  std::vector<double> y(x.begin(), x.end());
-  for (int b = 0; b < B; ++b)
-    for (int h = 0; h < H; ++h)
-      for (int s = 0; s < S; ++s) {
-        const std::size_t row = ((static_cast<std::size_t>(b) * H + h) * S + s) * D;
-        for (int j = 0; j < d_rot / 2; ++j) {
-          const std::size_t iu = row + (interleaved ? 2 * j : j);
-          const std::size_t iv = row + (interleaved ? 2 * j + 1 : j + d_rot / 2);
-          const double th = static_cast<double>(pos(b, s)) * p.inv_freq[j];
-          const double c = std::cos(th), sn = std::sin(th), u = x[iu], v = x[iv];
-          if (!inverse) {
-            y[iu] = p.a * (u * c - v * sn);
-            y[iv] = p.a * (u * sn + v * c);
-          } else {
-            y[iu] = (u * c + v * sn) / p.a;
-            y[iv] = (-u * sn + v * c) / p.a;
-          }
-        }
-      }
-  return y;
+  const double sign = inverse ? -1.0 : 1.0;
+  return rope_apply_angles(
+      x, B, H, S, D, d_rot, interleaved,
+      [&](int b, int s, int j) { return sign * (static_cast<double>(pos(b, s)) * p.inv_freq[j]); },
+      inverse ? 1 / p.a : p.a);
 }
 
 // xPos: rotation by n·inv_j and scale ζ_j^(±(n−c)/B) on pair j.
