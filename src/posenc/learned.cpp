@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
+#include "posenc/dropout.hpp"
 #include "posenc/error.hpp"
 #include "posenc/layer_norm.hpp"
 #include "posenc/positions.hpp"
@@ -14,8 +16,6 @@
 #include "posenc/relative.hpp"
 #include "posenc/row_add.hpp"
 #include "posenc/shapes.hpp"
-#include <vector>
-#include "posenc/dropout.hpp"
 
 namespace posenc {
 
@@ -53,8 +53,8 @@ void learned_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, 
   if (!options.gamma.empty()) require_length("gamma", options.gamma.size(), static_cast<std::size_t>(d));
   if (!options.beta.empty()) require_length("beta", options.beta.size(), static_cast<std::size_t>(d));
   const std::size_t rows = static_cast<std::size_t>(batch) * static_cast<std::size_t>(seq);
-  const bool per_batch = options.positions.size() == rows;
-  PositionRows(options.positions, options.offset, batch, seq).require_shape();
+  const PositionRows positions(options.positions, options.offset, batch, seq);
+  positions.require_shape();
   require_length("x", x.size(), n);
   require_length("out", out.size(), n);
   if (options.positions.empty()) {
@@ -72,10 +72,7 @@ void learned_forward(Span<const float> x, std::int64_t batch, std::int64_t seq, 
   const std::size_t width = static_cast<std::size_t>(d), length = static_cast<std::size_t>(seq);
   const float scale = static_cast<float>(options.scale);
   for (std::size_t r = 0; r < rows; ++r) {
-    const std::size_t s = r % length;
-    const std::int64_t pos = options.positions.empty() ? options.offset + static_cast<std::int64_t>(s)
-                             : per_batch               ? options.positions[r]
-                                                       : options.positions[s];
+    const std::int64_t pos = positions.at(static_cast<std::int64_t>(r / length), static_cast<std::int64_t>(r % length));
     add_scaled_row(x.data() + r * width, table.data() + static_cast<std::size_t>(pos) * width, scale,
                    out.data() + r * width, width);
   }
@@ -176,13 +173,10 @@ void learned_backward(Span<const float> dy, Span<const float> x, std::int64_t ba
   for (std::size_t i = 0; i < n; ++i) grads.dx[i] += g[i];
   const auto width = static_cast<std::size_t>(d), length = static_cast<std::size_t>(seq);
   const std::size_t rows = n / width;
-  const bool per_batch = options.positions.size() == rows;
+  const PositionRows positions(options.positions, options.offset, batch, seq);
   const auto scale = static_cast<float>(options.scale);
   for (std::size_t r = 0; r < rows; ++r) {
-    const std::size_t s = r % length;
-    const std::int64_t pos = options.positions.empty() ? options.offset + static_cast<std::int64_t>(s)
-                             : per_batch               ? options.positions[r]
-                                                       : options.positions[s];
+    const std::int64_t pos = positions.at(static_cast<std::int64_t>(r / length), static_cast<std::int64_t>(r % length));
     float* row = grads.d_table.data() + static_cast<std::size_t>(pos) * width;
     const float* gr = g.data() + r * width;
     for (std::size_t i = 0; i < width; ++i) row[i] += scale * gr[i];
