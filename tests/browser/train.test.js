@@ -130,6 +130,8 @@ test('the tiny attention offers the trained models and draws their maps at L and
     const v0 = await page.getAttribute('#attention .body', 'data-version');
     await change();
     await page.waitForFunction((v) => document.querySelector('#attention .body').dataset.version !== v, v0);
+    // a heat map made anew paints on the next frame
+    await page.waitForFunction(() => [...document.querySelectorAll('#attention canvas')].every((c) => Number(c.dataset.version) > 0));
     return page.evaluate(() => window.posencDemo.attention);
   };
   let a = await drawn(() => page.selectOption('#attn-weights', 'trained:rope'));
