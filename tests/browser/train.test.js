@@ -1,7 +1,7 @@
 // The "Train short, test long" panel in headless Chromium: a tiny run in the module Worker shows progress,
 // live loss curves, pauses mid-job and resumes to the same bits as a run never paused, and ends with the
 // accuracy plot and the measured table rows; then the tiny attention panel draws the trained models' maps and the comparison table prints the numbers.
-// Screenshots: test-output/screenshots/train.png, attention-trained.png, answers-measured.png.
+// Screenshots: test-output/screenshots/train-paused.png, train.png, attention-trained.png, answers-measured.png.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -100,6 +100,7 @@ test('a tiny run in the Worker: progress, a pause kept mid-job, a new Start over
   const progress = await page.evaluate(() => Number(document.querySelector('#train-progress').value));
   assert.ok(progress > 0 && progress < 1, `progress ${progress}`);
   assert.ok(await page.locator('#train-loss svg polyline').count() >= 1, 'the partial loss curve stays drawn');
+  await page.locator('#train').screenshot({ path: path.join(shots, 'train-paused.png') });
   const partial = await received();
   const lossesSoFar = Object.values(partial.curves).flatMap((bySeed) => Object.values(bySeed)).reduce((n, c) => n + c.length, 0);
   assert.ok(lossesSoFar > 0 && lossesSoFar < 240);
