@@ -95,7 +95,7 @@ test('a tiny run in the Worker: progress, a pause kept mid-job, a new Start over
   // A paused grid is discarded by a new Start: the new one starts from step 0 in the same Worker.
   assert.equal(await page.isEnabled('#train-start'), true);
   await startAndStopAtFirstLosses();
-  assert.match(await page.textContent('#train-status'), /^Paused: \w+, seed \d after step \d+\/40; \d runs done\. Resume continues from here\.$/);
+  assert.match(await page.textContent('#train-status'), /^Paused after step \d+\/40 of \w+, seed \d \(\d of 6 runs done\)\. Resume continues from here; Start begins anew\.$/);
   assert.deepEqual(await Promise.all(['#train-start', '#train-stop', '#train-resume'].map((b) => page.isEnabled(b))), [true, false, true]);
   const progress = await page.evaluate(() => Number(document.querySelector('#train-progress').value));
   assert.ok(progress > 0 && progress < 1, `progress ${progress}`);

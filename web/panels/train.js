@@ -83,7 +83,8 @@ export function mountTrain(body) {
       if (state === 'running') status.textContent = `${where(m)}: step ${m.step + 1}/${job.steps}, loss ${m.losses.at(-1).toFixed(3)}`;
       drawLoss();
     } else if (m.type === 'paused') {
-      status.textContent = `Paused: ${where(m)} after step ${m.step}/${grid.byId[m.id].steps}; ${results.length} runs done. Resume continues from here.`;
+      status.textContent = `Paused after step ${m.step}/${grid.byId[m.id].steps} of ${where(m)} (${results.length} of ${Object.keys(grid.byId).length} runs done). `
+        + 'Resume continues from here; Start begins anew.';
       setState('paused');
     } else if (m.type === 'resumed') {
       setState('running');
@@ -160,6 +161,7 @@ export function mountTrain(body) {
   stop.addEventListener('click', pauseRun);
   resume.addEventListener('click', () => {
     worker.postMessage({ type: 'resume' });
+    status.textContent = 'Resuming…';
     setState('running');
   });
   setState('idle');
