@@ -228,7 +228,10 @@ EMSCRIPTEN_BINDINGS(posenc) {
       .function("tensorOffset", &tinyTransformerTensorOffset)
       .function("parameters", &tinyTransformerParameters)
       .function("parameterCount", &tinyTransformerParameterCount)
-      .function("steps", &tinyTransformerSteps);
+      .function("steps", &tinyTransformerSteps)
+      .function("firstMoment", &tinyTransformerFirstMoment)
+      .function("secondMoment", &tinyTransformerSecondMoment)
+      .function("restoreOptimizer", &tinyTransformerRestoreOptimizer);
   class_<Task>("Task")
       .constructor(&makeTask, allow_raw_pointers())
       .function("vocabSize", &taskVocabSize)

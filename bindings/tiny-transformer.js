@@ -12,6 +12,9 @@ const OPTIMIZER = ['learningRate', 'beta1', 'beta2', 'eps', 'weightDecay', 'warm
   'clipNorm'];
 const BATCH = ['tokens', 'targets', 'mask', 'batch', 'seq'];
 const ATTENTION = ['layer', 'batch', 'seq'];
+const STATE = ['optimizer'];
+const OPT_M = 'optimizer.m', OPT_V = 'optimizer.v', OPT_STEPS = 'optimizer.steps';
+const OPTIMIZER_STATE = [OPT_M, OPT_V, OPT_STEPS];
 
 /** @param {ReturnType<import('./core.js').createCore>} core */
 export function createTinyTransformer(core, { Module, stateEntry }) {
@@ -144,32 +147,59 @@ export function createTinyTransformer(core, { Module, stateEntry }) {
       return Array.from({ length: n }, (_, i) => [invoke(h, 'tensorName', [i]), invoke(h, 'tensorShape', [i]).split(',').map(Number),
         invoke(h, 'tensorOffset', [i])]);
     }
-    /** { name: {data, shape} }: owned copies of every parameter. */
-    stateDict() {
+    /**
+     * { name: {data, shape} }: owned copies of every parameter. With { optimizer: true } also AdamW's state:
+     * `optimizer.m`, `optimizer.v` (one moment per parameter, [parameterCount]) and `optimizer.steps` ([1]),
+     * so that a second model given it continues this one's training to the same bits.
+     */
+    stateDict(opts) {
+      const o = options(opts, STATE, 'stateDict');
+      const withOptimizer = bool('optimizer', o.optimizer, false);
       const h = this.handle;
       const state = {};
       for (const [name, shape, offset] of this.#tensors()) {
         const n = shape.reduce((x, y) => x * y, 1);
         state[name] = { data: core.copyF32(invoke(h, 'parameters', []) + 4 * offset, n), shape };
       }
+      if (withOptimizer) {
+        const n = this.parameterCount;
+        state[OPT_M] = { data: core.copyF32(invoke(h, 'firstMoment', []), n), shape: [n] };
+        state[OPT_V] = { data: core.copyF32(invoke(h, 'secondMoment', []), n), shape: [n] };
+        state[OPT_STEPS] = { data: Float32Array.of(this.steps), shape: [1] };
+      }
       return state;
     }
-    /** Copies every parameter from `state` (a stateDict() of a model with the same options); nothing changes on an error. */
+    /**
+     * Copies every parameter from `state` (a stateDict() of a model with the same options), and AdamW's state
+     * when `state` has it (else the optimizer is left as it is); nothing changes on an error.
+     */
     loadStateDict(state) {
       const h = this.handle;
       const tensors = this.#tensors();
-      const known = new Set(tensors.map(([name]) => name));
+      const known = new Set([...tensors.map(([name]) => name), ...OPTIMIZER_STATE]);
       for (const key of Object.keys(state ?? {})) {
         if (!known.has(key)) fail('SHAPE_MISMATCH', `state.${key} is not a parameter of this TinyTransformer`);
       }
-      const entries = tensors.map(([name, shape, offset]) => {
+      const entry = (name, shape) => {
         const t = core.tensorArg(`state.${name}`, stateEntry(state, name, 'TinyTransformer'), null);
         if (showShape(t.shape) !== showShape(shape)) fail('SHAPE_MISMATCH', `state.${name} must have shape ${showShape(shape)}, got ${showShape(t.shape)}`);
         const data = t.view();
         const bad = data.findIndex((v) => !Number.isFinite(v));
         if (bad >= 0) fail('NON_FINITE', `state.${name}[${bad}] must be finite, got ${data[bad]}`);
-        return [offset, data];
-      });
+        return data;
+      };
+      const entries = tensors.map(([name, shape, offset]) => [offset, entry(name, shape)]);
+      const given = OPTIMIZER_STATE.filter((key) => state[key] !== undefined);
+      if (given.length && given.length < OPTIMIZER_STATE.length) {
+        fail('SHAPE_MISMATCH', `state must have all of ${OPTIMIZER_STATE.join(', ')} or none, got only ${given.join(', ')}`);
+      }
+      if (given.length) {
+        const n = this.parameterCount;
+        const m = entry(OPT_M, [n]), v = entry(OPT_V, [n]), steps = entry(OPT_STEPS, [1])[0];
+        if (!Number.isInteger(steps) || steps < 0) fail('OUT_OF_RANGE', `state.${OPT_STEPS} must be an integer at least 0, got ${steps}`);
+        // C++ checks the moments (v ≥ 0) before it changes anything; the parameters are written after it.
+        invoke(h, 'restoreOptimizer', [valuesArg(m), valuesArg(v), n, steps]);
+      }
       const base = invoke(h, 'parameters', []) >> 2;
       for (const [offset, data] of entries) core.heapF32().set(data, base + offset);
       return this;

@@ -113,6 +113,15 @@ std::uintptr_t tinyTransformerParameters(TinyTransformer& m) {
 }
 double tinyTransformerParameterCount(const TinyTransformer& m) { return static_cast<double>(m.parameter_count()); }
 double tinyTransformerSteps(const TinyTransformer& m) { return static_cast<double>(m.steps()); }
+std::uintptr_t tinyTransformerFirstMoment(const TinyTransformer& m) {
+  return reinterpret_cast<std::uintptr_t>(m.optimizer().first_moment().data());
+}
+std::uintptr_t tinyTransformerSecondMoment(const TinyTransformer& m) {
+  return reinterpret_cast<std::uintptr_t>(m.optimizer().second_moment().data());
+}
+void tinyTransformerRestoreOptimizer(TinyTransformer& m, std::uintptr_t first, std::uintptr_t second, double n, double steps) {
+  m.restore_optimizer(span<const float>(first, n), span<const float>(second, n), to_int(steps));
+}
 
 Task* makeTask(int kind, double symbols, std::uintptr_t text, double text_len) {
   TaskOptions o;

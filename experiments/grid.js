@@ -6,31 +6,69 @@ export const SCHEMES = ['none', 'sinusoidal', 'learned', 'rope', 'xpos', 'alibi'
 export const TASKS = ['copy', 'reverse', 'recall', 'text'];
 
 /**
- * One training run → its loss curve, gradient norms, speed and accuracy at each test length. onTrained(model,
- * task), if given, sees the trained model after evaluation and before it is deleted (the page reads its
- * attention maps there); what it returns is the result's `trained`.
+ * One training run → its loss curve, gradient norms, speed and accuracy at each test length. onStep(i, r)
+ * returning false stops it (→ null). onTrained(model, task), if given, sees the trained model after
+ * evaluation and before it is deleted (the page reads its attention maps there); what it returns is the
+ * result's `trained`.
  */
 export function runOne(pe, job, onStep = () => {}, onTrained = null) {
-  const { task: kind, positional, seed, trainLength, testLengths, steps, batch, evalBatch, model, learningRate, symbols } = job;
-  const task = pe.makeTask({ kind, symbols: kind === 'text' ? undefined : symbols });
-  const longest = Math.max(...testLengths.map((L) => task.sequenceLength(Math.min(L, task.maxLength))));
-  const m = new pe.TinyTransformer({
-    ...model, vocabSize: task.vocabSize, positional, maxLen: longest, seed,
-    maxRandomPosition: Math.max(longest, 4 * task.sequenceLength(trainLength)),
-    optimizer: { learningRate, warmupSteps: Math.ceil(steps / 10), totalSteps: steps },
-  });
+  const run = new Run(pe, job);
   try {
-    const losses = [], gradNorms = [];
-    let trainMs = 0;
-    for (let i = 0; i < steps; ++i) {
-      const b = task.sample(batch, trainLength, seed * 1_000_003 + i);
-      const t0 = performance.now();
-      const r = m.trainStep(b);
-      trainMs += performance.now() - t0;
-      losses.push(r.loss);
-      gradNorms.push(r.gradNorm);
-      if (onStep(i, r) === false) return null; // stopped
+    while (!run.done) {
+      const i = run.next;
+      if (onStep(i, run.step()) === false) return null; // stopped
     }
+    return run.evaluate(onTrained);
+  } finally {
+    run.delete();
+  }
+}
+
+/**
+ * runOne taken apart so a caller can pause between steps (the page's Worker): the model and task live until
+ * delete(), so stepping it in pieces gives the same bits as one loop.
+ */
+export class Run {
+  constructor(pe, job) {
+    const { task: kind, positional, seed, trainLength, testLengths, steps, model, learningRate, symbols } = job;
+    this.job = job;
+    this.task = pe.makeTask({ kind, symbols: kind === 'text' ? undefined : symbols });
+    try {
+      const longest = Math.max(...testLengths.map((L) => this.task.sequenceLength(Math.min(L, this.task.maxLength))));
+      this.model = new pe.TinyTransformer({
+        ...model, vocabSize: this.task.vocabSize, positional, maxLen: longest, seed,
+        maxRandomPosition: Math.max(longest, 4 * this.task.sequenceLength(trainLength)),
+        optimizer: { learningRate, warmupSteps: Math.ceil(steps / 10), totalSteps: steps },
+      });
+    } catch (e) {
+      this.task.delete();
+      throw e;
+    }
+    this.next = 0; // the step to train next
+    this.losses = [];
+    this.gradNorms = [];
+    this.trainMs = 0;
+  }
+
+  get done() { return this.next >= this.job.steps; }
+
+  /** Trains step `next` → { loss, gradNorm }. */
+  step() {
+    const { seed, batch, trainLength } = this.job, i = this.next;
+    const b = this.task.sample(batch, trainLength, seed * 1_000_003 + i);
+    const t0 = performance.now();
+    const r = this.model.trainStep(b);
+    this.trainMs += performance.now() - t0;
+    this.losses.push(r.loss);
+    this.gradNorms.push(r.gradNorm);
+    this.next = i + 1;
+    return r;
+  }
+
+  /** Evaluates the trained model at each test length → runOne's result. */
+  evaluate(onTrained = null) {
+    const { task: kind, positional, seed, testLengths, steps, evalBatch } = this.job;
+    const { model: m, task } = this;
     const accuracy = {}, loss = {};
     for (const L of testLengths) {
       if (L > task.maxLength) continue;
@@ -38,12 +76,15 @@ export function runOne(pe, job, onStep = () => {}, onTrained = null) {
       accuracy[L] = e.accuracy;
       loss[L] = e.loss;
     }
-    const result = { task: kind, positional, seed, losses, gradNorm: stats(gradNorms), stepsPerSecond: steps / (trainMs / 1000), accuracy, loss };
+    const result = { task: kind, positional, seed, losses: this.losses, gradNorm: stats(this.gradNorms), stepsPerSecond: steps / (this.trainMs / 1000), accuracy, loss };
     if (onTrained) result.trained = onTrained(m, task);
     return result;
-  } finally {
-    m.delete();
-    task.delete();
+  }
+
+  delete() {
+    this.model?.delete();
+    this.task?.delete();
+    this.model = this.task = null;
   }
 }
 

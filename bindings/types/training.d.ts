@@ -86,8 +86,12 @@ export interface TinyTransformer extends ModuleBase {
   evaluate(batch: TokenBatch): { loss: number; accuracy: number; perPosition: Float64Array };
   /** Attention probabilities of one layer (default 0): tokens of one sequence, or batch·seq with batch → [batch, heads, seq, seq]. */
   attention(tokens: Int32Array, options?: { layer?: number; batch?: number; seq?: number }): Tensor;
-  stateDict(): Record<string, Tensor>;
-  /** Every tensor of stateDict() by name with its shape; nothing changes on an error. */
+  /**
+   * Every parameter by name; with { optimizer: true } also AdamW's state ("optimizer.m", "optimizer.v":
+   * [parameterCount]; "optimizer.steps": [1]), so a second model given it continues training to the same bits.
+   */
+  stateDict(options?: { optimizer?: boolean }): Record<string, Tensor>;
+  /** Every tensor of stateDict() by name with its shape, and the optimizer's state if given; nothing changes on an error. */
   loadStateDict(state: Record<string, TensorLike>): this;
 }
 export interface TinyTransformerConstructor {

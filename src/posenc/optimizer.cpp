@@ -1,6 +1,8 @@
 #include "posenc/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "posenc/error.hpp"
 
@@ -74,6 +76,23 @@ void AdamW::update(Span<float> params, Span<const float> grads, Span<const std::
     p -= step_size * m_[i] / (std::sqrt(v_[i] * inv_c2) + eps);
     params[i] = p;
   }
+}
+
+void AdamW::restore(Span<const float> first_moment, Span<const float> second_moment, std::int64_t steps) {
+  require_length("first_moment", first_moment.size(), m_.size());
+  require_length("second_moment", second_moment.size(), v_.size());
+  require_range(steps >= 0, "steps", static_cast<double>(steps), "be at least 0");
+  require_finite_entries("first_moment", first_moment);
+  require_finite_entries("second_moment", second_moment);
+  for (std::size_t i = 0; i < v_.size(); ++i) {
+    if (!(second_moment[i] >= 0)) {
+      const std::string name = "second_moment[" + std::to_string(i) + "]";
+      require_range(false, name.c_str(), second_moment[i], "be at least 0 (a mean of squares)");
+    }
+  }
+  std::copy(first_moment.begin(), first_moment.end(), m_.begin());
+  std::copy(second_moment.begin(), second_moment.end(), v_.begin());
+  steps_ = steps;
 }
 
 }  // namespace posenc

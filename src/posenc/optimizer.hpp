@@ -42,6 +42,11 @@ class AdamW {
   // with bias-corrected m̂, v̂. decay: one 0/1 flag per parameter.
   void update(Span<float> params, Span<const float> grads, Span<const std::uint8_t> decay, double learning_rate);
 
+  // Takes over another AdamW's moments and step count (same size), so that training continues to the same
+  // bits. SHAPE_MISMATCH (sizes), OUT_OF_RANGE (steps < 0, a second moment < 0), NON_FINITE; nothing changes
+  // on an error.
+  void restore(Span<const float> first_moment, Span<const float> second_moment, std::int64_t steps);
+
   std::int64_t steps() const { return steps_; }
   const AdamWOptions& options() const { return options_; }
   Span<const float> first_moment() const { return m_; }

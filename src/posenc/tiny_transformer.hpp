@@ -120,6 +120,12 @@ class TinyTransformer {
   Span<const float> gradients() const { return grads_; }
   std::int64_t parameter_count() const { return static_cast<std::int64_t>(params_.size()); }
   std::int64_t steps() const { return optimizer_.steps(); }
+  // The optimizer's moments and step count: with the parameters, what a second model needs to continue this
+  // one's training to the same bits (randomized positions are drawn from the seed and the step count).
+  const AdamW& optimizer() const { return optimizer_; }
+  void restore_optimizer(Span<const float> first_moment, Span<const float> second_moment, std::int64_t steps) {
+    optimizer_.restore(first_moment, second_moment, steps);
+  }
   const TinyTransformerOptions& options() const { return options_; }
 
  private:

@@ -1,7 +1,7 @@
 // The "Train short, test long" panel in headless Chromium: a tiny run in the module Worker shows progress,
-// live loss curves, survives stop and resume, and ends with the accuracy plot and the measured table rows;
-// then the tiny attention panel draws the trained models' maps and the comparison table prints the numbers.
-// Screenshots: test-output/screenshots/train.png, attention-trained.png, answers-measured.png.
+// live loss curves, pauses mid-job and resumes to the same bits as a run never paused, and ends with the
+// accuracy plot and the measured table rows; then the tiny attention panel draws the trained models' maps and the comparison table prints the numbers.
+// Screenshots: test-output/screenshots/train-paused.png, train.png, attention-trained.png, answers-measured.png.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -58,19 +58,61 @@ test('before any run the comparison table points to the Train panel in its measu
   assert.equal(await page.locator('#comparison .evidence.measured a[href="#train"]').count(), MEASURED.length * 4);
 });
 
-test('a tiny run in the Worker: progress, stop and resume, then the accuracy plot and the measured rows', async () => {
+// What the page received from the Worker: every loss and every result but its speed (a measured time).
+const received = () => page.evaluate(() => {
+  const { curves, results } = window.posencDemo.train;
+  return { curves, results: results.map(({ stepsPerSecond, ...r }) => r) };
+});
+// Clicks Start, then Stop from inside the page as the first loss chunk arrives (the Worker is then mid-job,
+// at most one time slice further), and waits for the Worker to confirm it paused.
+const startAndStopAtFirstLosses = async () => {
+  await page.evaluate(() => new Promise((resolve) => {
+    const status = document.querySelector('#train-status');
+    document.querySelector('#train-start').click();
+    new MutationObserver((_, obs) => {
+      if (!/step \d+\//.test(status.textContent)) return;
+      obs.disconnect();
+      document.querySelector('#train-stop').click();
+      resolve();
+    }).observe(status, { childList: true, characterData: true, subtree: true });
+  }));
+  await page.waitForSelector('#train .body[data-state="paused"]', { timeout: 30000 });
+};
+
+test('a tiny run in the Worker: progress, a pause kept mid-job, a new Start over a paused grid, resume to the same bits', async () => {
   await page.fill('#train-length', '4');
   await page.fill('#train-steps', '40');
   await page.fill('#train-seeds', '2');
   for (const s of ['sinusoidal', 'learned', 'xpos', 't5', 'randomized']) await page.uncheck(`#train-${s}`);
+  // The same grid never paused, for reference.
   await page.click('#train-start');
-  await page.waitForFunction(() => Number(document.querySelector('#train-progress').value) > 0, null, { timeout: 30000 });
-  assert.ok(await page.locator('#train-loss svg polyline').count() >= 1, 'a live loss curve');
-  await page.click('#train-stop');
-  assert.equal(await page.getAttribute('#train .body', 'data-state'), 'stopped');
+  await page.waitForSelector('#train-accuracy[data-done="1"]', { timeout: 60000 });
+  const uninterrupted = await received();
+  assert.equal(uninterrupted.results.length, 6);
+  assert.ok(Object.values(uninterrupted.curves).every((bySeed) => Object.values(bySeed).every((c) => c.length === 40)));
+
+  await startAndStopAtFirstLosses();
+  // A paused grid is discarded by a new Start: the new one starts from step 0 in the same Worker.
+  assert.equal(await page.isEnabled('#train-start'), true);
+  await startAndStopAtFirstLosses();
+  assert.match(await page.textContent('#train-status'), /^Paused after step \d+\/40 of \w+, seed \d \(\d of 6 runs done\)\. Resume continues from here; Start begins anew\.$/);
+  assert.deepEqual(await Promise.all(['#train-start', '#train-stop', '#train-resume'].map((b) => page.isEnabled(b))), [true, false, true]);
+  const progress = await page.evaluate(() => Number(document.querySelector('#train-progress').value));
+  assert.ok(progress > 0 && progress < 1, `progress ${progress}`);
+  assert.ok(await page.locator('#train-loss svg polyline').count() >= 1, 'the partial loss curve stays drawn');
+  await page.locator('#train').screenshot({ path: path.join(shots, 'train-paused.png') });
+  const partial = await received();
+  const lossesSoFar = Object.values(partial.curves).flatMap((bySeed) => Object.values(bySeed)).reduce((n, c) => n + c.length, 0);
+  assert.ok(lossesSoFar > 0 && lossesSoFar < 240);
+  for (const [scheme, bySeed] of Object.entries(partial.curves)) {
+    for (const [seed, curve] of Object.entries(bySeed)) {
+      assert.deepEqual(curve, uninterrupted.curves[scheme][seed].slice(0, curve.length), `${scheme} seed ${seed}: the partial curve`);
+    }
+  }
   await page.click('#train-resume');
   await page.waitForSelector('#train-accuracy[data-done="1"]', { timeout: 60000 });
   assert.equal(await page.getAttribute('#train .body', 'data-state'), 'done');
+  assert.deepEqual(await received(), uninterrupted, 'paused and resumed: every loss and result bit as in the run never paused');
   assert.equal(await page.evaluate(() => Number(document.querySelector('#train-progress').value)), 1);
   assert.equal(await page.locator('#train-accuracy svg polyline').count(), 3, 'one accuracy line per encoding (none, rope, alibi)');
   assert.equal(await page.locator('#train-table tr[data-row]').count(), 4);
@@ -89,6 +131,8 @@ test('the tiny attention offers the trained models and draws their maps at L and
     const v0 = await page.getAttribute('#attention .body', 'data-version');
     await change();
     await page.waitForFunction((v) => document.querySelector('#attention .body').dataset.version !== v, v0);
+    // a heat map made anew paints on the next frame
+    await page.waitForFunction(() => [...document.querySelectorAll('#attention canvas')].every((c) => Number(c.dataset.version) > 0));
     return page.evaluate(() => window.posencDemo.attention);
   };
   let a = await drawn(() => page.selectOption('#attn-weights', 'trained:rope'));

@@ -174,6 +174,37 @@ TEST_CASE("TinyTransformer state_dict round trip and eval-only RoPE scaling", "[
   check::throws_code([&] { c.load_state_dict(state); }, "SHAPE_MISMATCH", "missing");
 }
 
+TEST_CASE("TinyTransformer continued in a second model from its parameters and optimizer state: same bits", "[tiny_transformer]") {
+  const posenc::Task task({posenc::TaskKind::Copy, 5, ""});
+  TinyTransformerOptions o = tiny(PositionalScheme::Randomized);  // positions drawn from the seed and the step count
+  o.init_std = 0.02;
+  o.optimizer.warmup_steps = 2;
+  o.optimizer.total_steps = 6;
+  auto step = [&](TinyTransformer& m, int i) { return m.train_step(as_batch(task.sample(3, 4, 100 + i))).loss; };
+  TinyTransformer whole(o), first(o), second(o);
+  std::vector<double> expected, got;
+  for (int i = 0; i < 6; ++i) expected.push_back(step(whole, i));
+  for (int i = 0; i < 3; ++i) got.push_back(step(first, i));
+  second.load_state_dict(first.state_dict());
+  const auto& adam = first.optimizer();
+  second.restore_optimizer(adam.first_moment(), adam.second_moment(), adam.steps());
+  for (int i = 3; i < 6; ++i) got.push_back(step(second, i));
+  REQUIRE(got.size() == expected.size());
+  CHECK(std::memcmp(got.data(), expected.data(), got.size() * sizeof(double)) == 0);
+  CHECK(std::memcmp(second.parameters().data(), whole.parameters().data(), whole.parameters().size() * sizeof(float)) == 0);
+
+  std::vector<float> m(adam.first_moment().begin(), adam.first_moment().end()), v(adam.second_moment().begin(), adam.second_moment().end());
+  v[2] = -1.0f;
+  check::throws_code([&] { second.restore_optimizer(m, v, 3); }, "OUT_OF_RANGE", "second_moment[2]");
+  v[2] = 0.0f;
+  m[1] = NAN;
+  check::throws_code([&] { second.restore_optimizer(m, v, 3); }, "NON_FINITE", "first_moment[1]");
+  m.pop_back();
+  check::throws_code([&] { second.restore_optimizer(m, v, 3); }, "SHAPE_MISMATCH", "first_moment");
+  check::throws_code([&] { second.restore_optimizer(adam.first_moment(), adam.second_moment(), -1); }, "OUT_OF_RANGE", "steps");
+  CHECK(second.steps() == 6);
+}
+
 TEST_CASE("TinyTransformer validates options and batches with coded errors", "[tiny_transformer][errors]") {
   TinyTransformerOptions o = tiny(PositionalScheme::Rope);
   o.heads = 9;

@@ -1,10 +1,11 @@
 // The experiment's runOne with and without its onTrained hook: the hook sees the trained model before it
-// is deleted, and the page's capture of attention maps returns one map per layer at L and at the longest
+// is deleted; a Run stepped in two pieces ends in runOne's bits, and one deleted half-way frees all it
+// held; and the page's capture of attention maps returns one map per layer at L and at the longest
 // short-enough test length, each row a distribution over earlier keys.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { runOne } from '../../experiments/grid.js';
+import { Run, runOne } from '../../experiments/grid.js';
 import { buffersOf, captureAttention } from '../../web/attention-capture.js';
 import { describeBuilds } from './helpers.js';
 
@@ -18,6 +19,41 @@ describeBuilds('experiment grid', (pe) => {
     const r = runOne(pe, JOB, () => {}, (model, task) => { seen.push(model.positional, task.kind); return 'kept'; });
     assert.deepEqual(seen, ['alibi', 'copy']);
     assert.equal(r.trained, 'kept');
+  });
+
+  test('a Run stepped in two halves, as the page does around a pause, gives runOne\'s bits', () => {
+    const job = { ...JOB, steps: 8 };
+    const whole = runOne(pe, job);
+    const run = new Run(pe, job);
+    try {
+      const seen = [];
+      while (run.next < 3) seen.push(run.step().loss);
+      assert.equal(run.done, false);
+      while (!run.done) seen.push(run.step().loss);
+      assert.equal(run.next, 8);
+      const r = run.evaluate();
+      assert.deepEqual(seen, whole.losses);
+      assert.deepEqual(r.losses, whole.losses);
+      assert.deepEqual(r.gradNorm, whole.gradNorm);
+      assert.deepEqual([r.accuracy, r.loss], [whole.accuracy, whole.loss]);
+      assert.deepEqual([r.task, r.positional, r.seed], ['copy', 'alibi', 1]);
+    } finally {
+      run.delete();
+    }
+    assert.equal(runOne(pe, job, (i) => i < 3), null, 'onStep returning false stops runOne');
+  });
+
+  test('a Run deleted half-way (a paused grid that a new Start discards) frees its model and task', () => {
+    const job = { ...JOB, steps: 8 };
+    runOne(pe, job); // warms what the C++ side keeps
+    const before = pe.memoryStats();
+    const run = new Run(pe, job);
+    for (let i = 0; i < 4; ++i) run.step();
+    run.delete();
+    run.delete(); // twice is harmless
+    const after = pe.memoryStats();
+    assert.ok(Math.abs(after.inUse - before.inUse) <= 64, `heap in use ${before.inUse} → ${after.inUse}`);
+    assert.equal(after.handles, before.handles, 'Embind handles');
   });
 
   test('captureAttention: every layer at L and at the longest test length, causal rows summing to 1', () => {

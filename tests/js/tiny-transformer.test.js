@@ -1,5 +1,6 @@
 // TinyTransformer and the seeded tasks: same seed → same loss bits, learning on the copy task, state
-// round trips, no heap left behind, and coded errors for bad options and batches.
+// round trips (with the optimizer's state: training continued in a second model to the same bits), no heap
+// left behind, and coded errors for bad options and batches.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -81,6 +82,49 @@ describeBuilds('TinyTransformer', (pe) => {
     assertCode(() => b.loadStateDict(missing), 'SHAPE_MISMATCH', /token_embedding/);
     a.delete();
     b.delete();
+    task.delete();
+  });
+
+  test('stateDict with the optimizer: a second model continues the first one\'s training to the same bits', () => {
+    const task = pe.makeTask({ kind: 'copy', symbols: 5 });
+    const batches = Array.from({ length: 6 }, (_, i) => task.sample(4, 5, 100 + i));
+    for (const positional of ['rope', 'randomized']) {
+      const opts = { ...SMALL, vocabSize: task.vocabSize, positional, seed: 3, optimizer: { warmupSteps: 2, totalSteps: 6 } };
+      const whole = new pe.TinyTransformer(opts);
+      const expected = batches.map((b) => whole.trainStep(b));
+      const first = new pe.TinyTransformer(opts);
+      batches.slice(0, 3).forEach((b) => first.trainStep(b));
+      assert.equal(Object.keys(first.stateDict()).some((k) => k.startsWith('optimizer.')), false, 'parameters only by default');
+      const state = first.stateDict({ optimizer: true });
+      assert.deepEqual([state['optimizer.m'].shape, state['optimizer.v'].shape, Array.from(state['optimizer.steps'].data)],
+        [[first.parameterCount], [first.parameterCount], [3]]);
+      const second = new pe.TinyTransformer(opts);
+      second.loadStateDict(state);
+      assert.equal(second.steps, 3);
+      const continued = batches.slice(3).map((b) => second.trainStep(b));
+      assert.deepEqual(continued, expected.slice(3), `${positional}: steps 4–6 in the second model`);
+      assert.deepEqual(second.stateDict({ optimizer: true }), whole.stateDict({ optimizer: true }));
+      const fresh = new pe.TinyTransformer(opts);
+      fresh.loadStateDict(first.stateDict());
+      assert.notDeepEqual(fresh.trainStep(batches[3]), expected[3], 'without the moments and step count the next step differs');
+      for (const m of [whole, first, second, fresh]) m.delete();
+    }
+    const m = new pe.TinyTransformer({ ...SMALL, vocabSize: task.vocabSize, positional: 'alibi' });
+    m.trainStep(batches[0]);
+    const state = m.stateDict({ optimizer: true });
+    const before = m.stateDict({ optimizer: true });
+    const replaced = (key, data) => ({ ...state, [key]: { data, shape: state[key].shape } });
+    const v = Float32Array.from(state['optimizer.v'].data);
+    v[7] = -1;
+    assertCode(() => m.loadStateDict(replaced('optimizer.v', v)), 'OUT_OF_RANGE', /second_moment\[7\].*at least 0/);
+    assertCode(() => m.loadStateDict(replaced('optimizer.steps', Float32Array.of(-1))), 'OUT_OF_RANGE', /optimizer\.steps/);
+    assertCode(() => m.loadStateDict(replaced('optimizer.steps', Float32Array.of(1.5))), 'OUT_OF_RANGE', /optimizer\.steps/);
+    const { 'optimizer.m': _, ...partial } = state;
+    assertCode(() => m.loadStateDict(partial), 'SHAPE_MISMATCH', /optimizer\.m/);
+    assertCode(() => m.loadStateDict({ ...state, 'optimizer.m': { data: new Float32Array(3), shape: [3] } }), 'SHAPE_MISMATCH', /optimizer\.m/);
+    assertCode(() => m.stateDict({ moments: true }), 'OUT_OF_RANGE', /moments/);
+    assert.deepEqual(m.stateDict({ optimizer: true }), before, 'nothing changed on an error');
+    m.delete();
     task.delete();
   });
 

@@ -1,8 +1,9 @@
 // "Train short, test long": trains a tiny transformer per positional encoding and seed in a Web Worker at
 // length L, evaluates at L…4L, draws live loss curves and the accuracy-against-length plot with the spread
-// over seeds, and puts the measured numbers into the seed table's rows beside what the papers report. The
-// first seed's trained models send their attention maps to the tiny attention panel; the finished run's
-// numbers go to the comparison table too.
+// over seeds, and puts the measured numbers into the seed table's rows beside what the papers report. Stop
+// pauses the model where it is in the Worker; Resume continues from the next step, to the same bits as a
+// run never paused. The first seed's trained models send their attention maps to the tiny attention panel;
+// the finished run's numbers go to the comparison table too.
 import { jobsOf, SCHEMES, summarize } from '../../experiments/grid.js';
 import { accuracySvg, lossSvg } from '../../experiments/report.js';
 import { clearMaps, measuredRows, publishMaps, publishRun } from '../measured.js';
@@ -46,13 +47,15 @@ export function mountTrain(body) {
   note(body, 'Each model: 2 layers, d_model 64, 4 heads, AdamW with warm-up and cosine decay, batches of 8 at length L; evaluated on the same 32 fresh '
     + 'sequences at every test length. The full grid (every task, 3 seeds, 8L) is <code>npm run experiment</code>, written to docs/extrapolation.md.');
 
-  let worker = null, grid = null, todo = [], results = [], curves = {}, stepsDone = 0, totalSteps = 1;
+  // state: idle → running ⇄ (pausing →) paused → … → done. A paused run keeps its model in the Worker.
+  let worker = null, gen = 0, grid = null, results = [], curves = {}, stepsDone = 0, totalSteps = 1, state = 'idle';
 
-  const setRunning = (running) => {
-    start.disabled = running;
-    stop.disabled = !running;
-    resume.disabled = running || todo.length === 0;
-    body.dataset.state = running ? 'running' : todo.length ? 'stopped' : results.length ? 'done' : 'idle';
+  const setState = (s) => {
+    state = s;
+    start.disabled = s === 'running' || s === 'pausing';
+    stop.disabled = s !== 'running';
+    resume.disabled = s !== 'paused';
+    body.dataset.state = s;
   };
 
   function drawLoss() {
@@ -67,49 +70,67 @@ export function mountTrain(body) {
     publishRun(summary, grid);
   }
 
-  function launch() {
-    worker = new Worker(new URL('../train-worker.js', import.meta.url), { type: 'module' });
-    worker.onmessage = ({ data: m }) => {
-      if (m.type === 'losses') {
-        const job = grid.byId[m.id];
-        const curve = (curves[job.positional] ??= {})[job.seed] ??= [];
-        curve.push(...m.losses);
-        stepsDone += m.losses.length;
-        bar.value = stepsDone / totalSteps;
-        status.textContent = `${job.positional}, seed ${job.seed}: step ${m.step + 1}/${job.steps}, loss ${m.losses.at(-1).toFixed(3)}`;
-        drawLoss();
-      } else if (m.type === 'result') {
-        const { trained, ...result } = m.result;
-        results.push(result);
-        if (trained) publishMaps(result.positional, { ...trained, scheme: result.positional, task: result.task, seed: result.seed, accuracy: result.accuracy });
-        todo = todo.filter((j) => j.id !== m.id);
-      } else if (m.type === 'done') {
-        worker.terminate();
-        worker = null;
-        status.textContent = `Done: ${results.length} runs.`;
-        setRunning(false);
-        finish();
-      } else if (m.type === 'error') {
-        showError(err, Object.assign(new Error(m.message), { code: m.code }));
-        stopRun();
-      }
-    };
-    worker.onerror = (e) => { showError(err, new Error(e.message ?? 'the training Worker failed')); stopRun(); };
-    worker.postMessage({ jobs: todo });
-    setRunning(true);
+  const where = (m) => `${grid.byId[m.id].positional}, seed ${grid.byId[m.id].seed}`;
+
+  function onMessage({ data: m }) {
+    if (m.gen !== gen) return; // from a grid that a new Start discarded
+    if (m.type === 'losses') {
+      const job = grid.byId[m.id];
+      const curve = (curves[job.positional] ??= {})[job.seed] ??= [];
+      curve.push(...m.losses);
+      stepsDone += m.losses.length;
+      bar.value = stepsDone / totalSteps;
+      if (state === 'running') status.textContent = `${where(m)}: step ${m.step + 1}/${job.steps}, loss ${m.losses.at(-1).toFixed(3)}`;
+      drawLoss();
+    } else if (m.type === 'paused') {
+      status.textContent = `Paused after step ${m.step}/${grid.byId[m.id].steps} of ${where(m)} (${results.length} of ${Object.keys(grid.byId).length} runs done). `
+        + 'Resume continues from here; Start begins anew.';
+      setState('paused');
+    } else if (m.type === 'resumed') {
+      setState('running');
+    } else if (m.type === 'result') {
+      const { trained, ...result } = m.result;
+      results.push(result);
+      if (trained) publishMaps(result.positional, { ...trained, scheme: result.positional, task: result.task, seed: result.seed, accuracy: result.accuracy });
+    } else if (m.type === 'done') {
+      endWorker();
+      status.textContent = `Done: ${results.length} runs.`;
+      setState('done');
+      finish();
+    } else if (m.type === 'error') {
+      fail(Object.assign(new Error(m.message), { code: m.code }));
+    }
+    // what the page received, for the browser tests
+    if (window.posencDemo) window.posencDemo.train = { state, curves, results };
   }
 
-  function stopRun() {
+  function endWorker() {
     worker?.terminate();
     worker = null;
-    // The interrupted run starts again on resume: drop its partial curve and steps.
-    for (const job of todo) {
-      const partial = curves[job.positional]?.[job.seed];
-      if (partial) { stepsDone -= partial.length; delete curves[job.positional][job.seed]; }
+  }
+
+  function fail(e) {
+    showError(err, e);
+    endWorker();
+    status.textContent = `Failed: ${results.length} runs done.`;
+    setState('idle');
+  }
+
+  function launch(jobs) {
+    if (!worker) {
+      worker = new Worker(new URL('../train-worker.js', import.meta.url), { type: 'module' });
+      worker.onmessage = onMessage;
+      worker.onerror = (e) => fail(new Error(e.message ?? 'the training Worker failed'));
     }
-    bar.value = stepsDone / totalSteps;
-    status.textContent = `Stopped: ${results.length} runs done, ${todo.length} to go.`;
-    setRunning(false);
+    worker.postMessage({ type: 'start', jobs, gen: ++gen }); // a paused grid in the Worker is discarded
+    status.textContent = 'Starting…';
+    setState('running');
+  }
+
+  function pauseRun() {
+    worker?.postMessage({ type: 'pause' });
+    status.textContent = 'Pausing…';
+    setState('pausing');
   }
 
   start.addEventListener('click', () => {
@@ -124,21 +145,26 @@ export function mountTrain(body) {
     for (let t = L; t <= L * f; t *= 2) testLengths.push(t);
     grid = { tasks: [task.value], schemes, seeds: Array.from({ length: n }, (_, i) => i + 1), trainLength: L, testLengths, steps: st,
       batch: 8, evalBatch: 32, learningRate: 3e-3, symbols: 8, model: { layers: 2, dModel: 64, heads: 4 } };
-    todo = jobsOf(grid).map((j, id) => ({ ...j, id, capture: j.seed === grid.seeds[0] }));
-    grid.byId = Object.fromEntries(todo.map((j) => [j.id, j]));
+    const jobs = jobsOf(grid).map((j, id) => ({ ...j, id, capture: j.seed === grid.seeds[0] }));
+    grid.byId = Object.fromEntries(jobs.map((j) => [j.id, j]));
     results = [];
     curves = {};
     stepsDone = 0;
-    totalSteps = todo.length * st;
+    totalSteps = jobs.length * st;
     accBox.replaceChildren();
     delete accBox.dataset.done;
     table.replaceChildren();
+    lossBox.replaceChildren();
     clearMaps();
-    launch();
+    launch(jobs);
   });
-  stop.addEventListener('click', stopRun);
-  resume.addEventListener('click', () => { if (todo.length) launch(); });
-  setRunning(false);
+  stop.addEventListener('click', pauseRun);
+  resume.addEventListener('click', () => {
+    worker.postMessage({ type: 'resume' });
+    status.textContent = 'Resuming…';
+    setState('running');
+  });
+  setState('idle');
 }
 
 // The seed table's rows filled with this run's numbers, beside the papers.
