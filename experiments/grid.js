@@ -30,9 +30,10 @@ export function runOne(pe, job, onStep = () => {}, onTrained = null) {
  */
 export class Run {
   constructor(pe, job) {
-    const { task: kind, positional, seed, trainLength, testLengths, steps, model, learningRate, symbols } = job;
+    const { task: kind, positional, seed, trainLength, testLengths, steps, model, learningRate, symbols, text } = job;
     this.job = job;
-    this.task = pe.makeTask({ kind, symbols: kind === 'text' ? undefined : symbols });
+    // The language model reads the job's text (absent or empty: the built-in paragraph); the others their symbols.
+    this.task = pe.makeTask(kind === 'text' ? { kind, text: text || undefined } : { kind, symbols });
     try {
       const longest = Math.max(...testLengths.map((L) => this.task.sequenceLength(Math.min(L, this.task.maxLength))));
       this.model = new pe.TinyTransformer({

@@ -65,7 +65,8 @@ export function lossSvg(curves, title) {
   const x = (i) => PAD.l + (i / Math.max(1, steps - 1)) * (W - PAD.l - PAD.r);
   const y = (v) => H - PAD.b - (Math.min(v, top) / top) * (H - PAD.t - PAD.b);
   const yTicks = [0, 0.25, 0.5, 0.75, 1].map((q) => [y(q * top), (q * top).toFixed(2)]);
-  const xTicks = [0, 0.25, 0.5, 0.75, 1].map((q) => [x(q * (steps - 1)), Math.round(q * (steps - 1))]);
+  // Whole steps, each once (a short run would otherwise label two ticks with the same rounded step).
+  const xTicks = [...new Set([0, 0.25, 0.5, 0.75, 1].map((q) => Math.round(q * (steps - 1))))].map((v) => [x(v), v]);
   const parts = frame(title, xTicks, yTicks, 'step', 'training loss');
   for (const n of names) {
     const c = mean[n];

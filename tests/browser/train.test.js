@@ -1,7 +1,8 @@
 // The "Train short, test long" panel in headless Chromium: a tiny run in the module Worker shows progress,
 // live loss curves, pauses mid-job and resumes to the same bits as a run never paused, and ends with the
 // accuracy plot and the measured table rows; then the tiny attention panel draws the trained models' maps and the comparison table prints the numbers.
-// Screenshots: test-output/screenshots/train-paused.png, train.png, attention-trained.png, answers-measured.png.
+// Screenshots: test-output/screenshots/train-paused.png, train.png, attention-trained.png, answers-measured.png,
+// train-text.png. The language-model task trains on a text pasted into the panel.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -193,4 +194,28 @@ test('the comparison table prints the measured numbers in its learning rows', as
   for (const scheme of ['sinusoidal', 'learned']) assert.match(await measuredText('Training Speed', scheme), /was not in the Train panel's last run/);
   await page.locator('#comparison').screenshot({ path: path.join(shots, 'answers-measured.png') });
   assert.deepEqual(consoleErrors, []);
+});
+
+test('the language-model task trains on a pasted text: the box shows for it, a one-character text is refused, a real one runs', async () => {
+  await page.locator('#train').scrollIntoViewIfNeeded();
+  assert.equal(await page.isVisible('#train-text'), false);
+  await page.selectOption('#train-task', 'text');
+  assert.equal(await page.isVisible('#train-text'), true);
+  for (const s of ['none', 'sinusoidal', 'learned', 'xpos', 'alibi', 't5', 'randomized']) await page.setChecked(`#train-${s}`, false);
+  await page.setChecked('#train-rope', true);
+  await page.fill('#train-seeds', '1');
+  await page.fill('#train-steps', '4');
+  await page.fill('#train-text', 'a');
+  await page.click('#train-start');
+  await page.waitForSelector('#train [data-code="BAD_SIZE"]', { timeout: 30000 });
+  assert.match(await page.textContent('#train [data-code="BAD_SIZE"]'), /text must have at least 2 characters/);
+  await page.fill('#train-text', 'the cat sat on the mat; the mat sat on the cat. ');
+  await page.click('#train-start');
+  await page.waitForSelector('#train .body[data-state="done"]', { timeout: 60000 });
+  const { results } = await received();
+  assert.deepEqual(results.map((r) => [r.task, r.positional]), [['text', 'rope']]);
+  await page.locator('#train').screenshot({ path: path.join(shots, 'train-text.png') });
+  await page.selectOption('#train-task', 'copy');
+  assert.equal(await page.isVisible('#train-text'), false);
+  assert.deepEqual(consoleErrors.filter((e) => !/BAD_SIZE|text must have/.test(e)), []);
 });

@@ -1,7 +1,7 @@
 // The experiment's runOne with and without its onTrained hook: the hook sees the trained model before it
 // is deleted; a Run stepped in two pieces ends in runOne's bits, and one deleted half-way frees all it
 // held; and the page's capture of attention maps returns one map per layer at L and at the longest
-// short-enough test length, each row a distribution over earlier keys.
+// short-enough test length, each row a distribution over earlier keys. The language model reads the job's text.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -19,6 +19,17 @@ describeBuilds('experiment grid', (pe) => {
     const r = runOne(pe, JOB, () => {}, (model, task) => { seen.push(model.positional, task.kind); return 'kept'; });
     assert.deepEqual(seen, ['alibi', 'copy']);
     assert.equal(r.trained, 'kept');
+  });
+
+  test('the language-model task reads the job\'s text: its characters are the vocabulary; empty text is the built-in paragraph', () => {
+    const job = { ...JOB, task: 'text', testLengths: [4, 8], text: 'abab abba baba' };
+    const seen = [];
+    runOne(pe, job, () => {}, (model, task) => seen.push(task.vocabSize));
+    const builtIn = [];
+    runOne(pe, { ...job, text: '' }, () => {}, (model, task) => builtIn.push(task.vocabSize));
+    assert.equal(seen[0], 3); // a, b and the space
+    assert.ok(builtIn[0] > 20, `the built-in paragraph has many characters, got ${builtIn[0]}`);
+    assert.throws(() => runOne(pe, { ...job, text: 'a' }), (e) => e.code === 'BAD_SIZE' && /text/.test(e.message));
   });
 
   test('a Run stepped in two halves, as the page does around a pause, gives runOne\'s bits', () => {

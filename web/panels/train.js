@@ -26,6 +26,11 @@ export function mountTrain(body) {
   const factor = selectInput(row, 'test up to', [['2', '2L'], ['4', '4L'], ['8', '8L']], { value: '4', id: 'train-factor' });
   const steps = numberInput(row, 'steps', { value: 120, min: 1, max: 5000, id: 'train-steps', width: '5em' });
   const seeds = numberInput(row, 'seeds', { value: 2, min: 1, max: 5, id: 'train-seeds', width: '3em' });
+  const textBox = el('label', { class: 'train-text', hidden: true }, 'text for the language model (paste any text; empty: the built-in paragraph)',
+    el('textarea', { id: 'train-text', rows: 3, spellcheck: 'false', placeholder: 'Paste a text here…' }));
+  body.append(textBox);
+  const text = textBox.querySelector('textarea');
+  task.addEventListener('change', () => { textBox.hidden = task.value !== 'text'; });
   const row2 = controlsRow(body);
   const pick = Object.fromEntries(SCHEMES.map((s) => [s, checkbox(row2, s, { checked: true, id: `train-${s}` })]));
   const row3 = controlsRow(body);
@@ -145,6 +150,7 @@ export function mountTrain(body) {
     for (let t = L; t <= L * f; t *= 2) testLengths.push(t);
     grid = { tasks: [task.value], schemes, seeds: Array.from({ length: n }, (_, i) => i + 1), trainLength: L, testLengths, steps: st,
       batch: 8, evalBatch: 32, learningRate: 3e-3, symbols: 8, model: { layers: 2, dModel: 64, heads: 4 } };
+    if (task.value === 'text' && text.value) grid.text = text.value;
     const jobs = jobsOf(grid).map((j, id) => ({ ...j, id, capture: j.seed === grid.seeds[0] }));
     grid.byId = Object.fromEntries(jobs.map((j) => [j.id, j]));
     results = [];
