@@ -2,39 +2,21 @@
 // port, and checks every panel draws, reacts to its controls, reports bad input in the page, and that the
 // tiny attention's weights are proper distributions. Screenshots go to test-output/screenshots/.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { build } from 'vite';
+import { openDemo, shots } from './chromium.js';
 import { canvasStats } from './page-probes.js';
-import { serve } from './static-server.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const shots = path.join(repo, 'test-output', 'screenshots');
 const PANELS = ['sinusoidal', 'learned', 'rope', 'alibi', 'relative', 'xpos', 'yourmodel', 'attention', 'answers', 'speed'];
-let outDir, server, ctx, profile, page, loadMs;
-const consoleErrors = [];
+let demo, page, consoleErrors, loadMs;
 const requests = [];
 
 before(async () => {
-  outDir = mkdtempSync(path.join(os.tmpdir(), 'posenc-demo-'));
-  await build({ configFile: path.join(repo, 'web/vite.config.js'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  server = await serve(outDir);
-  profile = mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
-  ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = ctx.pages()[0] ?? await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  demo = await openDemo('posenc-demo-');
+  ({ page, consoleErrors } = demo);
   page.on('request', (r) => requests.push(r.url()));
-  mkdirSync(shots, { recursive: true });
   const t0 = Date.now();
-  await page.goto(server.url);
+  await page.goto(demo.url);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
   loadMs = Date.now() - t0;
   // Panels mount as they come near the viewport: scroll through the page the way a reader would.
@@ -48,9 +30,7 @@ before(async () => {
 });
 
 after(async () => {
-  await ctx?.close();
-  await server?.close();
-  for (const d of [profile, outDir]) if (d) rmSync(d, { recursive: true, force: true });
+  await demo?.close();
 });
 
 const stats = (selector) => page.evaluate(canvasStats, selector);
@@ -86,7 +66,7 @@ test('the page loads with no console errors and shows the package version', asyn
   assert.deepEqual(consoleErrors, []);
   assert.match(await page.textContent('#status'), /posenc .* (SIMD128|scalar)/);
   assert.equal(await page.locator('.error:not([hidden])').count(), 0, 'no panel shows an error on load');
-  const foreign = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:'));
+  const foreign = requests.filter((u) => !u.startsWith(demo.url) && !u.startsWith('data:'));
   assert.deepEqual(foreign, [], 'works offline: every request goes to the page\'s own server (no CDN, no web fonts)');
   assert.ok(requests.some((u) => u.endsWith('.wasm')), 'the WebAssembly module is fetched as a separate .wasm');
 });

@@ -3,15 +3,13 @@
 // computes a RoPE and an ALiBi result with posenc and shows them. The screenshot lands in test-output/.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { installPackedPackage, repoRoot } from '../js/pack.js';
+import { launchChromium } from './chromium.js';
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>posenc in Vite</title></head>
@@ -63,7 +61,7 @@ function startDevServer(dir) {
 }
 
 describe('packed package in a Vite app, headless Chromium', () => {
-  let app, server, ctx, profile, dev;
+  let app, server, browser, ctx, dev;
 
   // Opens the page, waits for its result and returns it parsed (after a screenshot).
   async function runPage(url, shot) {
@@ -99,18 +97,12 @@ describe('packed package in a Vite app, headless Chromium', () => {
     execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', 'dist'],
       { cwd: app.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     server = await serve(path.join(app.dir, 'dist'));
-    profile = mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
+    ctx = browser.ctx;
   });
   after(async () => {
     dev?.child.kill();
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     server?.close();
     if (app) rmSync(app.dir, { recursive: true, force: true });
   });

@@ -4,35 +4,17 @@
 // Screenshots: test-output/screenshots/train-paused.png, train.png, attention-trained.png, answers-measured.png,
 // train-text.png. The language-model task trains on a text pasted into the panel.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { build } from 'vite';
+import { openDemo, shots } from './chromium.js';
 import { canvasStats } from './page-probes.js';
-import { serve } from './static-server.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const shots = path.join(repo, 'test-output', 'screenshots');
-let outDir, server, ctx, profile, page;
-const consoleErrors = [];
+let demo, page, consoleErrors;
 
 before(async () => {
-  outDir = mkdtempSync(path.join(os.tmpdir(), 'posenc-train-'));
-  await build({ configFile: path.join(repo, 'web/vite.config.js'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  server = await serve(outDir);
-  profile = mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
-  ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = ctx.pages()[0] ?? await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  mkdirSync(shots, { recursive: true });
-  await page.goto(server.url);
+  demo = await openDemo('posenc-train-');
+  ({ page, consoleErrors } = demo);
+  await page.goto(demo.url);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
   // The comparison table is mounted before the run (it must update when the run ends); the tiny attention
   // only after it (it must find the trained maps already there).
@@ -44,9 +26,7 @@ before(async () => {
 });
 
 after(async () => {
-  await ctx?.close();
-  await server?.close();
-  for (const d of [profile, outDir]) if (d) rmSync(d, { recursive: true, force: true });
+  await demo?.close();
 });
 
 const MEASURED = ['Extrapolation', 'Train/Test Length', 'Training Speed', 'Gradient Flow'];
