@@ -142,16 +142,19 @@ constexpr std::int64_t kKeyTile = 64;
 
 // Scratch of one sdpa call, reused by every block.
 struct Scratch {
-  std::vector<float> packed_keys;  // the group's visible keys in the matrix kernel's panels
-  std::vector<float> scores;       // [m, ld]
-  std::vector<float> queries;      // the block's query rows, [m, head_dim]
-  std::vector<float> sums;         // unnormalised P·V of the block, [m, v_dim]
+  std::vector<float> packed_keys;    // the group's visible keys in the matrix kernel's panels
+  std::vector<float> packed_values;  // and their values
+  std::vector<float> scores;         // [m, ld]
+  std::vector<float> queries;        // the block's query rows, [m, head_dim]
+  std::vector<float> sums;           // unnormalised P·V of the block, [m, v_dim rounded up to whole panels]
 };
 
-// The keys of one (batch, kv head) packed for the score product: keys [lo, hi) in panels from key lo.
+// The keys and values of one (batch, kv head) packed for the two products: keys [lo, hi), K as Kᵀ [head_dim,
+// keys] in panels of keys from key lo, V [keys, v_dim] in panels of value columns.
 struct PackedKeys {
-  const float* panels = nullptr;  // null: not packed (groups of at most kValueRows rows)
-  std::int64_t lo = 0;
+  const float* keys = nullptr;  // null: not packed (groups of at most kValueRows rows)
+  const float* values = nullptr;
+  std::int64_t lo = 0, count = 0;
 };
 
 // Finishes row r's raw scores s[0, n) (key blo + j at s[j]) into softmax numerators, zero outside its own
@@ -226,36 +229,40 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
   float inv[kBlockRows];
   float* sums;
   std::int64_t n, ld;
-  if (packed.panels) {
+  if (packed.keys) {
     while (!rows[m - 1].out) --m;  // the kernel takes any row count: no repeats
     // The range starts on a panel of the packing; keys before the rows' ranges get weight 0.
-    const auto width = static_cast<std::int64_t>(matmul_panel_width());
-    blo = packed.lo + (blo - packed.lo) / width * width;
+    const std::size_t width = matmul_panel_width();
+    const auto w = static_cast<std::int64_t>(width);
+    blo = packed.lo + (blo - packed.lo) / w * w;
     n = bhi - blo;
-    ld = (n + width - 1) / width * width;  // the kernel writes whole panels
+    ld = (n + w - 1) / w * w;  // the kernel writes whole panels
+    const std::size_t lds = (dv + width - 1) / width * width;
     scratch.scores.resize(std::max(scratch.scores.size(), static_cast<std::size_t>(m * ld)));
     scratch.queries.resize(std::max(scratch.queries.size(), static_cast<std::size_t>(m) * dk));
-    scratch.sums.resize(std::max(scratch.sums.size(), static_cast<std::size_t>(m) * dv));
+    scratch.sums.resize(std::max(scratch.sums.size(), static_cast<std::size_t>(m) * lds));
     float* scores = scratch.scores.data();
     float* queries = scratch.queries.data();
     sums = scratch.sums.data();
     for (std::int64_t r = 0; r < m; ++r) std::copy(rows[r].q, rows[r].q + dk, queries + r * static_cast<std::int64_t>(dk));
-    const float* panels = packed.panels + static_cast<std::size_t>(blo - packed.lo) * dk;
+    // Key panels are head_dim deep; value panels hold `count` rows of keys.
+    const std::size_t key_panel = width * dk, value_panel = width * static_cast<std::size_t>(packed.count);
+    const auto skip = static_cast<std::size_t>(blo - packed.lo);  // keys before the block, whole panels
     for (std::int64_t j0 = 0; j0 < ld; j0 += kKeyTile) {
       const std::int64_t len = std::min(kKeyTile, ld - j0);
-      matmul_packed_unchecked(queries, dk, panels + static_cast<std::size_t>(j0) * dk, scores + j0,
-                              static_cast<std::size_t>(ld), static_cast<std::size_t>(m), static_cast<std::size_t>(len),
-                              dk, false);
+      matmul_packed_unchecked(queries, dk, packed.keys + (skip + static_cast<std::size_t>(j0)) * dk, key_panel,
+                              scores + j0, static_cast<std::size_t>(ld), static_cast<std::size_t>(m),
+                              static_cast<std::size_t>(len), dk, false);
     }
     for (std::int64_t r = 0; r < m; ++r) inv[r] = finish_row(p, b, rows[r], blo, n, scores + r * ld);
-    const float* vb = v + blo * static_cast<std::int64_t>(dv);
     for (std::int64_t j0 = 0; j0 < n; j0 += kKeyTile) {
       const std::int64_t len = std::min(kKeyTile, n - j0);
-      matmul_unchecked(scores + j0, static_cast<std::size_t>(ld), vb + j0 * static_cast<std::int64_t>(dv), dv, sums, dv,
-                       static_cast<std::size_t>(m), dv, static_cast<std::size_t>(len), MatmulLayout::AB, j0 > 0);
+      matmul_packed_unchecked(scores + j0, static_cast<std::size_t>(ld),
+                              packed.values + (skip + static_cast<std::size_t>(j0)) * width, value_panel, sums, lds,
+                              static_cast<std::size_t>(m), dv, static_cast<std::size_t>(len), j0 > 0);
     }
     for (std::int64_t r = 0; r < m; ++r) {
-      if (rows[r].out) write_row(rows[r], sums + r * static_cast<std::int64_t>(dv), dv, scores + r * ld, inv[r], blo, n, K);
+      if (rows[r].out) write_row(rows[r], sums + r * lds, dv, scores + r * ld, inv[r], blo, n, K);
     }
     return;
   }
@@ -307,10 +314,12 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
         }
         if (lo < hi) {
           const auto n = static_cast<std::size_t>(hi - lo);
-          scratch.packed_keys.resize(matmul_packed_size(n, static_cast<std::size_t>(dk)));
-          matmul_pack_b(kh + lo * dk, static_cast<std::size_t>(dk), n, static_cast<std::size_t>(dk), MatmulLayout::ABt,
-                        scratch.packed_keys.data());
-          packed = {scratch.packed_keys.data(), lo};
+          const auto udk = static_cast<std::size_t>(dk), udv = static_cast<std::size_t>(dv);
+          scratch.packed_keys.resize(matmul_packed_size(n, udk));
+          scratch.packed_values.resize(matmul_packed_size(udv, n));
+          matmul_pack_b(kh + lo * dk, udk, n, udk, MatmulLayout::ABt, scratch.packed_keys.data());
+          matmul_pack_b(vh + lo * dv, udv, udv, n, MatmulLayout::AB, scratch.packed_values.data());
+          packed = {scratch.packed_keys.data(), scratch.packed_values.data(), lo, hi - lo};
         }
       }
       for (std::int64_t t0 = 0; t0 < rows_per_group; t0 += kBlockRows) {
