@@ -10,11 +10,11 @@
 // window and chunk; the block touches only the union of its rows' ranges, so the masked part of a causal
 // prefill and the out-of-window part of a decode cost nothing. Scores live in a kBlockRows × range
 // scratch (never Q × K).
-// Prefill blocks run both products on the matrix kernel (matmul.hpp): the keys the group's rows can see are
-// packed once per (batch, kv head) into the kernel's panels (one head's keys at most), and each block
-// multiplies its query rows by them, kKeyTile keys at a time so a tile of K (then of V) is reused from L1 by
-// every row tile. Blocks of at most kValueRows rows (a decode step's GQA group) stream K and V once instead,
-// in split sequential streams, without packing.
+// Prefill runs both products on the matrix kernel (matmul.hpp): the keys and values the rows of one
+// (batch, kv head) can see are packed once into the kernel's panels (scratch of one head's K and V at most),
+// and each block multiplies its query rows by the panels of its key range (Q·Kᵀ), then its weights by the
+// value panels kKeyTile keys at a time (P·V). A kv head with fewer than kPackRows query rows (a decode step)
+// runs blocks of kValueRows rows that stream K and V from memory once each, in split sequential streams.
 #include "posenc/attention.hpp"
 #include "posenc/attention_plan.hpp"
 #include "posenc/attention_rows.hpp"
@@ -40,6 +40,8 @@ using simd::kWidth;
 // K/V traffic 4x against 4 (W5 in wasm 1.2x faster). Blocks of at most kValueRows rows take the streamed path.
 constexpr std::int64_t kBlockRows = 16;
 constexpr std::int64_t kValueRows = 4;
+// Query rows of one kv head from which its keys are packed for the matrix kernel; fewer go streamed, four at a time.
+constexpr std::int64_t kPackRows = 32;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // One query row of a block: where it reads and writes, and what it sees.
@@ -136,8 +138,8 @@ void streamed_values(const float* w, std::int64_t ld, std::int64_t n, const floa
   }
 }
 
-// Keys per tile of the prefill products: 64 keys of head_dim 128 are 32 KiB (L1), read by every row tile of
-// the block.
+// Keys per tile of the prefill's P·V: 64 keys of v_dim 128 are 32 KiB (L1), read by every row tile of the
+// block. A multiple of every build's panel width.
 constexpr std::int64_t kKeyTile = 64;
 
 // Scratch of one sdpa call, reused by every block.
@@ -248,12 +250,8 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
     // Key panels are head_dim deep; value panels hold `count` rows of keys.
     const std::size_t key_panel = width * dk, value_panel = width * static_cast<std::size_t>(packed.count);
     const auto skip = static_cast<std::size_t>(blo - packed.lo);  // keys before the block, whole panels
-    for (std::int64_t j0 = 0; j0 < ld; j0 += kKeyTile) {
-      const std::int64_t len = std::min(kKeyTile, ld - j0);
-      matmul_packed_unchecked(queries, dk, packed.keys + (skip + static_cast<std::size_t>(j0)) * dk, key_panel,
-                              scores + j0, static_cast<std::size_t>(ld), static_cast<std::size_t>(m),
-                              static_cast<std::size_t>(len), dk, false);
-    }
+    matmul_packed_unchecked(queries, dk, packed.keys + skip * dk, key_panel, scores, static_cast<std::size_t>(ld),
+                            static_cast<std::size_t>(m), static_cast<std::size_t>(ld), dk, false);
     for (std::int64_t r = 0; r < m; ++r) inv[r] = finish_row(p, b, rows[r], blo, n, scores + r * ld);
     for (std::int64_t j0 = 0; j0 < n; j0 += kKeyTile) {
       const std::int64_t len = std::min(kKeyTile, n - j0);
@@ -304,7 +302,10 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
       const float* kh = k.data() + bg * S * dk;
       const float* vh = v.data() + bg * S * dv;
       PackedKeys packed;
-      if (rows_per_group > kValueRows) {  // the keys any row of the group sees, packed once for all its blocks
+      // The keys any row of the group sees, packed once for all its blocks when enough rows share them: packing
+      // copies each K and V element once, as much work as the products of a few rows (a windowed decode step of
+      // 8 heads over one kv head ran 2.7x slower packed than streamed).
+      if (rows_per_group >= kPackRows) {
         std::int64_t lo = K, hi = 0;
         for (std::int64_t i = 0; i < Q; ++i) {
           const KeyRange r = p.visibility.keys(b, p.q_offset + i);
@@ -322,8 +323,9 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
           packed = {scratch.packed_keys.data(), scratch.packed_values.data(), lo, hi - lo};
         }
       }
-      for (std::int64_t t0 = 0; t0 < rows_per_group; t0 += kBlockRows) {
-        const std::int64_t count = std::min(kBlockRows, rows_per_group - t0);
+      const std::int64_t block_rows = packed.keys ? kBlockRows : kValueRows;
+      for (std::int64_t t0 = 0; t0 < rows_per_group; t0 += block_rows) {
+        const std::int64_t count = std::min(block_rows, rows_per_group - t0);
         const std::int64_t m = (count + kValueRows - 1) / kValueRows * kValueRows;
         Row rows[kBlockRows];
         for (std::int64_t r = 0; r < m; ++r) {

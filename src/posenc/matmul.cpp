@@ -45,7 +45,7 @@ struct AView {
 struct BView {
   const float* b;
   std::size_t depth_stride, column_stride;
-  float at(std::size_t p, std::size_t j) const { return b[p * depth_stride + j * column_stride]; }
+  const float& at(std::size_t p, std::size_t j) const { return b[p * depth_stride + j * column_stride]; }
 };
 
 // Rows [p0, p1) of op(B) into panels: column j, row p at packed[(j / kPanel)·panel_stride + (p − p0)·kPanel +
@@ -56,6 +56,10 @@ void pack_b(const BView& b, std::size_t p0, std::size_t p1, std::size_t n, std::
     float* dst = packed + q * panel_stride;
     const std::size_t j0 = q * kPanel, cols = std::min(kPanel, n - j0);
     for (std::size_t p = p0; p < p1; ++p, dst += kPanel) {
+      if (b.column_stride == 1 && cols == kPanel) {  // a row segment: whole vectors
+        for (std::size_t t = 0; t < kTileVectors; ++t) simd::store(dst + t * kWidth, simd::load(&b.at(p, j0) + t * kWidth));
+        continue;
+      }
       for (std::size_t t = 0; t < cols; ++t) dst[t] = b.at(p, j0 + t);
       for (std::size_t t = cols; t < kPanel; ++t) dst[t] = 0.0f;
     }
