@@ -13,8 +13,8 @@
 // Prefill runs both products on the matrix kernel (matmul.hpp): the keys and values the rows of one
 // (batch, kv head) can see are packed once into the kernel's panels (scratch of one head's K and V at most),
 // and each block multiplies its query rows by the panels of its key range (Q·Kᵀ), then its weights by the
-// value panels kKeyTile keys at a time (P·V). A kv head with fewer than kPackRows query rows (a decode step)
-// runs blocks of kValueRows rows that stream K and V from memory once each, in split sequential streams.
+// value panels kKeyTile keys at a time (P·V). A decode step (one query position) is not packed: its blocks
+// stream K and V from memory once each, in split sequential streams.
 #include "posenc/attention.hpp"
 #include "posenc/attention_plan.hpp"
 #include "posenc/attention_rows.hpp"
@@ -40,8 +40,6 @@ using simd::kWidth;
 // K/V traffic 4x against 4 (W5 in wasm 1.2x faster). Blocks of at most kValueRows rows take the streamed path.
 constexpr std::int64_t kBlockRows = 16;
 constexpr std::int64_t kValueRows = 4;
-// Query rows of one kv head from which its keys are packed for the matrix kernel; fewer go streamed, four at a time.
-constexpr std::int64_t kPackRows = 32;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // One query row of a block: where it reads and writes, and what it sees.
@@ -209,7 +207,7 @@ void write_row(const Row& row, const float* sums, std::size_t dv, const float* s
 }
 
 // m rows (a multiple of kValueRows; rows without an out are repeats whose outputs are thrown away) against
-// one kv head: k [S, Dk], v [S, Dv] at key 0; keys packed when m > kValueRows.
+// one kv head: k [S, Dk], v [S, Dv] at key 0; the products on the matrix kernel when the keys are packed.
 void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, const float* v, const PackedKeys& packed,
                   const Row* rows, std::int64_t m, Scratch& scratch) {
   const AttentionShape& sh = p.shape;
@@ -264,8 +262,8 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
     }
     return;
   }
-  // Streamed: m == kValueRows. Row capacity n rounded up to whole vectors; after the block, one spare row
-  // takes the repeated rows' outputs.
+  // Streamed. Row capacity n rounded up to whole vectors; after the block, one spare row takes the repeated
+  // rows' outputs.
   n = bhi - blo;
   ld = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n) + kWidth - 1));
   const std::size_t needed = static_cast<std::size_t>(m * ld) + dv;
@@ -277,7 +275,16 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
     qrow[r] = rows[r].q;
     orow[r] = rows[r].out ? rows[r].out : scores + m * ld;
   }
-  streamed_scores(qrow, k + blo * static_cast<std::int64_t>(dk), dk, n, scores, ld);
+  const float* kb = k + blo * static_cast<std::int64_t>(dk);
+  if (m == kValueRows) {
+    streamed_scores(qrow, kb, dk, n, scores, ld);
+  } else {  // key tiles, so the rows after the first four read each tile from cache
+    for (std::int64_t j0 = 0; j0 < n; j0 += kKeyTile) {
+      const std::int64_t len = std::min(kKeyTile, n - j0);
+      for (std::int64_t r = 0; r < m; r += kValueRows)
+        streamed_scores(qrow + r, kb + j0 * static_cast<std::int64_t>(dk), dk, len, scores + r * ld + j0, ld);
+    }
+  }
   for (std::int64_t r = 0; r < m; ++r) inv[r] = finish_row(p, b, rows[r], blo, n, scores + r * ld);
   streamed_values(scores, ld, n, v + blo * static_cast<std::int64_t>(dv), dv, m, orow);
   for (std::int64_t r = 0; r < m; ++r) {
@@ -302,10 +309,10 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
       const float* kh = k.data() + bg * S * dk;
       const float* vh = v.data() + bg * S * dv;
       PackedKeys packed;
-      // The keys any row of the group sees, packed once for all its blocks when enough rows share them: packing
-      // copies each K and V element once, as much work as the products of a few rows (a windowed decode step of
-      // 8 heads over one kv head ran 2.7x slower packed than streamed).
-      if (rows_per_group >= kPackRows) {
+      // The keys any row of the group sees, packed once for all its blocks. Not for one query position (a decode
+      // step): packing copies each K and V element once, as much work as the products of a few rows (a windowed
+      // decode step of 8 heads over one kv head ran 2.7x slower packed than streamed).
+      if (rows_per_group > kValueRows && Q > 1) {
         std::int64_t lo = K, hi = 0;
         for (std::int64_t i = 0; i < Q; ++i) {
           const KeyRange r = p.visibility.keys(b, p.q_offset + i);
@@ -323,9 +330,8 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
           packed = {scratch.packed_keys.data(), scratch.packed_values.data(), lo, hi - lo};
         }
       }
-      const std::int64_t block_rows = packed.keys ? kBlockRows : kValueRows;
-      for (std::int64_t t0 = 0; t0 < rows_per_group; t0 += block_rows) {
-        const std::int64_t count = std::min(block_rows, rows_per_group - t0);
+      for (std::int64_t t0 = 0; t0 < rows_per_group; t0 += kBlockRows) {
+        const std::int64_t count = std::min(kBlockRows, rows_per_group - t0);
         const std::int64_t m = (count + kValueRows - 1) / kValueRows * kValueRows;
         Row rows[kBlockRows];
         for (std::int64_t r = 0; r < m; ++r) {
@@ -339,7 +345,7 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
           row.probs = r < count && !probs.empty() ? probs.data() + bhi * K : nullptr;
           row.keys = p.visibility.keys(b, p.q_offset + row.i);
         }
-        attend_block(p, b, kh, vh, m > kValueRows ? packed : PackedKeys{}, rows, m, scratch);
+        attend_block(p, b, kh, vh, packed, rows, m, scratch);
       }
     }
   }
