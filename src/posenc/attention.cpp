@@ -37,7 +37,7 @@ using simd::Floats;
 using simd::kWidth;
 
 // Rows per block, at most: each K/V row a block loads serves all its rows, so 16 rows cut a long prefill's
-// K/V traffic 4x against 4 (W5 in wasm 1.2x faster). Blocks of at most kValueRows rows take the streamed path.
+// K/V traffic 4x against 4 (W5 in wasm 1.2x faster). The streamed scores and values run kValueRows of them at a time.
 constexpr std::int64_t kBlockRows = 16;
 constexpr std::int64_t kValueRows = 4;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
@@ -62,8 +62,8 @@ inline float dot(const float* a, const float* b, std::size_t n) {
 }
 
 // Raw scores of kValueRows rows against keys [0, n), two keys at a time with all the rows, the two from either
-// half of the range. For a block of one GQA group (a decode step) K streams from memory once (score_tile's row
-// pairs would read it twice), and two sequential streams keep twice the cache misses in flight: a decode step
+// half of the range. For a block of one GQA group (a decode step) K streams from memory once (pairs of rows
+// would read it twice), and two sequential streams keep twice the cache misses in flight: a decode step
 // over 32k keys in wasm went from 45% to 66% of a copy's bandwidth against adjacent keys.
 void streamed_scores(const float* const* q, const float* k, std::size_t dk, std::int64_t n, float* scores,
                      std::int64_t ld) {
@@ -98,9 +98,9 @@ void streamed_scores(const float* const* q, const float* k, std::size_t dk, std:
 }
 
 // out_r = Σ_j w[r,j] v[j, ·] over keys [0, n) for rows r < m, the sums kept in the output rows (in L1): for a
-// block of few rows (a decode step's GQA group) V streams from memory once, each row read whole, where the
-// column passes of weighted_values walk it in strides. Four keys at a time, one from each quarter of the
-// range: four sequential streams (see streamed_scores).
+// decode step's block V streams from memory once, each row read whole, where column passes would walk it in
+// strides. Four keys at a time, one from each quarter of the range: four sequential streams (see
+// streamed_scores).
 void streamed_values(const float* w, std::int64_t ld, std::int64_t n, const float* v, std::size_t dv, std::int64_t m,
                      float* const* out) {
   const std::size_t vend = simd::vector_end(dv);
@@ -136,8 +136,8 @@ void streamed_values(const float* w, std::int64_t ld, std::int64_t n, const floa
   }
 }
 
-// Keys per tile of the prefill's P·V: 64 keys of v_dim 128 are 32 KiB (L1), read by every row tile of the
-// block. A multiple of every build's panel width.
+// Keys per tile of the prefill's P·V and of a decode step's scores: 64 keys of head_dim 128 are 32 KiB (L1),
+// read from cache by every row tile after the first. A multiple of every build's panel width.
 constexpr std::int64_t kKeyTile = 64;
 
 // Scratch of one sdpa call, reused by every block.
@@ -152,7 +152,7 @@ struct Scratch {
 // The keys and values of one (batch, kv head) packed for the two products: keys [lo, hi), K as Kᵀ [head_dim,
 // keys] in panels of keys from key lo, V [keys, v_dim] in panels of value columns.
 struct PackedKeys {
-  const float* keys = nullptr;  // null: not packed (groups of at most kValueRows rows)
+  const float* keys = nullptr;  // null: not packed (a decode step, or at most kValueRows rows)
   const float* values = nullptr;
   std::int64_t lo = 0, count = 0;
 };
