@@ -5,6 +5,7 @@
 // between medians of this run; GFLOP/s count the matrix products (forward + backward = 3× forward) and
 // the share is of the SIMD multiply-add peak measured in the same run (bench/ceiling.cpp).
 //   node bench/train-step.mjs [--quick]      (--quick: tiny shapes, proves every implementation runs)
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,4 +137,22 @@ for (const r of rows) {
   const gflops = flops / (r.ms * 1e6);
   console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${(1000 / r.ms).toFixed(2)} | ${gflops.toFixed(2)} | ${Number.isFinite(peak) ? `${((100 * gflops) / peak).toFixed(1)}%` : 'n/a'} | ` +
     `${(r.ms / rows[0].ms).toFixed(2)}× |`);
+}
+
+// The step's matrix products timed alone in wasm-simd (bench/train_bench.cpp, built as build/bench/train_bench.cjs):
+// the kernel's GFLOP/s against the same peak, without the step's other work in the denominator.
+const trainBench = path.join(root, 'build/bench/train_bench.cjs');
+if (existsSync(trainBench)) {
+  const run = spawnSync(process.execPath, ['--no-wasm-dynamic-tiering', trainBench, quick ? '1' : '3'], { encoding: 'utf8' });
+  const line = run.status === 0 ? run.stdout.trim().split('\n').pop() : '';
+  if (line.startsWith('{')) {
+    const r = JSON.parse(line);
+    const share = Number.isFinite(peak) ? `${((100 * r.matmul_gflops) / peak).toFixed(1)}% of the SIMD multiply-add peak` : 'no peak measured';
+    console.log(`matrix products alone (posenc wasm-simd, the step's ${r.step_matmul_gflop.toFixed(3)} GFLOP of products outside the model): ` +
+      `${r.matmul_gflops.toFixed(2)} GFLOP/s, ${share}; they take ${(100 * r.matmul_share_of_step).toFixed(0)}% of its C++ step (${r.step_ms.toFixed(1)} ms)`);
+  } else {
+    console.log(`matrix products alone: ${trainBench} failed (${(run.stderr || '').trim().split('\n').pop()})`);
+  }
+} else {
+  console.log('matrix products alone: not measured (build/bench/train_bench.cjs missing: scripts/build.sh wasm-simd)');
 }

@@ -1,6 +1,7 @@
-// W7 natively: one training step of a fixed tiny model (2 layers, d 128, 4 heads, seq 128, batch 16, RoPE,
+// W7 in C++: one training step of a fixed tiny model (2 layers, d 128, 4 heads, seq 128, batch 16, RoPE,
 // vocabulary 64) — steps/s, the GFLOP/s of its matrix products, and their share of the multiply-add peak of
-// this build measured in the same run. Prints one JSON line.
+// this build measured in the same run. Prints one JSON line. The wasm-simd build makes it too
+// (build/bench/train_bench.cjs), for bench/train-step.mjs.
 // Usage: posenc_train_bench [steps]   (default 10 timed steps after 2 warm-up steps)
 #include <algorithm>
 #include <chrono>
@@ -24,8 +25,9 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// 12 independent fma chains over simd::Floats: the build's multiply-add peak, in FLOP/s.
-double madd_peak() {
+// 12 independent fma chains over simd::Floats: the build's multiply-add peak, in FLOP/s. Not inlined into
+// main: V8 keeps the chains of a large function in stack slots (in wasm, bench/ceiling.cpp is the reference).
+[[gnu::noinline]] double madd_peak() {
   constexpr int kChains = 12;
 
   posenc::simd::Floats acc[kChains];

@@ -9,11 +9,12 @@
 // adjacent — shares every loaded key and value row of its kv head. Each row has a visible key range from causal,
 // window and chunk; the block touches only the union of its rows' ranges, so the masked part of a causal
 // prefill and the out-of-window part of a decode cost nothing. Scores live in a kBlockRows × range
-// scratch (never Q × K); long ranges are walked in kKeyTile keys so K and V rows are reused from cache.
-// Remainders: dot products run kWidth lanes along head_dim with a scalar tail; keys go kWidth at a
-// time (one transpose-add gives kWidth scores) with a one-key tail; value columns go in chunks of
-// kValueVectors vectors, then single vectors, then scalar columns; a block whose row count is not a
-// multiple of kValueRows repeats its last row and discards the copies.
+// scratch (never Q × K).
+// Prefill runs both products on the matrix kernel (matmul.hpp): the keys and values the rows of one
+// (batch, kv head) can see are packed once into the kernel's panels (scratch of one head's K and V at most),
+// and each block multiplies its query rows by the panels of its key range (Q·Kᵀ), then its weights by the
+// value panels kKeyTile keys at a time (P·V). A decode step (one query position) is not packed: its blocks
+// stream K and V from memory once each, in split sequential streams.
 #include "posenc/attention.hpp"
 #include "posenc/attention_plan.hpp"
 #include "posenc/attention_rows.hpp"
@@ -26,6 +27,7 @@
 
 #include "posenc/error.hpp"
 #include "posenc/kv_cache.hpp"
+#include "posenc/matmul.hpp"
 #include "posenc/simd.hpp"
 
 namespace posenc {
@@ -35,16 +37,9 @@ using simd::Floats;
 using simd::kWidth;
 
 // Rows per block, at most: each K/V row a block loads serves all its rows, so 16 rows cut a long prefill's
-// K/V traffic 4x against 4 (W5 in wasm 1.2x faster); P·V runs kValueRows of them at a time.
+// K/V traffic 4x against 4 (W5 in wasm 1.2x faster). The streamed scores and values run kValueRows of them at a time.
 constexpr std::int64_t kBlockRows = 16;
 constexpr std::int64_t kValueRows = 4;
-// Query rows per score micro-tile: rows × kWidth accumulators must stay in registers (16 on x86 V8).
-constexpr std::int64_t kScoreRows = kWidth <= 4 ? 2 : 1;
-// With 4-lane (or scalar) vectors, prefill tiles run streamed_scores' kValueRows × 2-key micro-tile instead of
-// score_tile: each K load serves four rows and no transpose-add is needed (in wasm W3 1.5x, W5 1.3x faster).
-// Wider vectors keep score_tile, whose transpose-add fills a whole vector of keys.
-constexpr bool kQuadScores = kWidth <= 4;
-constexpr std::size_t kValueVectors = 2;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // One query row of a block: where it reads and writes, and what it sees.
@@ -66,48 +61,10 @@ inline float dot(const float* a, const float* b, std::size_t n) {
   return sum;
 }
 
-// Raw scores q_r · k_j for rows q[0..kScoreRows) and keys [0, kend) into scores[r * ld + j].
-void score_tile(const float* const* q, const float* k, std::size_t dk, std::int64_t kend, float* scores,
-                std::int64_t ld) {
-  const std::size_t vend = simd::vector_end(dk);
-  std::int64_t j = 0;
-  for (; j + static_cast<std::int64_t>(kWidth) <= kend; j += kWidth) {
-    Floats acc[kScoreRows][kWidth];
-    for (auto& row : acc)
-      for (auto& a : row) a = simd::splat(0.0f);
-    const float* kj = k + j * static_cast<std::int64_t>(dk);
-    for (std::size_t c = 0; c < vend; c += kWidth) {
-      Floats qv[kScoreRows];
-      for (std::int64_t r = 0; r < kScoreRows; ++r) qv[r] = simd::load(q[r] + c);
-      for (std::size_t w = 0; w < kWidth; ++w) {
-        const Floats kv = simd::load(kj + w * dk + c);
-        for (std::int64_t r = 0; r < kScoreRows; ++r) acc[r][w] = simd::fma(qv[r], kv, acc[r][w]);
-      }
-    }
-    for (std::int64_t r = 0; r < kScoreRows; ++r) {
-      Floats sums = simd::hadd_lanes(acc[r]);
-      if (vend < dk) {  // head_dim tail, one scalar per key
-        alignas(64) float tail[kWidth];
-        for (std::size_t w = 0; w < kWidth; ++w) {
-          float t = 0;
-          for (std::size_t c = vend; c < dk; ++c) t += q[r][c] * kj[w * dk + c];
-          tail[w] = t;
-        }
-        sums += simd::load(tail);
-      }
-      simd::store(scores + r * ld + j, sums);
-    }
-  }
-  for (; j < kend; ++j) {
-    for (std::int64_t r = 0; r < kScoreRows; ++r) scores[r * ld + j] = dot(q[r], k + j * static_cast<std::int64_t>(dk), dk);
-  }
-}
-
 // Raw scores of kValueRows rows against keys [0, n), two keys at a time with all the rows, the two from either
-// half of the range. For a block of one GQA group (a decode step) K streams from memory once (score_tile's row
-// pairs would read it twice), and two sequential streams keep twice the cache misses in flight: a decode step
-// over 32k keys in wasm went from 45% to 66% of a copy's bandwidth against adjacent keys. Prefill tiles
-// (in cache) use it too where kQuadScores.
+// half of the range. For a block of one GQA group (a decode step) K streams from memory once (pairs of rows
+// would read it twice), and two sequential streams keep twice the cache misses in flight: a decode step
+// over 32k keys in wasm went from 45% to 66% of a copy's bandwidth against adjacent keys.
 void streamed_scores(const float* const* q, const float* k, std::size_t dk, std::int64_t n, float* scores,
                      std::int64_t ld) {
   const std::size_t vend = simd::vector_end(dk);
@@ -140,31 +97,10 @@ void streamed_scores(const float* const* q, const float* k, std::size_t dk, std:
     for (std::int64_t r = 0; r < kValueRows; ++r) scores[r * ld + j] = dot(q[r], k + j * stride, dk);
 }
 
-// out_r[c0 .. c0 + vectors·kWidth) (+)= Σ_j w[r,j] v[j, ·] over keys [0, n) for the block's rows; the
-// first key tile starts from zero, later tiles add to what the earlier ones stored.
-template <std::size_t Vectors>
-void weighted_values(const float* w, std::int64_t ld, std::int64_t n, const float* v, std::size_t dv, std::size_t c0,
-                     bool first, float* const* out) {
-  Floats acc[kValueRows][Vectors];
-  for (std::int64_t r = 0; r < kValueRows; ++r)
-    for (std::size_t t = 0; t < Vectors; ++t) acc[r][t] = first ? simd::splat(0.0f) : simd::load(out[r] + c0 + t * kWidth);
-  const float* vj = v + c0;
-  for (std::int64_t j = 0; j < n; ++j, vj += dv) {
-    Floats vv[Vectors];
-    for (std::size_t t = 0; t < Vectors; ++t) vv[t] = simd::load(vj + t * kWidth);
-    for (std::int64_t r = 0; r < kValueRows; ++r) {
-      const Floats wr = simd::splat(w[r * ld + j]);
-      for (std::size_t t = 0; t < Vectors; ++t) acc[r][t] = simd::fma(wr, vv[t], acc[r][t]);
-    }
-  }
-  for (std::int64_t r = 0; r < kValueRows; ++r)
-    for (std::size_t t = 0; t < Vectors; ++t) simd::store(out[r] + c0 + t * kWidth, acc[r][t]);
-}
-
 // out_r = Σ_j w[r,j] v[j, ·] over keys [0, n) for rows r < m, the sums kept in the output rows (in L1): for a
-// block of few rows (a decode step's GQA group) V streams from memory once, each row read whole, where the
-// column passes of weighted_values walk it in strides. Four keys at a time, one from each quarter of the
-// range: four sequential streams (see streamed_scores).
+// decode step's block V streams from memory once, each row read whole, where column passes would walk it in
+// strides. Four keys at a time, one from each quarter of the range: four sequential streams (see
+// streamed_scores).
 void streamed_values(const float* w, std::int64_t ld, std::int64_t n, const float* v, std::size_t dv, std::int64_t m,
                      float* const* out) {
   const std::size_t vend = simd::vector_end(dv);
@@ -200,15 +136,80 @@ void streamed_values(const float* w, std::int64_t ld, std::int64_t n, const floa
   }
 }
 
-// Keys a tile of the score and P·V loops covers: a long range is walked tile by tile so the block's rows
-// reuse each K and V row from cache (64 keys of head_dim 128: 32 KiB, L1) instead of streaming the whole
-// range once per row pair.
+// Keys per tile of the prefill's P·V and of a decode step's scores: 64 keys of head_dim 128 are 32 KiB (L1),
+// read from cache by every row tile after the first. A multiple of every build's panel width.
 constexpr std::int64_t kKeyTile = 64;
 
+// Scratch of one sdpa call, reused by every block.
+struct Scratch {
+  std::vector<float> packed_keys;    // the group's visible keys in the matrix kernel's panels
+  std::vector<float> packed_values;  // and their values
+  std::vector<float> scores;         // [m, ld]
+  std::vector<float> queries;        // the block's query rows, [m, head_dim]
+  std::vector<float> sums;           // unnormalised P·V of the block, [m, v_dim rounded up to whole panels]
+};
+
+// The keys and values of one (batch, kv head) packed for the two products: keys [lo, hi), K as Kᵀ [head_dim,
+// keys] in panels of keys from key lo, V [keys, v_dim] in panels of value columns.
+struct PackedKeys {
+  const float* keys = nullptr;  // null: not packed (a decode step, or at most kValueRows rows)
+  const float* values = nullptr;
+  std::int64_t lo = 0, count = 0;
+};
+
+// Finishes row r's raw scores s[0, n) (key blo + j at s[j]) into softmax numerators, zero outside its own
+// range; returns 1/Σ (0 when the row sees nothing).
+float finish_row(const AttentionProblem& p, std::int64_t b, const Row& row, std::int64_t blo, std::int64_t n, float* s) {
+  const AttentionShape& sh = p.shape;
+  const std::int64_t K = sh.k_len;
+  const std::int64_t lo = row.keys.lo - blo, hi = row.keys.hi - blo;
+  if (lo == hi) {
+    std::fill(s, s + n, 0.0f);
+    return 0.0f;
+  }
+  const std::int64_t pos = p.q_offset + row.i;
+  RowTerms t;
+  double scale = p.scale;
+  if (p.temperature) {
+    scale *= std::log1p(std::floor(static_cast<double>(pos + 1) / p.temperature->floor_scale)) *
+                 p.temperature->attn_scale + 1.0;
+  }
+  t.scale = static_cast<float>(scale);
+  t.bias = p.bias ? p.bias + (((p.bias_has_batch ? b * sh.heads : 0) + row.h) * sh.q_len + row.i) * K : nullptr;
+  t.slope = p.alibi ? p.slopes[static_cast<std::size_t>(row.h)] : 0.0f;
+  t.pos = pos;
+  const std::int64_t mask_at = b * p.mask_stride[0] + row.h * p.mask_stride[1] + row.i * p.mask_stride[2];
+  t.additive = p.mask_additive ? p.mask_additive + mask_at : nullptr;
+  t.keep = p.mask_keep ? p.mask_keep + mask_at : nullptr;
+  t.mask_step = p.mask_stride[3];
+  t.padding = p.key_padding ? p.key_padding + b * K : nullptr;
+  finish_scores(s + lo, row.keys.lo, row.keys.hi, t, p);
+  const float inv = softmax_numerators(s + lo, hi - lo, p.sinks ? p.sinks[row.h] : kNegInf);
+  // Keys outside the row's own range weigh nothing in the block's shared P·V.
+  std::fill(s, s + lo, 0.0f);
+  std::fill(s + hi, s + n, 0.0f);
+  return inv;
+}
+
+// out_r = sums_r · inv_r, and the row's probabilities over all k_len keys when requested.
+void write_row(const Row& row, const float* sums, std::size_t dv, const float* s, float inv, std::int64_t blo,
+               std::int64_t n, std::int64_t K) {
+  const Floats vinv = simd::splat(inv);
+  const std::size_t vend = simd::vector_end(dv);
+  for (std::size_t c = 0; c < vend; c += kWidth) simd::store(row.out + c, simd::load(sums + c) * vinv);
+  for (std::size_t c = vend; c < dv; ++c) row.out[c] = sums[c] * inv;
+  if (row.probs) {
+    float* pr = row.probs;
+    std::fill(pr, pr + blo, 0.0f);
+    for (std::int64_t j = 0; j < n; ++j) pr[blo + j] = s[j] * inv;
+    std::fill(pr + blo + n, pr + K, 0.0f);
+  }
+}
+
 // m rows (a multiple of kValueRows; rows without an out are repeats whose outputs are thrown away) against
-// one kv head: k [S, Dk], v [S, Dv] at key 0.
-void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, const float* v, const Row* rows, std::int64_t m,
-                  std::vector<float>& scratch) {
+// one kv head: k [S, Dk], v [S, Dv] at key 0; the products on the matrix kernel when the keys are packed.
+void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, const float* v, const PackedKeys& packed,
+                  const Row* rows, std::int64_t m, Scratch& scratch) {
   const AttentionShape& sh = p.shape;
   const std::size_t dk = static_cast<std::size_t>(sh.head_dim), dv = static_cast<std::size_t>(sh.v_dim);
   const std::int64_t K = sh.k_len;
@@ -225,13 +226,49 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
     }
     return;
   }
-  const std::int64_t n = bhi - blo;
-  // Row capacity n rounded up, so the transpose-add may store a full vector past n; one spare row
-  // after the block takes a short block's repeated outputs.
-  const std::int64_t ld = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n) + kWidth - 1));
+  float inv[kBlockRows];
+  float* sums;
+  std::int64_t n, ld;
+  if (packed.keys) {
+    while (!rows[m - 1].out) --m;  // the kernel takes any row count: no repeats
+    // The range starts on a panel of the packing; keys before the rows' ranges get weight 0.
+    const std::size_t width = matmul_panel_width();
+    const auto w = static_cast<std::int64_t>(width);
+    blo = packed.lo + (blo - packed.lo) / w * w;
+    n = bhi - blo;
+    ld = (n + w - 1) / w * w;  // the kernel writes whole panels
+    const std::size_t lds = (dv + width - 1) / width * width;
+    scratch.scores.resize(std::max(scratch.scores.size(), static_cast<std::size_t>(m * ld)));
+    scratch.queries.resize(std::max(scratch.queries.size(), static_cast<std::size_t>(m) * dk));
+    scratch.sums.resize(std::max(scratch.sums.size(), static_cast<std::size_t>(m) * lds));
+    float* scores = scratch.scores.data();
+    float* queries = scratch.queries.data();
+    sums = scratch.sums.data();
+    for (std::int64_t r = 0; r < m; ++r) std::copy(rows[r].q, rows[r].q + dk, queries + r * static_cast<std::int64_t>(dk));
+    // Key panels are head_dim deep; value panels hold `count` rows of keys.
+    const std::size_t key_panel = width * dk, value_panel = width * static_cast<std::size_t>(packed.count);
+    const auto skip = static_cast<std::size_t>(blo - packed.lo);  // keys before the block, whole panels
+    matmul_packed_unchecked(queries, dk, packed.keys + skip * dk, key_panel, scores, static_cast<std::size_t>(ld),
+                            static_cast<std::size_t>(m), static_cast<std::size_t>(ld), dk, false);
+    for (std::int64_t r = 0; r < m; ++r) inv[r] = finish_row(p, b, rows[r], blo, n, scores + r * ld);
+    for (std::int64_t j0 = 0; j0 < n; j0 += kKeyTile) {
+      const std::int64_t len = std::min(kKeyTile, n - j0);
+      matmul_packed_unchecked(scores + j0, static_cast<std::size_t>(ld),
+                              packed.values + (skip + static_cast<std::size_t>(j0)) * width, value_panel, sums, lds,
+                              static_cast<std::size_t>(m), dv, static_cast<std::size_t>(len), j0 > 0);
+    }
+    for (std::int64_t r = 0; r < m; ++r) {
+      if (rows[r].out) write_row(rows[r], sums + r * lds, dv, scores + r * ld, inv[r], blo, n, K);
+    }
+    return;
+  }
+  // Streamed. Row capacity n rounded up to whole vectors; after the block, one spare row takes the repeated
+  // rows' outputs.
+  n = bhi - blo;
+  ld = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n) + kWidth - 1));
   const std::size_t needed = static_cast<std::size_t>(m * ld) + dv;
-  if (scratch.size() < needed) scratch.resize(needed);
-  float* scores = scratch.data();
+  if (scratch.scores.size() < needed) scratch.scores.resize(needed);
+  float* scores = scratch.scores.data();
   const float* qrow[kBlockRows];
   float* orow[kBlockRows];
   for (std::int64_t r = 0; r < m; ++r) {
@@ -239,81 +276,19 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
     orow[r] = rows[r].out ? rows[r].out : scores + m * ld;
   }
   const float* kb = k + blo * static_cast<std::int64_t>(dk);
-  if (m == kValueRows) streamed_scores(qrow, kb, dk, n, scores, ld);
-  for (std::int64_t j0 = 0; m > kValueRows && j0 < n; j0 += kKeyTile) {
-    const std::int64_t len = std::min(kKeyTile, n - j0);
-    const float* kt = kb + j0 * static_cast<std::int64_t>(dk);
-    if (kQuadScores) {
-      for (std::int64_t r = 0; r < m; r += kValueRows) streamed_scores(qrow + r, kt, dk, len, scores + r * ld + j0, ld);
-    } else {
-      for (std::int64_t r = 0; r < m; r += kScoreRows) score_tile(qrow + r, kt, dk, len, scores + r * ld + j0, ld);
-    }
-  }
-  float inv[kBlockRows];
-  for (std::int64_t r = 0; r < m; ++r) {
-    const Row& row = rows[r];
-    float* s = scores + r * ld;
-    const std::int64_t lo = row.keys.lo - blo, hi = row.keys.hi - blo;
-    if (lo == hi) {
-      std::fill(s, s + n, 0.0f);
-      inv[r] = 0.0f;
-      continue;
-    }
-    const std::int64_t pos = p.q_offset + row.i;
-    RowTerms t;
-    double scale = p.scale;
-    if (p.temperature) {
-      scale *= std::log1p(std::floor(static_cast<double>(pos + 1) / p.temperature->floor_scale)) *
-                   p.temperature->attn_scale + 1.0;
-    }
-    t.scale = static_cast<float>(scale);
-    t.bias = p.bias ? p.bias + (((p.bias_has_batch ? b * sh.heads : 0) + row.h) * sh.q_len + row.i) * K : nullptr;
-    t.slope = p.alibi ? p.slopes[static_cast<std::size_t>(row.h)] : 0.0f;
-    t.pos = pos;
-    const std::int64_t mask_at = b * p.mask_stride[0] + row.h * p.mask_stride[1] + row.i * p.mask_stride[2];
-    t.additive = p.mask_additive ? p.mask_additive + mask_at : nullptr;
-    t.keep = p.mask_keep ? p.mask_keep + mask_at : nullptr;
-    t.mask_step = p.mask_stride[3];
-    t.padding = p.key_padding ? p.key_padding + b * K : nullptr;
-    finish_scores(s + lo, row.keys.lo, row.keys.hi, t, p);
-    inv[r] = softmax_numerators(s + lo, hi - lo, p.sinks ? p.sinks[row.h] : kNegInf);
-    // Keys outside the row's own range weigh nothing in the shared P·V loop.
-    std::fill(s, s + lo, 0.0f);
-    std::fill(s + hi, s + n, 0.0f);
-  }
-  const float* vb = v + blo * static_cast<std::int64_t>(dv);
-  if (m <= kValueRows) streamed_values(scores, ld, n, vb, dv, m, orow);
-  for (std::int64_t j0 = 0; m > kValueRows && j0 < n; j0 += kKeyTile) {
-    const std::int64_t len = std::min(kKeyTile, n - j0);
-    const bool first = j0 == 0;
-    const float* w = scores + j0;
-    const float* vt = vb + j0 * static_cast<std::int64_t>(dv);
-    std::size_t c = 0;
-    for (; c + kValueVectors * kWidth <= dv; c += kValueVectors * kWidth)
+  if (m == kValueRows) {
+    streamed_scores(qrow, kb, dk, n, scores, ld);
+  } else {  // key tiles, so the rows after the first four read each tile from cache
+    for (std::int64_t j0 = 0; j0 < n; j0 += kKeyTile) {
+      const std::int64_t len = std::min(kKeyTile, n - j0);
       for (std::int64_t r = 0; r < m; r += kValueRows)
-        weighted_values<kValueVectors>(w + r * ld, ld, len, vt, dv, c, first, orow + r);
-    for (; c + kWidth <= dv; c += kWidth)
-      for (std::int64_t r = 0; r < m; r += kValueRows) weighted_values<1>(w + r * ld, ld, len, vt, dv, c, first, orow + r);
-    for (; c < dv; ++c) {
-      for (std::int64_t r = 0; r < m; ++r) {
-        float acc = first ? 0.0f : orow[r][c];
-        for (std::int64_t j = 0; j < len; ++j) acc += w[r * ld + j] * vt[j * static_cast<std::int64_t>(dv) + c];
-        orow[r][c] = acc;
-      }
+        streamed_scores(qrow + r, kb + j0 * static_cast<std::int64_t>(dk), dk, len, scores + r * ld + j0, ld);
     }
   }
+  for (std::int64_t r = 0; r < m; ++r) inv[r] = finish_row(p, b, rows[r], blo, n, scores + r * ld);
+  streamed_values(scores, ld, n, v + blo * static_cast<std::int64_t>(dv), dv, m, orow);
   for (std::int64_t r = 0; r < m; ++r) {
-    const Floats vinv = simd::splat(inv[r]);
-    const std::size_t vend = simd::vector_end(dv);
-    for (std::size_t c = 0; c < vend; c += kWidth) simd::store(orow[r] + c, simd::load(orow[r] + c) * vinv);
-    for (std::size_t c = vend; c < dv; ++c) orow[r][c] *= inv[r];
-    if (rows[r].probs) {
-      float* pr = rows[r].probs;
-      const float* s = scores + r * ld;
-      std::fill(pr, pr + blo, 0.0f);
-      for (std::int64_t j = 0; j < n; ++j) pr[blo + j] = s[j] * inv[r];
-      std::fill(pr + bhi, pr + K, 0.0f);
-    }
+    if (rows[r].out) write_row(rows[r], orow[r], dv, scores + r * ld, inv[r], blo, n, K);
   }
 }
 
@@ -324,7 +299,7 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
   const AttentionProblem p = plan_attention(q, k, v, shape, out, probs, options);
   const std::int64_t H = shape.heads, Q = shape.q_len, K = shape.k_len, dk = shape.head_dim, dv = shape.v_dim;
   const std::int64_t S = p.key_stride, G = p.group;
-  std::vector<float> scratch;
+  Scratch scratch;
   // Rows run query position by query position, the group's heads adjacent: a block shares one kv head's
   // K/V rows across the heads of its group (GQA reads each K/V row once per block, as MHA does).
   const std::int64_t rows_per_group = Q * G;
@@ -333,6 +308,28 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
       const std::int64_t bg = b * p.kv_heads + g;
       const float* kh = k.data() + bg * S * dk;
       const float* vh = v.data() + bg * S * dv;
+      PackedKeys packed;
+      // The keys any row of the group sees, packed once for all its blocks. Not for one query position (a decode
+      // step): packing copies each K and V element once, as much work as the products of a few rows (a windowed
+      // decode step of 8 heads over one kv head ran 2.7x slower packed than streamed).
+      if (rows_per_group > kValueRows && Q > 1) {
+        std::int64_t lo = K, hi = 0;
+        for (std::int64_t i = 0; i < Q; ++i) {
+          const KeyRange r = p.visibility.keys(b, p.q_offset + i);
+          if (r.lo == r.hi) continue;
+          lo = std::min(lo, r.lo);
+          hi = std::max(hi, r.hi);
+        }
+        if (lo < hi) {
+          const auto n = static_cast<std::size_t>(hi - lo);
+          const auto udk = static_cast<std::size_t>(dk), udv = static_cast<std::size_t>(dv);
+          scratch.packed_keys.resize(matmul_packed_size(n, udk));
+          scratch.packed_values.resize(matmul_packed_size(udv, n));
+          matmul_pack_b(kh + lo * dk, udk, n, udk, MatmulLayout::ABt, scratch.packed_keys.data());
+          matmul_pack_b(vh + lo * dv, udv, udv, n, MatmulLayout::AB, scratch.packed_values.data());
+          packed = {scratch.packed_keys.data(), scratch.packed_values.data(), lo, hi - lo};
+        }
+      }
       for (std::int64_t t0 = 0; t0 < rows_per_group; t0 += kBlockRows) {
         const std::int64_t count = std::min(kBlockRows, rows_per_group - t0);
         const std::int64_t m = (count + kValueRows - 1) / kValueRows * kValueRows;
@@ -348,7 +345,7 @@ void sdpa(Span<const float> q, Span<const float> k, Span<const float> v, const A
           row.probs = r < count && !probs.empty() ? probs.data() + bhi * K : nullptr;
           row.keys = p.visibility.keys(b, p.q_offset + row.i);
         }
-        attend_block(p, b, kh, vh, rows, m, scratch);
+        attend_block(p, b, kh, vh, packed, rows, m, scratch);
       }
     }
   }

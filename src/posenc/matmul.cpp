@@ -1,17 +1,20 @@
-// Register-blocked matrix product over simd::Floats. A micro-tile of kTileRows rows × kTileVectors vectors of
-// C lives in registers while the k loop broadcasts one A element per row and loads kTileVectors vectors of a B
-// row: 4×2 in wasm (8 accumulators + 2 B vectors + 1 broadcast fit the 16 registers wasm engines give SIMD code),
-// 6×2 natively where vectors have 8+ lanes (W7's products: 45 → 90 GFLOP/s, 39% → 77% of the measured peak).
-// AB and AtB differ only in A's element strides, so one kernel serves both; ABt transposes
-// B once into scratch (n·k copies against m·n·k multiply-adds) and runs AB.
-// Cache blocking: k is cut into kDepthBlock slices so a B slice (kDepthBlock × n) stays in L2 while every row
-// tile of A passes over it. Remainders: row tiles of fewer rows (templates), a one-vector column tile, then
-// scalar columns. Each C element sums its k products in a fixed order (block by block, p ascending), so the
-// bits depend only on the shape and the build.
+// Register-blocked matrix product over simd::Floats, on packed operands. A micro-tile of kTileRows rows ×
+// kTileVectors vectors of C is accumulated while the depth loop broadcasts one A element per row and loads
+// kTileVectors vectors of a B row: 4×2 in wasm, 6×2 natively where vectors have 8+ lanes.
+// Both operands are packed, whatever the layout: B, a depth block at a time, into panels of one tile's width
+// (each panel's rows one after another), A a row tile at a time, depth-major. The micro-tile then reads two
+// contiguous streams through two pointers at constant offsets (wasm folds those into its loads), and AB,
+// ABt and AtB differ only in how the packing reads them. A B read by many products (attention's keys and
+// values) is packed once by the caller (matmul_pack_b) and multiplied with matmul_packed_unchecked.
+// Cache blocking: k is cut into kDepthBlock slices so a packed B slice stays in L2 while every row tile of A
+// passes over it. Remainders: row tiles of fewer rows (templates); the last, partial panel is zero-padded
+// and its tile goes through a small buffer. Each C element sums its k products in a fixed order (block by
+// block, p ascending), so the bits depend only on the shape and the build.
 #include "posenc/matmul.hpp"
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "posenc/error.hpp"
@@ -24,36 +27,72 @@ namespace {
 using simd::Floats;
 using simd::kWidth;
 
-// 6 rows where vectors are wide (AVX/AVX-512 hosts: 12 accumulators of 16 or 32 registers), 4 in wasm.
+// 6 rows where vectors are wide (AVX/AVX-512 hosts: 12 accumulators of 16 or 32 registers), 4 in wasm (V8
+// gives SIMD code few registers; 2, 3, 5 and 6 rows were slower there).
 constexpr std::size_t kTileRows = kWidth >= 8 ? 6 : 4;
 constexpr std::size_t kTileVectors = 2;
+constexpr std::size_t kPanel = kTileVectors * kWidth;
 constexpr std::size_t kDepthBlock = 256;
 
-// A element (i, p) is a[i·row_stride + p·depth_stride]: AB has (lda, 1), AtB has (1, lda).
+// Element (i, p) of op(A) is a[i·row_stride + p·depth_stride]: A [m, k] has (lda, 1), Aᵀ (AtB) has (1, lda).
 struct AView {
   const float* a;
   std::size_t row_stride, depth_stride;
   float at(std::size_t i, std::size_t p) const { return a[i * row_stride + p * depth_stride]; }
 };
 
-template <std::size_t Rows, std::size_t Vectors>
-void tile(const AView& a, std::size_t i0, const float* b, std::size_t ldb, float* c, std::size_t ldc, std::size_t j0,
-          std::size_t p0, std::size_t p1, bool accumulate) {
-  Floats acc[Rows][Vectors];
+// Element (p, j) of op(B): B [k, n] has (ldb, 1), Bᵀ (ABt, B stored [n, k]) has (1, ldb).
+struct BView {
+  const float* b;
+  std::size_t depth_stride, column_stride;
+  const float& at(std::size_t p, std::size_t j) const { return b[p * depth_stride + j * column_stride]; }
+};
+
+// Rows [p0, p1) of op(B) into panels: column j, row p at packed[(j / kPanel)·panel_stride + (p − p0)·kPanel +
+// j % kPanel]; the columns of the last panel past n are zeros.
+void pack_b(const BView& b, std::size_t p0, std::size_t p1, std::size_t n, std::size_t panel_stride, float* packed) {
+  const std::size_t panels = (n + kPanel - 1) / kPanel;
+  for (std::size_t q = 0; q < panels; ++q) {
+    float* dst = packed + q * panel_stride;
+    const std::size_t j0 = q * kPanel, cols = std::min(kPanel, n - j0);
+    for (std::size_t p = p0; p < p1; ++p, dst += kPanel) {
+      if (b.column_stride == 1 && cols == kPanel) {  // a row segment: whole vectors
+        for (std::size_t t = 0; t < kTileVectors; ++t) simd::store(dst + t * kWidth, simd::load(&b.at(p, j0) + t * kWidth));
+        continue;
+      }
+      for (std::size_t t = 0; t < cols; ++t) dst[t] = b.at(p, j0 + t);
+      for (std::size_t t = cols; t < kPanel; ++t) dst[t] = 0.0f;
+    }
+  }
+}
+
+// A tile's rows over depth [p0, p1), depth-major: element (r, p) at panel[(p − p0)·Rows + r].
+template <std::size_t Rows>
+void pack_a(const AView& a, std::size_t i0, std::size_t p0, std::size_t p1, float* panel) {
+  for (std::size_t p = p0; p < p1; ++p)
+    for (std::size_t r = 0; r < Rows; ++r) *panel++ = a.at(i0 + r, p);
+}
+
+// C[0..Rows) × [0..kPanel) (+)= packed A rows · one packed B panel over `depth` steps; c at the tile's first
+// row and column. Not inlined: V8 allocates registers per function, and inside the large callers it kept the
+// accumulators in stack slots (the products ran about 1.8x slower in wasm).
+template <std::size_t Rows>
+[[gnu::noinline]] void tile(const float* ap, const float* bp, float* c, std::size_t ldc, std::size_t depth,
+                            bool accumulate) {
+  Floats acc[Rows][kTileVectors];
   for (auto& row : acc)
     for (auto& v : row) v = simd::splat(0.0f);
-  for (std::size_t p = p0; p < p1; ++p) {
-    const float* bp = b + p * ldb + j0;
-    Floats bv[Vectors];
-    for (std::size_t t = 0; t < Vectors; ++t) bv[t] = simd::load(bp + t * kWidth);
+  for (std::size_t p = 0; p < depth; ++p, ap += Rows, bp += kPanel) {
+    Floats bv[kTileVectors];
+    for (std::size_t t = 0; t < kTileVectors; ++t) bv[t] = simd::load(bp + t * kWidth);
     for (std::size_t r = 0; r < Rows; ++r) {
-      const Floats av = simd::splat(a.at(i0 + r, p));
-      for (std::size_t t = 0; t < Vectors; ++t) acc[r][t] = simd::fma(av, bv[t], acc[r][t]);
+      const Floats av = simd::splat(ap[r]);
+      for (std::size_t t = 0; t < kTileVectors; ++t) acc[r][t] = simd::fma(av, bv[t], acc[r][t]);
     }
   }
   for (std::size_t r = 0; r < Rows; ++r) {
-    float* cr = c + (i0 + r) * ldc + j0;
-    for (std::size_t t = 0; t < Vectors; ++t) {
+    float* cr = c + r * ldc;
+    for (std::size_t t = 0; t < kTileVectors; ++t) {
       Floats v = acc[r][t];
       if (accumulate) v += simd::load(cr + t * kWidth);
       simd::store(cr + t * kWidth, v);
@@ -61,66 +100,89 @@ void tile(const AView& a, std::size_t i0, const float* b, std::size_t ldb, float
   }
 }
 
-// Columns [j0, j1) one at a time (fewer than kWidth of them), every row.
-void scalar_columns(const AView& a, std::size_t m, const float* b, std::size_t ldb, float* c, std::size_t ldc,
-                    std::size_t j0, std::size_t j1, std::size_t p0, std::size_t p1, bool accumulate) {
-  for (std::size_t i = 0; i < m; ++i) {
-    for (std::size_t j = j0; j < j1; ++j) {
-      float s = 0;
-      for (std::size_t p = p0; p < p1; ++p) s += a.at(i, p) * b[p * ldb + j];
-      c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
-    }
+// Runs sweep(rows, i) over the row tiles of m rows: full kTileRows tiles, then one shorter tile, the row count
+// a compile-time constant (std::integral_constant) so each tile size has its own register layout.
+template <class Sweep>
+void over_row_tiles(std::size_t m, Sweep sweep) {
+  std::size_t i = 0;
+  for (; i + kTileRows <= m; i += kTileRows) sweep(std::integral_constant<std::size_t, kTileRows>{}, i);
+  switch (m - i) {
+    case 5: sweep(std::integral_constant<std::size_t, 5>{}, i); break;
+    case 4: sweep(std::integral_constant<std::size_t, 4>{}, i); break;
+    case 3: sweep(std::integral_constant<std::size_t, 3>{}, i); break;
+    case 2: sweep(std::integral_constant<std::size_t, 2>{}, i); break;
+    case 1: sweep(std::integral_constant<std::size_t, 1>{}, i); break;
+    default: break;
   }
 }
 
-template <std::size_t Rows>
-void row_tile(const AView& a, std::size_t i0, const float* b, std::size_t ldb, float* c, std::size_t ldc, std::size_t n,
-              std::size_t p0, std::size_t p1, bool accumulate) {
-  constexpr std::size_t wide = kTileVectors * kWidth;
-  std::size_t j = 0;
-  for (; j + wide <= n; j += wide) tile<Rows, kTileVectors>(a, i0, b, ldb, c, ldc, j, p0, p1, accumulate);
-  for (; j + kWidth <= n; j += kWidth) tile<Rows, 1>(a, i0, b, ldb, c, ldc, j, p0, p1, accumulate);
+// C [m, n] (+)= op(A) rows × packed B over depth [p0, p1) (panel q's row p0 at packed + q·panel_stride).
+// whole_panels: C has room for every column of the last panel; otherwise that tile goes through a buffer
+// and only its n % kPanel real columns reach C.
+void panel_product(const AView& a, const float* packed, std::size_t panel_stride, float* c, std::size_t ldc,
+                   std::size_t m, std::size_t n, std::size_t p0, std::size_t p1, bool accumulate, bool whole_panels) {
+  const std::size_t panels = (n + kPanel - 1) / kPanel;
+  const std::size_t full = whole_panels ? panels : n / kPanel;
+  const std::size_t depth = p1 - p0;
+  float apanel[kTileRows * kDepthBlock];
+  over_row_tiles(m, [&](auto rows, std::size_t i) {
+    constexpr std::size_t Rows = decltype(rows)::value;
+    pack_a<Rows>(a, i, p0, p1, apanel);
+    float* ci = c + i * ldc;
+    for (std::size_t q = 0; q < full; ++q) tile<Rows>(apanel, packed + q * panel_stride, ci + q * kPanel, ldc, depth, accumulate);
+    if (full < panels) {
+      alignas(64) float edge[Rows * kPanel];
+      tile<Rows>(apanel, packed + full * panel_stride, edge, kPanel, depth, false);
+      const std::size_t j0 = full * kPanel;
+      for (std::size_t r = 0; r < Rows; ++r)
+        for (std::size_t j = j0; j < n; ++j) {
+          float& x = ci[r * ldc + j];
+          x = accumulate ? x + edge[r * kPanel + j - j0] : edge[r * kPanel + j - j0];
+        }
+    }
+  });
 }
 
-void product(const AView& a, const float* b, std::size_t ldb, float* c, std::size_t ldc, std::size_t m, std::size_t n,
-             std::size_t k, bool accumulate) {
+}  // namespace
+
+std::size_t matmul_panel_width() { return kPanel; }
+
+std::size_t matmul_packed_size(std::size_t n, std::size_t k) { return (n + kPanel - 1) / kPanel * kPanel * k; }
+
+void matmul_pack_b(const float* b, std::size_t ldb, std::size_t n, std::size_t k, MatmulLayout layout, float* packed) {
+  const BView view = layout == MatmulLayout::ABt ? BView{b, 1, ldb} : BView{b, ldb, 1};
+  pack_b(view, 0, k, n, kPanel * k, packed);
+}
+
+void matmul_packed_unchecked(const float* a, std::size_t lda, const float* packed, std::size_t panel_stride, float* c,
+                             std::size_t ldc, std::size_t m, std::size_t n, std::size_t k, bool accumulate) {
+  if (k == 0) {
+    if (!accumulate)
+      for (std::size_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + (n + kPanel - 1) / kPanel * kPanel, 0.0f);
+    return;
+  }
+  for (std::size_t p0 = 0; p0 < k; p0 += kDepthBlock) {
+    const std::size_t p1 = std::min(k, p0 + kDepthBlock);
+    panel_product({a, lda, 1}, packed + p0 * kPanel, panel_stride, c, ldc, m, n, p0, p1, accumulate || p0 > 0, true);
+  }
+}
+
+void matmul_unchecked(const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c, std::size_t ldc,
+                      std::size_t m, std::size_t n, std::size_t k, MatmulLayout layout, bool accumulate) {
   if (k == 0) {
     if (!accumulate)
       for (std::size_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
     return;
   }
-  const std::size_t vector_cols = simd::vector_end(n);
+  if (m == 0 || n == 0) return;
+  const AView av = layout == MatmulLayout::AtB ? AView{a, 1, lda} : AView{a, lda, 1};
+  const BView bv = layout == MatmulLayout::ABt ? BView{b, 1, ldb} : BView{b, ldb, 1};
+  const std::size_t block = std::min(k, kDepthBlock);
+  std::vector<float> packed(matmul_packed_size(n, block));
   for (std::size_t p0 = 0; p0 < k; p0 += kDepthBlock) {
     const std::size_t p1 = std::min(k, p0 + kDepthBlock);
-    const bool add = accumulate || p0 > 0;
-    std::size_t i = 0;
-    for (; i + kTileRows <= m; i += kTileRows) row_tile<kTileRows>(a, i, b, ldb, c, ldc, n, p0, p1, add);
-    switch (m - i) {
-      case 5: row_tile<5>(a, i, b, ldb, c, ldc, n, p0, p1, add); break;
-      case 4: row_tile<4>(a, i, b, ldb, c, ldc, n, p0, p1, add); break;
-      case 3: row_tile<3>(a, i, b, ldb, c, ldc, n, p0, p1, add); break;
-      case 2: row_tile<2>(a, i, b, ldb, c, ldc, n, p0, p1, add); break;
-      case 1: row_tile<1>(a, i, b, ldb, c, ldc, n, p0, p1, add); break;
-      default: break;
-    }
-    if (vector_cols < n) scalar_columns(a, m, b, ldb, c, ldc, vector_cols, n, p0, p1, add);
-  }
-}
-
-}  // namespace
-
-void matmul_unchecked(const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c, std::size_t ldc,
-                      std::size_t m, std::size_t n, std::size_t k, MatmulLayout layout, bool accumulate) {
-  switch (layout) {
-    case MatmulLayout::AB: product({a, lda, 1}, b, ldb, c, ldc, m, n, k, accumulate); return;
-    case MatmulLayout::AtB: product({a, 1, lda}, b, ldb, c, ldc, m, n, k, accumulate); return;
-    case MatmulLayout::ABt: {
-      std::vector<float> bt(k * n);  // B [n, k] → Bᵀ [k, n]
-      for (std::size_t j = 0; j < n; ++j)
-        for (std::size_t p = 0; p < k; ++p) bt[p * n + j] = b[j * ldb + p];
-      product({a, lda, 1}, bt.data(), n, c, ldc, m, n, k, accumulate);
-      return;
-    }
+    pack_b(bv, p0, p1, n, kPanel * (p1 - p0), packed.data());
+    panel_product(av, packed.data(), kPanel * (p1 - p0), c, ldc, m, n, p0, p1, accumulate || p0 > 0, false);
   }
 }
 
