@@ -98,15 +98,23 @@ export function stats(xs) {
   return { mean, median: at(0.5), p95: at(0.95), max: s[s.length - 1], cv: mean > 0 ? std / mean : 0 };
 }
 
+/**
+ * The settings of one task: the grid's own, with grid.perTask[task] (optional) over them, e.g. a task that needs
+ * more steps, a shorter training length or its own test lengths; a per-task model merges into the grid's.
+ */
+export function taskSettings(grid, task) {
+  const { tasks, schemes, seeds, perTask, ...rest } = grid;
+  const own = perTask?.[task] ?? {};
+  return { ...rest, ...own, model: { ...rest.model, ...own.model } };
+}
+
 /** Every job of a grid, in a fixed order. */
 export function jobsOf(grid) {
   const jobs = [];
   for (const task of grid.tasks) {
+    const settings = taskSettings(grid, task);
     for (const positional of grid.schemes) {
-      for (const seed of grid.seeds) {
-        const { tasks, schemes, seeds, ...rest } = grid;
-        jobs.push({ ...rest, task, positional, seed });
-      }
+      for (const seed of grid.seeds) jobs.push({ ...settings, task, positional, seed });
     }
   }
   return jobs;

@@ -7,15 +7,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
-import { jobsOf, runOne, SCHEMES, summarize, TASKS } from './grid.js';
+import { jobsOf, runOne, SCHEMES, summarize, TASKS, taskSettings } from './grid.js';
 import { accuracySvg, lossSvg, markdownTable } from './report.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+// Sized for about 15 minutes on 2 cores. Copy and reverse use 32 symbols, so that a symbol rarely repeats at
+// L = 16 and a content-matching (induction) head can find its source. Recall has one answer per sequence, a
+// sparse signal: it trains on 4 key-value pairs with more, cheaper steps.
 const FULL = {
   tasks: TASKS, schemes: SCHEMES, seeds: [1, 2, 3], trainLength: 16, testLengths: [16, 32, 64, 128],
-  steps: 250, batch: 16, evalBatch: 32, learningRate: 3e-3, symbols: 8,
+  steps: 400, batch: 32, evalBatch: 32, learningRate: 3e-3, symbols: 32,
   model: { layers: 2, dModel: 64, heads: 4 },
+  perTask: {
+    recall: { trainLength: 4, testLengths: [4, 8, 16, 32], steps: 1000, batch: 32, evalBatch: 256, symbols: 8 },
+    text: { trainLength: 32, testLengths: [32, 64, 128, 256], steps: 300, batch: 16 },
+  },
 };
 const QUICK = {
   tasks: ['copy', 'text'], schemes: ['none', 'rope', 'alibi'], seeds: [1, 2], trainLength: 4, testLengths: [4, 8, 16, 32],
@@ -48,14 +55,22 @@ async function main() {
   grid.tasks = list('--tasks', String) ?? grid.tasks;
   grid.schemes = list('--schemes', String) ?? grid.schemes;
   grid.seeds = list('--seeds', Number) ?? grid.seeds;
-  grid.steps = Number(argValue(args, '--steps', grid.steps));
-  grid.evalBatch = Number(argValue(args, '--eval-batch', grid.evalBatch));
-  const reduced = !quick && ['tasks', 'schemes', 'seeds', 'steps', 'evalBatch'].some((k) => String(grid[k]) !== String(FULL[k]));
+  // --steps and --eval-batch replace every task's own value.
+  const steps = argValue(args, '--steps', null), evalBatch = argValue(args, '--eval-batch', null);
+  if (steps !== null || evalBatch !== null) {
+    grid.perTask = Object.fromEntries(Object.entries(grid.perTask ?? {}).map(([task, own]) => {
+      const { steps: s, evalBatch: e, ...rest } = own;
+      return [task, { ...rest, ...(steps === null && s !== undefined ? { steps: s } : {}), ...(evalBatch === null && e !== undefined ? { evalBatch: e } : {}) }];
+    }));
+    if (steps !== null) grid.steps = Number(steps);
+    if (evalBatch !== null) grid.evalBatch = Number(evalBatch);
+  }
+  const reduced = !quick && (['tasks', 'schemes', 'seeds'].some((k) => String(grid[k]) !== String(FULL[k])) || steps !== null || evalBatch !== null);
   const jobsCount = Number(argValue(args, '--jobs', Math.min(2, os.availableParallelism?.() ?? 2)));
   const out = path.resolve(argValue(args, '--out', quick ? path.join(root, 'build/experiment-quick') : path.join(root, 'docs')));
   const jobs = jobsOf(grid);
   console.log(`[experiment] ${jobs.length} runs (${grid.tasks.length} tasks × ${grid.schemes.length} encodings × ${grid.seeds.length} seeds), ` +
-    `${grid.steps} steps each, ${jobsCount} worker thread(s)`);
+    `${grid.tasks.map((t) => `${t} ${taskSettings(grid, t).steps}`).join(', ')} steps, ${jobsCount} worker thread(s)`);
   const started = Date.now();
   const results = [];
   let arch = '';
@@ -68,7 +83,7 @@ async function main() {
       worker.on('message', ({ result, arch: a }) => {
         arch = a;
         results.push(result);
-        const accs = grid.testLengths.map((L) => (result.accuracy[L] ?? NaN).toFixed(3)).join(' ');
+        const accs = taskSettings(grid, result.task).testLengths.map((L) => (result.accuracy[L] ?? NaN).toFixed(3)).join(' ');
         console.log(`[${results.length}/${jobs.length}] ${result.task} ${result.positional} seed ${result.seed}: accuracy ${accs}, ` +
           `${result.stepsPerSecond.toFixed(1)} steps/s, final loss ${result.losses.at(-1).toFixed(3)}`);
         feed();
@@ -79,55 +94,68 @@ async function main() {
     }
   });
   const minutes = (Date.now() - started) / 60000;
-  console.log(`[experiment] done in ${minutes.toFixed(1)} min`);
-  writeReport(out, grid, results, { quick, reduced, minutes, arch, threads: jobsCount, command: ['npm run experiment', ...(args.length ? ['--', ...args] : [])].join(' ') });
+  // CPU time of every thread: on a shared machine the wall time moves with other jobs' load, this does not.
+  const { user, system } = process.cpuUsage();
+  const cpuMinutes = (user + system) / 6e7;
+  console.log(`[experiment] done in ${minutes.toFixed(1)} min (${cpuMinutes.toFixed(1)} CPU-minutes)`);
+  writeReport(out, grid, results, { quick, reduced, minutes, cpuMinutes, arch, threads: jobsCount, command: ['npm run experiment', ...(args.length ? ['--', ...args] : [])].join(' ') });
 }
 
-function writeReport(out, grid, results, { quick, reduced, minutes, arch, threads, command }) {
+function writeReport(out, grid, results, { quick, reduced, minutes, cpuMinutes, arch, threads, command }) {
   const order = (a, b) => grid.seeds.indexOf(a.seed) - grid.seeds.indexOf(b.seed);
   results.sort((a, b) => grid.tasks.indexOf(a.task) - grid.tasks.indexOf(b.task) || grid.schemes.indexOf(a.positional) - grid.schemes.indexOf(b.positional) || order(a, b));
-  const summary = summarize(results, grid.testLengths);
   const plots = path.join(out, 'extrapolation');
   mkdirSync(plots, { recursive: true });
-  const L = grid.trainLength, m = grid.model;
+  const g = taskSettings(grid, grid.tasks[0]), m = g.model;
+  const setting = (t) => {
+    const s = taskSettings(grid, t);
+    const what = { copy: `${s.symbols} symbols`, reverse: `${s.symbols} symbols`, recall: `${s.symbols} keys and ${s.symbols} values`, text: 'the project\'s own short text' }[t] ?? '';
+    return `| ${t} | ${what} | ${s.trainLength} | ${s.testLengths.join(', ')} | ${s.steps} | ${s.batch} | ${s.learningRate} | ${s.evalBatch} |`;
+  };
   const lines = [
     '# Train short, test long: measured extrapolation of each positional encoding',
     '',
-    `Generated by \`${command}\` (experiments/run.mjs) in ${minutes.toFixed(1)} minutes on ${threads} worker thread(s), ` +
+    `Generated by \`${command}\` (experiments/run.mjs) in ${minutes.toFixed(1)} minutes (${cpuMinutes.toFixed(1)} CPU-minutes) on ${threads} worker thread(s), ` +
       `posenc wasm-simd (${arch}). Every number below is what that run printed; re-running on another machine changes the speeds, not the method.`,
     '',
-    ...(reduced ? [`**A reduced grid.** The full grid (\`npm run experiment\`: tasks ${FULL.tasks.join(', ')}; seeds ${FULL.seeds.join(', ')}; ${FULL.steps} steps; ` +
-      `evaluation batches of ${FULL.evalBatch}) did not fit the time this run had on a shared 2-core machine, so this one ran the smaller grid below. ` +
-      'Run the full grid to fill in the other tasks.', ''] : []),
+    ...(reduced ? ['**A reduced grid.** This run is smaller than the full grid (`npm run experiment`: tasks ' +
+      `${FULL.tasks.join(', ')}; seeds ${FULL.seeds.join(', ')}; each task's own steps and evaluation batch), so it says less. Run the full grid for the whole picture.`, ''] : []),
     `**Setup.** A decoder-only transformer (${m.layers} layers, d_model ${m.dModel}, ${m.heads} heads, pre-LayerNorm, GELU MLP, tied embeddings) ` +
-      `per positional encoding, trained for ${grid.steps} AdamW steps (learning rate ${grid.learningRate}, 10% warm-up, cosine decay, clipping at 1) ` +
-      `on batches of ${grid.batch} at content length L = ${L}, then evaluated on ${grid.evalBatch} fresh sequences at ` +
-      `${grid.testLengths.join(', ')} (the model's sequence is longer: copy and reverse 2L, recall 2L + 2). Seeds ${grid.seeds.join(', ')} ` +
-      'change the initial weights and the training batches; the evaluation batches are the same for every run. ' +
-      `Tasks: copy and reverse over ${grid.symbols} symbols, associative recall with ${grid.symbols} keys, and next-character prediction ` +
-      'over the project\'s own short text (text; its accuracy counts every position).',
+      'per positional encoding and seed, trained with AdamW (10% warm-up, cosine decay, clipping at 1) at content length L, then evaluated on ' +
+      'fresh sequences at L, 2L, 4L and 8L (the model\'s sequence is longer: copy and reverse 2L, recall 2L + 2). ' +
+      `Seeds ${grid.seeds.join(', ')} change the initial weights and the training batches; the evaluation batches are the same for every run. Per task:`,
+    '',
+    '| task | content | L (train) | test lengths | steps | batch | learning rate | evaluation batch |',
+    '|---|---|---|---|---|---|---|---|',
+    ...grid.tasks.map(setting),
+    '',
+    'Copy and reverse repeat L symbols after a separator; recall is asked for the value that followed the last occurrence of a key among L ' +
+      'key-value pairs (one answer per sequence); text is next-character prediction over the project\'s own short text (its accuracy counts every position).',
     '',
     '**Columns.** Accuracy (%) on the positions that carry the loss, mean over seeds with [min–max]; the final loss is the mean of the last ' +
       'tenth of the training steps; steps/s is training throughput (forward, backward, update) measured inside the run (on a machine shared with other jobs it moves with their load, so compare speeds within one row of runs only loosely); gradient-norm ' +
       'statistics are over every step before clipping (mean, median, 95th percentile, max, and the coefficient of variation, std/mean), ' +
-      'averaged over seeds. A "randomized" model trains with positions drawn as a sorted random subset of a larger range (Ruoss et al. 2023) ' +
-      'over RoPE, and evaluates at 0…n−1.',
+      'averaged over seeds. A "randomized" model is RoPE over positions drawn as a sorted random subset of a larger range (Ruoss et al. 2023), ' +
+      'in training and, as in the paper, in evaluation.',
     '',
   ];
   for (const task of grid.tasks) {
-    const bySchemes = summary[task];
+    const { trainLength: L, testLengths } = taskSettings(grid, task);
+    const bySchemes = summarize(results.filter((r) => r.task === task), testLengths)[task];
     if (!bySchemes) continue;
-    writeFileSync(path.join(plots, `${task}-accuracy.svg`), accuracySvg(bySchemes, grid.testLengths, `${task}: accuracy against test length (trained at L = ${L})`));
+    writeFileSync(path.join(plots, `${task}-accuracy.svg`), accuracySvg(bySchemes, testLengths, `${task}: accuracy against test length (trained at L = ${L})`));
     const curves = Object.fromEntries(grid.schemes.map((s) => [s, results.filter((r) => r.task === task && r.positional === s).map((r) => r.losses)]));
     writeFileSync(path.join(plots, `${task}-loss.svg`), lossSvg(curves, `${task}: training loss (mean over seeds)`));
-    lines.push(`## ${task}`, '', markdownTable(bySchemes, grid.testLengths, L), '',
+    lines.push(`## ${task}`, '', markdownTable(bySchemes, testLengths, L), '',
       `![${task} accuracy against test length](extrapolation/${task}-accuracy.svg)`, '',
       `![${task} training loss](extrapolation/${task}-loss.svg)`, '');
   }
-  lines.push('## Per run', '', '| task | encoding | seed | ' + grid.testLengths.map((t) => `acc L=${t}`).join(' | ') + ' | steps/s | grad-norm mean |',
-    '|' + Array(5 + grid.testLengths.length).fill('---').join('|') + '|');
+  const factors = [1, 2, 4, 8];
+  lines.push('## Per run', '', '| task | encoding | seed | ' + factors.map((f) => `acc ${f === 1 ? '' : f}L`).join(' | ') + ' | steps/s | grad-norm mean |',
+    '|' + Array(5 + factors.length).fill('---').join('|') + '|');
   for (const r of results) {
-    lines.push(`| ${r.task} | ${r.positional} | ${r.seed} | ${grid.testLengths.map((t) => (r.accuracy[t] === undefined ? '—' : (100 * r.accuracy[t]).toFixed(1))).join(' | ')} | ` +
+    const { testLengths } = taskSettings(grid, r.task);
+    lines.push(`| ${r.task} | ${r.positional} | ${r.seed} | ${testLengths.map((t) => (r.accuracy[t] === undefined ? '—' : (100 * r.accuracy[t]).toFixed(1))).join(' | ')} | ` +
       `${r.stepsPerSecond.toFixed(1)} | ${r.gradNorm.mean.toFixed(3)} |`);
   }
   lines.push('');

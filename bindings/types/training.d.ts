@@ -55,7 +55,7 @@ export interface TinyTransformerOptions {
   maxLen?: number;
   /** (true) logits from the token embedding, else their own matrix. */
   tieEmbeddings?: boolean;
-  /** ('rope') none is NoPE; randomized samples training positions from [0, maxRandomPosition) (Ruoss et al. 2023). */
+  /** ('rope') none is NoPE; sinusoidal adds initStd times the sinusoid table (the token-to-position ratio of Vaswani et al.); randomized samples sorted positions from [0, maxRandomPosition) (Ruoss et al. 2023): fresh each training step, fixed per batch row in evaluate and attention. */
   positional?: PositionalScheme;
   /** rope, xpos and randomized: base (10000), layout ('half'), dims (headDim), scaling, evalScaling (replaces scaling in evaluate and attention only), maxPositionEmbeddings. */
   rope?: { base?: number; layout?: RopeLayout; dims?: number; scaling?: RopeScaling; evalScaling?: RopeScaling; maxPositionEmbeddings?: number };

@@ -31,10 +31,12 @@ inline double unit_interval(std::uint64_t z) { return static_cast<double>(z >> 1
 
 // A seeded stream of integers for the trainer and its tasks: splitmix64 again, on a state derived from
 // (seed, stream), so a seed names the same batches and positions natively and in both wasm builds.
+// The state is mixed: a linear one (seed · golden + …) made seed s + 1 the stream of seed s one draw
+// later, so batches at consecutive seeds were shifted copies of each other.
 class RandomStream {
  public:
   explicit RandomStream(std::uint64_t seed, std::uint64_t stream = 0)
-      : state_(seed * SplitMix64::kGolden + stream * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull) {}
+      : state_(mix64(seed * SplitMix64::kGolden + stream * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull)) {}
   std::uint64_t next() { return mix64(state_ += SplitMix64::kGolden); }
   // Uniform in [0, n), n >= 1 (64-bit multiply-shift; its bias is below 2^-32 for the n used here).
   std::int64_t below(std::int64_t n) {

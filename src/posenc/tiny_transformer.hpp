@@ -19,7 +19,8 @@ namespace posenc {
 
 // none (NoPE, Kazemnejad et al. 2023), sinusoidal (Vaswani et al.), learned (GPT-2 wpe), rope (Su et al.),
 // xpos (Sun et al.), alibi (Press et al.), t5 (Raffel et al. relative buckets), randomized (Ruoss et al. 2023:
-// training positions are a sorted random subset of [0, max_random_position); evaluation uses 0 … n−1).
+// positions are a sorted random subset of [0, max_random_position), fresh each training step; evaluation and
+// attention draw them too, fixed per row, as the paper does at test time).
 enum class PositionalScheme { None, Sinusoidal, Learned, Rope, Xpos, Alibi, T5, Randomized };
 // "none" | "sinusoidal" | "learned" | "rope" | "xpos" | "alibi" | "t5" | "randomized", else OUT_OF_RANGE.
 PositionalScheme parse_positional_scheme(const std::string& name);

@@ -120,9 +120,10 @@ void TinyTransformer::forward(const TokenBatch& batch, bool training, Activation
   a.lnf.assign(per_layer, 0.0f);
   a.logits.assign(N * uV, 0.0f);
 
-  // Positions: 0 … T−1, or (randomized, training) a sorted sample of T distinct positions per row.
+  // Positions: 0 … T−1, or (randomized) a sorted sample of T distinct positions per row, in evaluation too
+  // (Ruoss et al. sample at test time: a model trained on gaps of about R/T never saw the gaps of 0 … T−1).
   a.positions.assign(N, 0);
-  const bool randomize = training && o.positional == PositionalScheme::Randomized;
+  const bool randomize = o.positional == PositionalScheme::Randomized;
   for (std::int64_t b = 0; b < B; ++b) {
     if (!randomize) {
       for (std::int64_t t = 0; t < T; ++t) a.positions[static_cast<std::size_t>(b * T + t)] = static_cast<std::int32_t>(t);
@@ -130,7 +131,10 @@ void TinyTransformer::forward(const TokenBatch& batch, bool training, Activation
     }
     // Selection sampling (Knuth's Algorithm S): each of R candidates is taken with probability needed/left,
     // which yields a uniformly random sorted subset in one pass.
-    RandomStream rng(o.seed, 0x9A11 + static_cast<std::uint64_t>(optimizer_.steps()) * 0x10000 + static_cast<std::uint64_t>(b));
+    // Training: fresh positions every step; evaluation: the same positions for the same row, whatever the step.
+    const auto row = static_cast<std::uint64_t>(b);
+    RandomStream rng(o.seed, training ? 0x9A11 + static_cast<std::uint64_t>(optimizer_.steps()) * 0x10000 + row
+                                      : (std::uint64_t{0xE7A1} << 48) + row);
     const std::int64_t R = std::max<std::int64_t>(o.max_random_position, T);
     std::int64_t needed = T;
     for (std::int64_t c = 0; c < R && needed > 0; ++c) {
@@ -156,14 +160,17 @@ void TinyTransformer::forward(const TokenBatch& batch, bool training, Activation
     }
   }
   if (additive_sinusoid(o)) {
+    // Scaled by init_std: Vaswani et al.'s ratio of token (unit RMS: N(0, 1/d) weights times √d) to sinusoid
+    // (RMS 1/√2). Unscaled, the sinusoid was ~50× the N(0, init_std²) tokens and the model could not read them.
+    const float amplitude = static_cast<float>(o.init_std);
     const std::vector<double> freq = inverse_frequencies(D, 10000.0);
     const std::size_t half = uD / 2;
     std::vector<float> s(half), c(half);
     for (std::size_t r = 0; r < N; ++r) {
       sincos_at(static_cast<double>(a.positions[r]), freq.data(), half, s.data(), c.data());
       for (std::size_t i = 0; i < half; ++i) {
-        x0[r * uD + 2 * i] += s[i];
-        x0[r * uD + 2 * i + 1] += c[i];
+        x0[r * uD + 2 * i] += amplitude * s[i];
+        x0[r * uD + 2 * i + 1] += amplitude * c[i];
       }
     }
   }

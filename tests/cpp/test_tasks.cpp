@@ -29,6 +29,20 @@ TEST_CASE("copy and reverse batches: tokens, next-token targets and the loss mas
   }
 }
 
+TEST_CASE("batches at consecutive seeds are unrelated, not one stream shifted by a symbol", "[tasks]") {
+  // A trainer draws step i's batch at seed base + i: overlapping batches would let a model memorise them.
+  const Task task({TaskKind::Copy, 64, ""});
+  const std::int64_t L = 32;
+  for (std::uint64_t seed : {1u, 1000u, 1000003u}) {
+    const auto a = task.sample(1, L, seed), b = task.sample(1, L, seed + 1);
+    for (std::int64_t shift = 0; shift <= 2; ++shift) {
+      int same = 0;
+      for (std::int64_t i = 0; i + shift < L; ++i) same += b.tokens[i] == a.tokens[i + shift];
+      CHECK(same < 8);  // chance is about (L − shift) / 64
+    }
+  }
+}
+
 TEST_CASE("recall batches answer with the value after the key's last occurrence", "[tasks]") {
   const Task task({TaskKind::Recall, 3, ""});
   CHECK(task.vocab_size() == 7);

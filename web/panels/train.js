@@ -24,7 +24,7 @@ export function mountTrain(body) {
   const task = selectInput(row, 'task', ['copy', 'reverse', 'recall', 'text'], { value: 'copy', id: 'train-task' });
   const trainLength = numberInput(row, 'train L', { value: 16, min: 2, max: 64, id: 'train-length', width: '4em' });
   const factor = selectInput(row, 'test up to', [['2', '2L'], ['4', '4L'], ['8', '8L']], { value: '4', id: 'train-factor' });
-  const steps = numberInput(row, 'steps', { value: 120, min: 1, max: 5000, id: 'train-steps', width: '5em' });
+  const steps = numberInput(row, 'steps', { value: 200, min: 1, max: 5000, id: 'train-steps', width: '5em' });
   const seeds = numberInput(row, 'seeds', { value: 2, min: 1, max: 5, id: 'train-seeds', width: '3em' });
   const textBox = el('label', { class: 'train-text', hidden: true }, 'text for the language model (paste any text; empty: the built-in paragraph)',
     el('textarea', { id: 'train-text', rows: 3, spellcheck: 'false', placeholder: 'Paste a text here…' }));
