@@ -1,13 +1,177 @@
 // The core every encoding file builds on, over one instantiated WebAssembly module (embind.cpp): heap
 // tensors (the zero-copy path), tensor arguments and outputs, and `invoke`, the one way into wasm.
 import { fail, fitsMemory, MAX_ELEMENTS, PosencError, show, showShape, size } from './checks.js';
-import { createHeapTensors } from './heap-tensor.js';
+import { addressIn, createHeapTensors } from './heap-tensor.js';
 import { kindOf } from './typed-arrays.js';
 
 // Large results for JS arrays (sinusoidalTable, ropeForward) pass through a scratch of this many floats
 // in WebAssembly memory, each slice copied out while it is still in cache (docs/performance.md: 512 KiB
 // beat 128 KiB, 256 KiB and 1 MiB for both W1's table slices and W2's RoPE scratch).
 export const SCRATCH_FLOATS = 1 << 17;
+
+// Allocates WebAssembly memory of module M, or throws a coded error.
+function malloc(M, bytes) {
+  if (bytes === 0) return 0;
+  const p = M._malloc(bytes);
+  if (!p) fail('BAD_SIZE', `could not allocate ${bytes} bytes of WebAssembly memory (at most 2 GiB in all)`);
+  return p;
+}
+
+// The records of a call are module-level classes holding their module M, not classes made per instance: with
+// two instances loaded (the SIMD and the scalar build), per-instance classes gave every call site two shapes,
+// and a small call took ~1.5 µs longer (docs/performance.md).
+
+// An argument's values as the C++ side gets them: a heap tensor's own address, the address of a view
+// of WebAssembly memory, or the address of a copy of JS values made in the call's frame.
+class ArgValues {
+  constructor(M, name, Ctor, values, n, shape, heap = null) {
+    this.M = M;
+    this.name = name;
+    this.Ctor = Ctor;
+    this.values = values;
+    this.n = n;
+    this.shape = shape;
+    this.heap = heap;
+    this.at = values ? addressIn(M, values) : -1;
+  }
+  ptr(frame) {
+    return this.heap ? this.heap.byteOffset : this.at >= 0 ? this.at : frame.copy(this.values);
+  }
+  // Its bytes in WebAssembly memory, [start, end), when the call reads them there; null when copied in.
+  range() {
+    const start = this.start();
+    return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
+  }
+  /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
+  start() {
+    return this.heap ? this.heap.byteOffset : this.at;
+  }
+  /** The values now (a view of the current memory when they live there). */
+  view() {
+    const range = this.range();
+    return range ? new this.Ctor(this.M.HEAPU8.buffer, range[0], this.n) : this.values;
+  }
+}
+
+
+// Where a result goes: a heap tensor or a view of WebAssembly memory (written in place), or frame memory
+// that finish() copies into the caller's array (or into a fresh one). After invoke, `result` holds what
+// the call returns. inPlaceOf(arg) declares the one input it may be (element-wise functions).
+class OutputArg {
+  constructor(M, name, heap, target, Ctor, n, shape, asTensor) {
+    this.M = M;
+    this.name = name;
+    this.ptr = heap ? heap.byteOffset : 0;
+    this.heap = heap;
+    this.view = target?.view ?? null;
+    this.given = target?.given ?? null;
+    this.at = this.view ? addressIn(M, this.view) : -1;
+    this.Ctor = Ctor;
+    this.n = n;
+    this.shape = shape;
+    this.asTensor = asTensor;
+    this.inPlace = null;
+    this.result = null;
+  }
+  inPlaceOf(arg) {
+    this.inPlace = arg;
+    return this;
+  }
+  range() {
+    const start = this.start();
+    return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
+  }
+  /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
+  start() {
+    return this.heap ? this.heap.byteOffset : this.at;
+  }
+  open(frame) {
+    if (this.heap) this.ptr = this.heap.byteOffset;
+    else this.ptr = this.at >= 0 ? this.at : frame.alloc(this.n * 4);
+    return this.ptr;
+  }
+  finish() {
+    if (this.heap) return (this.result = this.heap);
+    const { view, n, shape } = this;
+    let data = this.given;
+    if (this.at < 0) {
+      const values = new this.Ctor(this.M.HEAPU8.buffer, this.ptr, n);
+      if (view) view.set(values); // the built-in set of a trusted view: the caller's overrides are not called
+      else data = values.slice();
+    }
+    return (this.result = this.asTensor ? { data, shape: [...shape] } : data); // the caller's own shape array
+  }
+}
+
+
+// A page-aligned scratch of `floats` floats for the streaming paths; `at` is its float index during
+// the call. TypedArray.set between it and large JS arrays ran 25-35% faster than at malloc's 8-byte
+// alignment (W2's 64 MiB: 5.1-5.7 ms instead of 6.9-7.7; page offsets 64…3072 were all slow).
+class Scratch {
+  constructor(floats) {
+    this.floats = floats;
+    this.at = 0;
+  }
+  open(frame) {
+    const p = (frame.alloc(this.floats * 4 + 4096) + 4095) & ~4095;
+    this.at = p >> 2;
+    return p;
+  }
+}
+
+
+// The JS functions C++ calls back during a streaming call. An exception must not unwind through the C++
+// frames (their destructors would not run: scratch and embind handles leaked), so the first one is kept,
+// later callbacks do nothing, and rethrow() throws it once the C++ side has returned and cleaned up.
+// Nothing in them calls the caller's code (trusted views only), so this is a last line of defence.
+// Keeps a streaming callback's exception for rethrow() after the call, and returns false (stop) to the
+// C++ loop from then on, so that no further slice is copied.
+class CallbackGuard {
+  error = null;
+  wrap(fn) {
+    return (a, b, c, d) => {
+      if (this.error !== null) return false;
+      try {
+        fn(a, b, c, d);
+        return true;
+      } catch (e) {
+        this.error = e;
+        return false;
+      }
+    };
+  }
+  rethrow() {
+    const e = this.error;
+    this.error = null;
+    if (e === null) return;
+    throw e instanceof PosencError ? e : new PosencError('INTERNAL', `a streaming copy failed: ${e?.message ?? e}`, { cause: e });
+  }
+}
+
+
+// The heap buffers of one call, freed when it ends (also when it throws), and the outputs to finish.
+class Frame {
+  ptrs = [];
+  outputs = [];
+  constructor(M) {
+    this.M = M;
+  }
+  alloc(bytes) {
+    const p = malloc(this.M, bytes);
+    if (p) this.ptrs.push(p);
+    return p;
+  }
+  copy(values) {
+    const p = this.alloc(values.byteLength);
+    if (p) this.M.HEAPU8.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), p);
+    return p;
+  }
+  release() {
+    for (const p of this.ptrs) this.M._free(p);
+    this.ptrs.length = 0;
+    this.outputs.length = 0;
+  }
+}
 
 /**
  * The shared machinery over an instantiated Emscripten module (dist/posenc_simd.js or posenc_scalar.js).
@@ -17,12 +181,6 @@ export function createCore(M) {
   const byteHeap = () => M.HEAPU8; // re-read after any call that may grow memory
   const heapF32 = () => M.HEAPF32;
 
-  function malloc(bytes) {
-    if (bytes === 0) return 0;
-    const p = M._malloc(bytes);
-    if (!p) fail('BAD_SIZE', `could not allocate ${bytes} bytes of WebAssembly memory (at most 2 GiB in all)`);
-    return p;
-  }
 
   // The names of a C++ enum, listed by counting up until the C++ side answers "".
   function namesOf(nameAt) {
@@ -38,50 +196,19 @@ export function createCore(M) {
     visionRopeStyle: namesOf(M.visionRopeStyleName),
   });
 
-  const { HeapTensor, alloc, tensor, shapeOf, countOf, viewOf, addressIn, convertHint } = createHeapTensors(M, malloc);
+  const { HeapTensor, alloc, tensor, shapeOf, countOf, viewOf, convertHint } = createHeapTensors(M, (bytes) => malloc(M, bytes));
 
   // ---- arguments ---------------------------------------------------------------------------------
   // Argument and output records are classes, not object literals with their own closures: V8 keeps a
   // closure's optimised code only while the closure lives, so one made per call was recompiled after
   // every full GC (docs/performance.md, "No closure made per call").
 
-  // An argument's values as the C++ side gets them: a heap tensor's own address, the address of a view
-  // of WebAssembly memory, or the address of a copy of JS values made in the call's frame.
-  class ArgValues {
-    constructor(name, Ctor, values, n, shape, heap = null) {
-      this.name = name;
-      this.Ctor = Ctor;
-      this.values = values;
-      this.n = n;
-      this.shape = shape;
-      this.heap = heap;
-      this.at = values ? addressIn(values) : -1;
-    }
-    ptr(frame) {
-      return this.heap ? this.heap.byteOffset : this.at >= 0 ? this.at : frame.copy(this.values);
-    }
-    // Its bytes in WebAssembly memory, [start, end), when the call reads them there; null when copied in.
-    range() {
-      const start = this.start();
-      return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
-    }
-    /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
-    start() {
-      return this.heap ? this.heap.byteOffset : this.at;
-    }
-    /** The values now (a view of the current memory when they live there). */
-    view() {
-      const range = this.range();
-      return range ? new this.Ctor(byteHeap().buffer, range[0], this.n) : this.values;
-    }
-  }
-
   // Values built by the bindings themselves (flat option blocks), copied in as they are.
-  const valuesArg = (values) => new ArgValues(null, values.constructor, values, values.length, [values.length]);
+  const valuesArg = (values) => new ArgValues(M, null, values.constructor, values, values.length, [values.length]);
   // A caller's bare typed array of any length.
   function arrayArg(name, v, Ctor) {
     const view = viewOf(name, v, Ctor);
-    return new ArgValues(name, Ctor, view, view.length, [view.length]);
+    return new ArgValues(M, name, Ctor, view, view.length, [view.length]);
   }
 
   // A tensor argument: a HeapTensor, or {data, shape}. dims names each axis (null: any rank).
@@ -91,7 +218,7 @@ export function createCore(M) {
       if (t.deleted) fail('DELETED', `${name} is a deleted heap tensor`);
       if (t.dtype !== dtype) fail('SHAPE_MISMATCH', `${name} must hold ${dtype} values, got a ${t.dtype} heap tensor`);
       if (dims && t.shape.length !== dims.length) fail('SHAPE_MISMATCH', `${name}.shape must be ${dimsText(dims)}, got ${showShape(t.shape)}`);
-      return new ArgValues(name, Ctor, null, t.length, t.shape, t); // a heap tensor's shape is frozen
+      return new ArgValues(M, name, Ctor, null, t.length, t.shape, t); // a heap tensor's shape is frozen
     }
     if (t === null || typeof t !== 'object' || !('data' in t) || !('shape' in t)) {
       fail('SHAPE_MISMATCH', `${name} must be a tensor {data: ${Ctor.name}, shape: ${dimsText(dims)}}, got ${show(t)}`);
@@ -106,7 +233,7 @@ export function createCore(M) {
     if (view.length !== n) {
       fail('SHAPE_MISMATCH', `${name}.data has ${view.length} elements but ${name}.shape ${showShape(sizes)} needs ${n}`);
     }
-    return new ArgValues(name, Ctor, view, n, sizes);
+    return new ArgValues(M, name, Ctor, view, n, sizes);
   }
   // Made only when a message needs it: joining dims on every call cost ~10% of a small call.
   const dimsText = (dims) => (dims ? `[${dims.join(', ')}]` : 'of any rank');
@@ -133,7 +260,7 @@ export function createCore(M) {
       if (k === 1 || k === true || k === 1n) bytes[i] = 1;
       else if (!(k === 0 || k === false || k === 0n)) fail('OUT_OF_RANGE', `${name} entries must be 0 or 1, got ${show(k)} at index ${i}`);
     }
-    return new ArgValues(name, Uint8Array, bytes, n, [n]);
+    return new ArgValues(M, name, Uint8Array, bytes, n, [n]);
   }
 
   // positions: Int32Array (seq,) or (batch, seq), or a tensor of them. A tensor's shape must say which
@@ -168,54 +295,6 @@ export function createCore(M) {
     return { view, given };
   }
 
-  // Where a result goes: a heap tensor or a view of WebAssembly memory (written in place), or frame memory
-  // that finish() copies into the caller's array (or into a fresh one). After invoke, `result` holds what
-  // the call returns. inPlaceOf(arg) declares the one input it may be (element-wise functions).
-  class OutputArg {
-    constructor(name, heap, target, Ctor, n, shape, asTensor) {
-      this.name = name;
-      this.ptr = heap ? heap.byteOffset : 0;
-      this.heap = heap;
-      this.view = target?.view ?? null;
-      this.given = target?.given ?? null;
-      this.at = this.view ? addressIn(this.view) : -1;
-      this.Ctor = Ctor;
-      this.n = n;
-      this.shape = shape;
-      this.asTensor = asTensor;
-      this.inPlace = null;
-      this.result = null;
-    }
-    inPlaceOf(arg) {
-      this.inPlace = arg;
-      return this;
-    }
-    range() {
-      const start = this.start();
-      return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
-    }
-    /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
-    start() {
-      return this.heap ? this.heap.byteOffset : this.at;
-    }
-    open(frame) {
-      if (this.heap) this.ptr = this.heap.byteOffset;
-      else this.ptr = this.at >= 0 ? this.at : frame.alloc(this.n * 4);
-      return this.ptr;
-    }
-    finish() {
-      if (this.heap) return (this.result = this.heap);
-      const { view, n, shape } = this;
-      let data = this.given;
-      if (this.at < 0) {
-        const values = new this.Ctor(byteHeap().buffer, this.ptr, n);
-        if (view) view.set(values); // the built-in set of a trusted view: the caller's overrides are not called
-        else data = values.slice();
-      }
-      return (this.result = this.asTensor ? { data, shape: [...shape] } : data); // the caller's own shape array
-    }
-  }
-
   // `out` may be absent (a fresh owned copy), a typed array of the right length, a {data, shape}, or a
   // heap tensor (written in place, no copy). asTensor false: the result is the bare typed array. A result
   // over the size limit is BAD_SIZE, checked here, after the arguments it is computed from.
@@ -229,9 +308,9 @@ export function createCore(M) {
       if (out.dtype !== dtype || out.length !== n) {
         fail('SHAPE_MISMATCH', `${name} must hold ${n} ${dtype} values for shape ${showShape(shape)}, got a ${out.dtype} heap tensor of ${out.length}`);
       }
-      return new OutputArg(name, out, null, Ctor, n, shape, asTensor);
+      return new OutputArg(M, name, out, null, Ctor, n, shape, asTensor);
     }
-    return new OutputArg(name, null, outputTarget(name, out, n, shape, Ctor), Ctor, n, shape, asTensor);
+    return new OutputArg(M, name, null, outputTarget(name, out, n, shape, Ctor), Ctor, n, shape, asTensor);
   }
 
   // Outputs in WebAssembly memory may not overlap an input or another output (the kernels read inputs
@@ -256,71 +335,8 @@ export function createCore(M) {
     }
   }
 
-  // A page-aligned scratch of `floats` floats for the streaming paths; `at` is its float index during
-  // the call. TypedArray.set between it and large JS arrays ran 25-35% faster than at malloc's 8-byte
-  // alignment (W2's 64 MiB: 5.1-5.7 ms instead of 6.9-7.7; page offsets 64…3072 were all slow).
-  class Scratch {
-    constructor(floats) {
-      this.floats = floats;
-      this.at = 0;
-    }
-    open(frame) {
-      const p = (frame.alloc(this.floats * 4 + 4096) + 4095) & ~4095;
-      this.at = p >> 2;
-      return p;
-    }
-  }
-
-  // The JS functions C++ calls back during a streaming call. An exception must not unwind through the C++
-  // frames (their destructors would not run: scratch and embind handles leaked), so the first one is kept,
-  // later callbacks do nothing, and rethrow() throws it once the C++ side has returned and cleaned up.
-  // Nothing in them calls the caller's code (trusted views only), so this is a last line of defence.
-  // Keeps a streaming callback's exception for rethrow() after the call, and returns false (stop) to the
-  // C++ loop from then on, so that no further slice is copied.
-  class CallbackGuard {
-    error = null;
-    wrap(fn) {
-      return (a, b, c, d) => {
-        if (this.error !== null) return false;
-        try {
-          fn(a, b, c, d);
-          return true;
-        } catch (e) {
-          this.error = e;
-          return false;
-        }
-      };
-    }
-    rethrow() {
-      const e = this.error;
-      this.error = null;
-      if (e === null) return;
-      throw e instanceof PosencError ? e : new PosencError('INTERNAL', `a streaming copy failed: ${e?.message ?? e}`, { cause: e });
-    }
-  }
-
   // ---- invoke ------------------------------------------------------------------------------------
 
-  // The heap buffers of one call, freed when it ends (also when it throws), and the outputs to finish.
-  class Frame {
-    ptrs = [];
-    outputs = [];
-    alloc(bytes) {
-      const p = malloc(bytes);
-      if (p) this.ptrs.push(p);
-      return p;
-    }
-    copy(values) {
-      const p = this.alloc(values.byteLength);
-      if (p) byteHeap().set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), p);
-      return p;
-    }
-    release() {
-      for (const p of this.ptrs) M._free(p);
-      this.ptrs.length = 0;
-      this.outputs.length = 0;
-    }
-  }
   // Frames are reused: while none was alive, a full GC collected the Frame object shape and V8 threw away
   // the optimised code of every call that had inlined it. A call made inside another gets its own frame.
   const idleFrames = [];
@@ -344,7 +360,7 @@ export function createCore(M) {
    * exception becomes a coded PosencError. Every call into wasm goes through here.
    */
   function invoke(target, method, args, construct = false) {
-    const frame = idleFrames.pop() ?? new Frame();
+    const frame = idleFrames.pop() ?? new Frame(M);
     const sp = M.stackSave();
     try {
       checkOverlaps(method, args);

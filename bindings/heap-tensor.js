@@ -3,6 +3,11 @@
 import { disposeSymbol, fail, fitsMemory, MAX_ELEMENTS, show, showShape, size } from './checks.js';
 import { kindOf, trustedView } from './typed-arrays.js';
 
+// Where a typed array lies in the WebAssembly memory of module M (a byte address), or -1 when it is ordinary
+// JS memory. Such a view is passed by address, never copied through its JS view: the address stays right when
+// memory grows during the call, the view does not.
+export const addressIn = (M, view) => (view.buffer === M.HEAPU8.buffer ? view.byteOffset : -1);
+
 /**
  * @param {object} M the module object from the Emscripten factory
  * @param {(bytes: number) => number} malloc allocates WebAssembly memory or throws a coded error
@@ -24,10 +29,6 @@ export function createHeapTensors(M, malloc) {
   }
   const countOf = (dims) => dims.reduce((a, b) => a * b, 1);
 
-  // Where a typed array lies in WebAssembly memory (a byte address), or -1 when it is ordinary JS memory.
-  // Such a view is passed by address, never copied through its JS view: the address stays right when
-  // memory grows during the call, the view does not.
-  const addressIn = (view) => (view.buffer === byteHeap().buffer ? view.byteOffset : -1);
 
   // A caller's typed array as a trusted view (typed-arrays.js): the type named, not detached.
   function viewOf(what, data, Ctor) {
@@ -117,11 +118,11 @@ export function createHeapTensors(M, malloc) {
     const view = viewOf('data', data, DTYPES[dtype]);
     const dims = shapeOf('shape', shape ?? [view.length]);
     if (countOf(dims) !== view.length) fail('SHAPE_MISMATCH', `data has ${view.length} elements but shape ${showShape(dims)} needs ${countOf(dims)}`);
-    const at = addressIn(view);
+    const at = addressIn(M, view);
     const t = new HeapTensor(dims, dtype); // may grow memory: a view of WebAssembly memory is re-derived below
     t.data.set(at < 0 ? view : new DTYPES[dtype](byteHeap().buffer, at, view.length));
     return t;
   }
 
-  return { HeapTensor, alloc, tensor, shapeOf, countOf, viewOf, addressIn, convertHint, DTYPES };
+  return { HeapTensor, alloc, tensor, shapeOf, countOf, viewOf, convertHint, DTYPES };
 }

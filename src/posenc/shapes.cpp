@@ -28,6 +28,8 @@ std::size_t element_count(const Bhsd& shape) {
 }
 
 void require_sizes(const Bhsd& shape, const char* prefix) {
+  // The names are built only for a message: this runs on every call.
+  if (shape.batch >= 1 && shape.heads >= 1 && shape.seq >= 1 && shape.head_dim >= 1) return;
   const std::string p = prefix ? std::string(prefix) + "." : std::string();
   require_size((p + "batch").c_str(), shape.batch);
   require_size((p + "heads").c_str(), shape.heads);
