@@ -167,9 +167,12 @@ class Frame {
     return p;
   }
   release() {
-    for (const p of this.ptrs) this.M._free(p);
-    this.ptrs.length = 0;
-    this.outputs.length = 0;
+    // Most small calls allocate nothing here: an array's length is only written when it has entries.
+    if (this.ptrs.length) {
+      for (const p of this.ptrs) this.M._free(p);
+      this.ptrs.length = 0;
+    }
+    if (this.outputs.length) this.outputs.length = 0;
   }
 }
 
