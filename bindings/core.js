@@ -153,6 +153,7 @@ class CallbackGuard {
 class Frame {
   ptrs = [];
   outputs = [];
+  resident = [];
   constructor(M) {
     this.M = M;
   }
@@ -173,6 +174,7 @@ class Frame {
       this.ptrs.length = 0;
     }
     if (this.outputs.length) this.outputs.length = 0;
+    if (this.resident.length) this.resident.length = 0;
   }
 }
 
@@ -318,18 +320,14 @@ export function createCore(M) {
 
   // Outputs in WebAssembly memory may not overlap an input or another output (the kernels read inputs
   // while they write), except an output declared in place that is exactly its input.
-  function checkOverlaps(method, args) {
+  function checkOverlaps(method, resident) {
     // Addresses as numbers, no arrays: this runs on every call (an array per range showed up as GC time).
-    for (const out of args) {
+    for (const out of resident) {
       if (!(out instanceof OutputArg)) continue;
-      const a0 = out.start();
-      if (a0 < 0) continue;
-      const a1 = a0 + out.n * out.Ctor.BYTES_PER_ELEMENT;
-      for (const other of args) {
-        if (other === out || !(other instanceof ArgValues || other instanceof OutputArg)) continue;
-        const b0 = other.start();
-        if (b0 < 0) continue;
-        const b1 = b0 + other.n * other.Ctor.BYTES_PER_ELEMENT;
+      const a0 = out.start(), a1 = a0 + out.n * out.Ctor.BYTES_PER_ELEMENT;
+      for (const other of resident) {
+        if (other === out) continue;
+        const b0 = other.start(), b1 = b0 + other.n * other.Ctor.BYTES_PER_ELEMENT;
         if (a1 <= b0 || b1 <= a0) continue;
         if (out.inPlace === other && a0 === b0 && a1 === b1) continue;
         fail('SHAPE_MISMATCH', `${out.name} overlaps ${other.name} in WebAssembly memory; ${method} ` +
@@ -366,7 +364,17 @@ export function createCore(M) {
     const frame = idleFrames.pop() ?? new Frame(M);
     const sp = M.stackSave();
     try {
-      checkOverlaps(method, args);
+      // The records whose bytes the call reads or writes in WebAssembly memory, checked before anything is
+      // copied in; most calls have one output there or none.
+      const resident = frame.resident;
+      let outputs = 0;
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (typeof a !== 'object' || a === null || !(a instanceof ArgValues || a instanceof OutputArg) || a.start() < 0) continue;
+        resident.push(a);
+        if (a instanceof OutputArg) outputs++;
+      }
+      if (outputs) checkOverlaps(method, resident);
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
         if (typeof a !== 'object') continue; // numbers, booleans and callbacks go as they are
