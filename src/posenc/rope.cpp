@@ -23,13 +23,13 @@ const char* rope_layout_name(RopeLayout layout) { return layout == RopeLayout::H
 
 // ---- RopeCache ------------------------------------------------------------------------------------------
 
-const std::vector<double>& RopeCache::default_frequencies(std::int64_t d, double base) {
-  if (d_ != d || !(base_ == base) || frequencies_.size() != static_cast<std::size_t>(d / 2)) {
-    frequencies_ = inverse_frequencies(d, base);
+std::shared_ptr<const RopeParams> RopeCache::default_params(std::int64_t d, double base) {
+  if (!default_ || d_ != d || !(base_ == base)) {
+    default_ = std::make_shared<const RopeParams>(RopeParams{inverse_frequencies(d, base), 1.0});
     d_ = d;
     base_ = base;
   }
-  return frequencies_;
+  return default_;
 }
 
 namespace {
@@ -123,16 +123,21 @@ RopePlan plan_rope_to(const Bhsd& shape, const RopeForwardOptions& options,
   RopePlan plan;
   plan.d_rot = static_cast<std::size_t>(cx.d_rot);
   if (explicit_freq) {
-    plan.params.inv_freq.assign(options.inv_freq.begin(), options.inv_freq.end());
-    plan.params.attention_factor = 1.0;
+    plan.params = std::make_shared<const RopeParams>(
+        RopeParams{std::vector<double>(options.inv_freq.begin(), options.inv_freq.end()), 1.0});
+  } else if (options.cache && sc.type == RopeType::Default) {
+    // Unscaled: apply_rope_scaling would leave these as they are (base > 1 keeps every frequency <= 1).
+    plan.params = options.cache->default_params(cx.d_rot, options.base);
   } else {
     // Length-dependent variants see the longest position of this call, as HF's update decorators do.
     if (!cx.seq_len && (sc.type == RopeType::Dynamic || sc.type == RopeType::LongRope)) cx.seq_len = max_position + 1;
-    plan.params.inv_freq = options.cache ? options.cache->default_frequencies(cx.d_rot, options.base)
-                                         : inverse_frequencies(cx.d_rot, options.base);
-    plan.params.attention_factor = apply_rope_scaling(sc, cx, plan.params.inv_freq);
+    RopeParams params{options.cache ? options.cache->default_params(cx.d_rot, options.base)->inv_freq
+                                    : inverse_frequencies(cx.d_rot, options.base),
+                      1.0};
+    params.attention_factor = apply_rope_scaling(sc, cx, params.inv_freq);
+    plan.params = std::make_shared<const RopeParams>(std::move(params));
   }
-  const double a = plan.params.attention_factor;
+  const double a = plan.params->attention_factor;
   if (options.inverse) {
     require_range(a >= 1 / kMaxMultiplier, "the attention factor", a,
                   ("be at least " + format_number(1 / kMaxMultiplier) + " with inverse (1/factor scales the result)").c_str());
@@ -152,7 +157,7 @@ void rope_forward_mrope(Span<const float> x, const Bhsd& shape, Span<float> out,
     pos->require_values();
     return pos->max();
   });
-  const MropeAngles angles(plan.params.inv_freq, *options.mrope);
+  const MropeAngles angles(plan.params->inv_freq, *options.mrope);
   const std::size_t half = plan.d_rot / 2;
   rope_rotate_blocked(x, shape, out, plan.d_rot, options.layout, pos->per_batch(), options.inverse,
                       [&](std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
@@ -171,7 +176,7 @@ RopePlan plan_rope(const Bhsd& shape, const RopeForwardOptions& options,
 RopeTables::RopeTables(const RopePlan& plan, const PositionRows& positions, std::int64_t seq, RopeCache& cache)
     : plan_(plan), positions_(positions) {
   if (positions.consecutive()) {
-    consecutive_.emplace(plan.params.inv_freq.data(), plan.d_rot / 2, positions.offset(), static_cast<std::size_t>(seq),
+    consecutive_.emplace(plan.params->inv_freq.data(), plan.d_rot / 2, positions.offset(), static_cast<std::size_t>(seq),
                          cache.steps());
   }
 }
@@ -183,7 +188,7 @@ void RopeTables::operator()(std::size_t row, std::size_t s0, std::size_t count, 
   } else {
     for (std::size_t i = 0; i < count; ++i) {
       const auto p = positions_.at(static_cast<std::int64_t>(row), static_cast<std::int64_t>(s0 + i));
-      sincos_at(static_cast<double>(p), plan_.params.inv_freq.data(), half, s + i * half, c + i * half);
+      sincos_at(static_cast<double>(p), plan_.params->inv_freq.data(), half, s + i * half, c + i * half);
     }
   }
   scale_rope_tables(count * half, plan_.scale, c, s);
@@ -202,7 +207,7 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
   RopeCache& cache = options.cache ? *options.cache : local;
   const RopeTables tables(plan, pos, shape.seq, cache);
   if (options.cache && pos.consecutive()) {
-    const auto kept = options.cache->consecutive_tables(plan.params.inv_freq, plan.scale, options.inverse,
+    const auto kept = options.cache->consecutive_tables(plan.params->inv_freq, plan.scale, options.inverse,
                                                         options.offset, static_cast<std::size_t>(shape.seq),
                                                         std::cref(tables));
     if (kept) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +35,9 @@ class RopeCache {
     const float* cos;
     const float* sin;
   };
-  const std::vector<double>& default_frequencies(std::int64_t d, double base);
+  // The default frequencies base^(-2j/d) and attention factor 1: kept for the last (d, base) and shared with
+  // the plans that use them unscaled, so a call copies nothing.
+  std::shared_ptr<const RopeParams> default_params(std::int64_t d, double base);
   SincosSteps& steps() { return steps_; }
   // The cos/sin tables of positions [offset, offset + seq) for these frequencies, scale and direction
   // (inverse: sin negated): the kept ones when all of those match, else made by fill (row 0, block by
@@ -46,7 +49,7 @@ class RopeCache {
  private:
   std::int64_t d_ = 0;
   double base_ = 0;
-  std::vector<double> frequencies_;
+  std::shared_ptr<const RopeParams> default_;
   SincosSteps steps_;
   // The key and values of the kept tables (seq 0: none kept).
   std::vector<double> table_freq_;
@@ -83,7 +86,7 @@ void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const
 // into the tables (the attention factor, its inverse for the inverse rotation).
 struct RopePlan {
   std::size_t d_rot = 0;
-  RopeParams params;
+  std::shared_ptr<const RopeParams> params;  // a RopeCache's default ones when unscaled
   float scale = 1.0f;
 };
 
