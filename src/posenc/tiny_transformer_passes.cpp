@@ -93,6 +93,18 @@ RopeForwardOptions layer_rope_options(const TinyTransformerOptions& o, bool trai
   return rope;
 }
 
+// The attention every layer runs, forward (SdpaOptions) and backward (SdpaBackwardOptions) alike: causal from
+// position 0, with ALiBi's causal slopes or the T5 bias table when the scheme adds them to the scores.
+template <class Options>
+Options layer_attention_options(const TinyTransformerOptions& o, Span<const float> t5_bias) {
+  Options attn;
+  attn.causal = true;
+  attn.q_offset = 0;
+  if (o.positional == PositionalScheme::Alibi) attn.alibi = AlibiMode::Causal;
+  if (o.positional == PositionalScheme::T5) attn.bias = t5_bias;
+  return attn;
+}
+
 }  // namespace
 
 void TinyTransformer::forward(const TokenBatch& batch, bool training, Activations& a, std::int64_t probs_layer,
@@ -183,11 +195,7 @@ void TinyTransformer::forward(const TokenBatch& batch, bool training, Activation
   const Bhsd heads_shape{B, H, T, dh};
   const bool per_row_positions = randomize;
   const RopeForwardOptions rope = layer_rope_options(o, training, per_row_positions, a.positions);
-  SdpaOptions attn;
-  attn.causal = true;
-  attn.q_offset = 0;
-  if (o.positional == PositionalScheme::Alibi) attn.alibi = AlibiMode::Causal;
-  if (o.positional == PositionalScheme::T5) attn.bias = a.t5_bias;
+  const auto attn = layer_attention_options<SdpaOptions>(o, a.t5_bias);
   const AttentionShape ashape{B, H, T, T, dh, dh, H, T};
 
   for (std::int64_t l = 0; l < L; ++l) {
@@ -329,11 +337,7 @@ void TinyTransformer::backward(const TokenBatch& batch, Activations& a) {
   const Bhsd heads_shape{B, H, T, dh};
   const bool randomize = o.positional == PositionalScheme::Randomized;
   const RopeForwardOptions rope = layer_rope_options(o, true, randomize, a.positions);
-  SdpaBackwardOptions attn;
-  attn.causal = true;
-  attn.q_offset = 0;
-  if (o.positional == PositionalScheme::Alibi) attn.alibi = AlibiMode::Causal;
-  if (o.positional == PositionalScheme::T5) attn.bias = a.t5_bias;
+  const auto attn = layer_attention_options<SdpaBackwardOptions>(o, a.t5_bias);
   const AttentionShape ashape{B, H, T, T, dh, dh, H, T};
 
   for (std::int64_t l = L - 1; l >= 0; --l) {
