@@ -12,9 +12,9 @@ import { accuracySvg, lossSvg, markdownTable } from './report.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-// Sized for about 15 minutes on 2 cores. Copy and reverse use 32 symbols, so that a symbol rarely repeats at
-// L = 16 and a content-matching (induction) head can find its source. Recall has one answer per sequence, a
-// sparse signal: it trains on 4 key-value pairs with more, cheaper steps.
+// Sized for about 16 CPU-minutes: 8 minutes on an idle 2-core machine, 15 on a busy one. Copy and reverse use
+// 32 symbols, so that a symbol rarely repeats at L = 16 and a content-matching (induction) head can find its
+// source. Recall has one answer per sequence, a sparse signal: it trains on 4 key-value pairs with more, cheaper steps.
 const FULL = {
   tasks: TASKS, schemes: SCHEMES, seeds: [1, 2, 3], trainLength: 16, testLengths: [16, 32, 64, 128],
   steps: 400, batch: 32, evalBatch: 32, learningRate: 3e-3, symbols: 32,
