@@ -21,54 +21,56 @@ function malloc(M, bytes) {
 // two instances loaded (the SIMD and the scalar build), per-instance classes gave every call site two shapes,
 // and a small call took ~1.5 µs longer (docs/performance.md).
 
-// An argument's values as the C++ side gets them: a heap tensor's own address, the address of a view
-// of WebAssembly memory, or the address of a copy of JS values made in the call's frame.
-class ArgValues {
-  constructor(M, name, Ctor, values, n, shape, heap = null) {
+// What arguments and outputs share: a name for messages, an element type and count, a shape, and where the bytes
+// lie in WebAssembly memory (a heap tensor's own address, the address of a view of that memory, or -1 for JS
+// memory, which the call copies through its frame).
+class TensorRecord {
+  constructor(M, name, Ctor, n, shape, heap, view) {
     this.M = M;
     this.name = name;
     this.Ctor = Ctor;
-    this.values = values;
     this.n = n;
     this.shape = shape;
     this.heap = heap;
-    this.at = values ? addressIn(M, values) : -1;
-  }
-  ptr(frame) {
-    return this.heap ? this.heap.byteOffset : this.at >= 0 ? this.at : frame.copy(this.values);
-  }
-  // Its bytes in WebAssembly memory, [start, end), when the call reads them there; null when copied in.
-  range() {
-    const start = this.start();
-    return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
+    this.at = view ? addressIn(M, view) : -1;
   }
   /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
   start() {
     return this.heap ? this.heap.byteOffset : this.at;
   }
-  /** The values now (a view of the current memory when they live there). */
-  view() {
-    const range = this.range();
-    return range ? new this.Ctor(this.M.HEAPU8.buffer, range[0], this.n) : this.values;
+  /** One past its last byte, for a record that lives in WebAssembly memory. */
+  end() {
+    return this.start() + this.n * this.Ctor.BYTES_PER_ELEMENT;
   }
 }
 
+// An argument's values as the C++ side gets them: an address in WebAssembly memory, or the address of a copy of
+// JS values made in the call's frame.
+class ArgValues extends TensorRecord {
+  constructor(M, name, Ctor, values, n, shape, heap = null) {
+    super(M, name, Ctor, n, shape, heap, values);
+    this.values = values;
+  }
+  ptr(frame) {
+    const start = this.start();
+    return start >= 0 ? start : frame.copy(this.values);
+  }
+  /** The values now (a view of the current memory when they live there). */
+  view() {
+    const start = this.start();
+    return start >= 0 ? new this.Ctor(this.M.HEAPU8.buffer, start, this.n) : this.values;
+  }
+}
 
 // Where a result goes: a heap tensor or a view of WebAssembly memory (written in place), or frame memory
 // that finish() copies into the caller's array (or into a fresh one). After invoke, `result` holds what
 // the call returns. inPlaceOf(arg) declares the one input it may be (element-wise functions).
-class OutputArg {
+class OutputArg extends TensorRecord {
   constructor(M, name, heap, target, Ctor, n, shape, asTensor) {
-    this.M = M;
-    this.name = name;
-    this.ptr = heap ? heap.byteOffset : 0;
-    this.heap = heap;
+    super(M, name, Ctor, n, shape, heap, target?.view);
+    this.ptr = 0;
     this.view = target?.view ?? null;
     this.given = target?.given ?? null;
-    this.at = this.view ? addressIn(M, this.view) : -1;
-    this.Ctor = Ctor;
-    this.n = n;
-    this.shape = shape;
     this.asTensor = asTensor;
     this.inPlace = null;
     this.result = null;
@@ -77,17 +79,9 @@ class OutputArg {
     this.inPlace = arg;
     return this;
   }
-  range() {
-    const start = this.start();
-    return start < 0 ? null : [start, start + this.n * this.Ctor.BYTES_PER_ELEMENT];
-  }
-  /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
-  start() {
-    return this.heap ? this.heap.byteOffset : this.at;
-  }
   open(frame) {
-    if (this.heap) this.ptr = this.heap.byteOffset;
-    else this.ptr = this.at >= 0 ? this.at : frame.alloc(this.n * 4);
+    const start = this.start();
+    this.ptr = start >= 0 ? start : frame.alloc(this.n * this.Ctor.BYTES_PER_ELEMENT);
     return this.ptr;
   }
   finish() {
@@ -324,10 +318,10 @@ export function createCore(M) {
     // Addresses as numbers, no arrays: this runs on every call (an array per range showed up as GC time).
     for (const out of resident) {
       if (!(out instanceof OutputArg)) continue;
-      const a0 = out.start(), a1 = a0 + out.n * out.Ctor.BYTES_PER_ELEMENT;
+      const a0 = out.start(), a1 = out.end();
       for (const other of resident) {
         if (other === out) continue;
-        const b0 = other.start(), b1 = b0 + other.n * other.Ctor.BYTES_PER_ELEMENT;
+        const b0 = other.start(), b1 = other.end();
         if (a1 <= b0 || b1 <= a0) continue;
         if (out.inPlace === other && a0 === b0 && a1 === b1) continue;
         fail('SHAPE_MISMATCH', `${out.name} overlaps ${other.name} in WebAssembly memory; ${method} ` +
@@ -370,7 +364,7 @@ export function createCore(M) {
       let outputs = 0;
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
-        if (typeof a !== 'object' || a === null || !(a instanceof ArgValues || a instanceof OutputArg) || a.start() < 0) continue;
+        if (!(a instanceof TensorRecord) || a.start() < 0) continue;
         resident.push(a);
         if (a instanceof OutputArg) outputs++;
       }

@@ -1,7 +1,6 @@
 #include "posenc/angles.hpp"
 
 #include <cmath>
-#include <cstring>
 
 #include "posenc/error.hpp"
 
@@ -60,9 +59,7 @@ void sincos_at(double position, const double* freq, std::size_t n, float* sin_ou
 }
 
 void SincosSteps::prepare(const double* freq, std::size_t n, std::size_t rows) {
-  // Bitwise comparison: the table is a function of the exact frequencies.
-  const bool same = freq_.size() == n && (n == 0 || std::memcmp(freq_.data(), freq, n * sizeof(double)) == 0);
-  if (!same) {
+  if (!same_frequencies(freq_, freq, n)) {  // the table is a function of the exact frequencies
     freq_.assign(freq, freq + n);
     rows_ = 0;
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "posenc/simd.hpp"
@@ -14,6 +15,19 @@ namespace posenc {
 
 // ω_j = base^(−2j/d) for j < d/2, in float64: the frequencies of the sinusoidal table and of RoPE.
 std::vector<double> inverse_frequencies(std::int64_t d, double base);
+
+// Whether kept frequencies are bitwise the n given ones (a table made from them is then the same bits; -0 is not
+// 0, its sines differ in sign). A word at a time: wasm's memcmp goes byte by byte.
+inline bool same_frequencies(const std::vector<double>& kept, const double* freq, std::size_t n) {
+  if (kept.size() != n) return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t x, y;
+    std::memcpy(&x, &kept[i], sizeof x);
+    std::memcpy(&y, &freq[i], sizeof y);
+    if (x != y) return false;
+  }
+  return true;
+}
 
 // Angle reduced to [−π, π]; |error| < 1e-12 for |angle| ≤ 2^32.
 double reduce_angle(double angle);

@@ -3,7 +3,6 @@
 #include "posenc/rope.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -32,27 +31,13 @@ std::shared_ptr<const RopeParams> RopeCache::default_params(std::int64_t d, doub
   return default_;
 }
 
-namespace {
-// Bitwise equality (-0 is not 0: its sines differ in sign), a word at a time (wasm's memcmp goes byte by byte).
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    std::uint64_t x, y;
-    std::memcpy(&x, &a[i], sizeof x);
-    std::memcpy(&y, &b[i], sizeof y);
-    if (x != y) return false;
-  }
-  return true;
-}
-}  // namespace
-
 std::optional<RopeCache::Tables> RopeCache::consecutive_tables(const std::vector<double>& inv_freq, float scale,
                                                                 bool inverse, std::int64_t offset, std::size_t seq,
                                                                 const RopeTableFill& fill) {
   const std::size_t half = inv_freq.size(), n = seq * half;
   if (n == 0 || n > kMaxTableFloats) return std::nullopt;
   const bool kept = table_seq_ == seq && table_offset_ == offset && table_inverse_ == inverse &&
-                    table_scale_ == scale && same_bits(table_freq_, inv_freq);
+                    table_scale_ == scale && same_frequencies(table_freq_, inv_freq.data(), half);
   if (!kept) {
     table_seq_ = 0;  // not valid until filled
     resize_or_fail(table_cos_, "the rotary table", n);

@@ -110,11 +110,7 @@ Options layer_attention_options(const TinyTransformerOptions& o, Span<const floa
 void TinyTransformer::forward(const TokenBatch& batch, bool training, Activations& a, std::int64_t probs_layer,
                               float* probs) {
   const TinyTransformerOptions& o = options_;
-  const std::int64_t B = batch.batch, T = batch.seq, D = o.d_model, H = o.heads, dh = D / H, F = hidden_of(o),
-                     V = o.vocab_size, L = o.layers;
-  const auto N = static_cast<std::size_t>(B * T);
-  const auto uD = static_cast<std::size_t>(D), uF = static_cast<std::size_t>(F), uV = static_cast<std::size_t>(V);
-  const std::size_t per_layer = N * uD;
+  const auto [B, T, D, H, dh, F, V, L, N, uD, uF, uV, per_layer] = pass_sizes(o, batch);
   a.batch = B;
   a.seq = T;
   a.x.assign(static_cast<std::size_t>(L + 1) * per_layer, 0.0f);
@@ -304,11 +300,7 @@ double TinyTransformer::loss_and_dlogits(const TokenBatch& batch, Activations& a
 
 void TinyTransformer::backward(const TokenBatch& batch, Activations& a) {
   const TinyTransformerOptions& o = options_;
-  const std::int64_t B = batch.batch, T = batch.seq, D = o.d_model, H = o.heads, dh = D / H, F = hidden_of(o),
-                     V = o.vocab_size, L = o.layers;
-  const auto N = static_cast<std::size_t>(B * T);
-  const auto uD = static_cast<std::size_t>(D), uF = static_cast<std::size_t>(F), uV = static_cast<std::size_t>(V);
-  const std::size_t per_layer = N * uD;
+  const auto [B, T, D, H, dh, F, V, L, N, uD, uF, uV, per_layer] = pass_sizes(o, batch);
   const float* P = params_.data();
   float* G = grads_.data();
   std::fill(grads_.begin(), grads_.end(), 0.0f);

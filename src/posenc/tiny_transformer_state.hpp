@@ -12,6 +12,22 @@ namespace posenc {
 
 inline std::int64_t hidden_of(const TinyTransformerOptions& o) { return o.mlp_hidden == 0 ? 4 * o.d_model : o.mlp_hidden; }
 
+// The sizes a forward and a backward pass derive from the options and a batch.
+struct PassSizes {
+  std::int64_t B, T, D, H, dh, F, V, L;   // batch, seq, d_model, heads, head dim, MLP hidden, vocab, layers
+  std::size_t N, uD, uF, uV, per_layer;  // B·T rows; D, F, V unsigned; one layer's activations (N·D)
+};
+inline PassSizes pass_sizes(const TinyTransformerOptions& o, const TokenBatch& batch) {
+  PassSizes z{batch.batch, batch.seq, o.d_model, o.heads, o.d_model / o.heads, hidden_of(o), o.vocab_size, o.layers,
+              0, 0, 0, 0, 0};
+  z.N = static_cast<std::size_t>(z.B * z.T);
+  z.uD = static_cast<std::size_t>(z.D);
+  z.uF = static_cast<std::size_t>(z.F);
+  z.uV = static_cast<std::size_t>(z.V);
+  z.per_layer = z.N * z.uD;
+  return z;
+}
+
 // The positional family that acts on the attention side of a layer.
 inline bool rotary(const TinyTransformerOptions& o) {
   return o.positional == PositionalScheme::Rope || o.positional == PositionalScheme::Xpos ||
