@@ -33,14 +33,14 @@ class TensorRecord {
     this.shape = shape;
     this.heap = heap;
     this.at = view ? addressIn(M, view) : -1;
+    this.addr = -1; // start(), as invoke read it once for the call
   }
   /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
   start() {
     return this.heap ? this.heap.byteOffset : this.at;
   }
-  /** One past its last byte, for a record that lives in WebAssembly memory. */
-  end() {
-    return this.start() + this.n * this.Ctor.BYTES_PER_ELEMENT;
+  get bytes() {
+    return this.n * this.Ctor.BYTES_PER_ELEMENT;
   }
 }
 
@@ -52,8 +52,7 @@ class ArgValues extends TensorRecord {
     this.values = values;
   }
   ptr(frame) {
-    const start = this.start();
-    return start >= 0 ? start : frame.copy(this.values);
+    return this.addr >= 0 ? this.addr : frame.copy(this.values);
   }
   /** The values now (a view of the current memory when they live there). */
   view() {
@@ -80,8 +79,7 @@ class OutputArg extends TensorRecord {
     return this;
   }
   open(frame) {
-    const start = this.start();
-    this.ptr = start >= 0 ? start : frame.alloc(this.n * this.Ctor.BYTES_PER_ELEMENT);
+    this.ptr = this.addr >= 0 ? this.addr : frame.alloc(this.bytes);
     return this.ptr;
   }
   finish() {
@@ -323,11 +321,11 @@ export function createCore(M) {
     for (let i = 0; i < count; i++) {
       const out = resident[i];
       if (!(out instanceof OutputArg)) continue;
-      const a0 = out.start(), a1 = out.end();
+      const a0 = out.addr, a1 = a0 + out.bytes;
       for (let j = 0; j < count; j++) {
         const other = resident[j];
         if (other === out) continue;
-        const b0 = other.start(), b1 = other.end();
+        const b0 = other.addr, b1 = b0 + other.bytes;
         if (a1 <= b0 || b1 <= a0) continue;
         if (out.inPlace === other && a0 === b0 && a1 === b1) continue;
         fail('SHAPE_MISMATCH', `${out.name} overlaps ${other.name} in WebAssembly memory; ${method} ` +
@@ -371,7 +369,7 @@ export function createCore(M) {
       let outputs = 0;
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
-        if (!(a instanceof TensorRecord) || a.start() < 0) continue;
+        if (!(a instanceof TensorRecord) || (a.addr = a.start()) < 0) continue;
         resident[frame.nResident++] = a;
         if (a instanceof OutputArg) outputs++;
       }
