@@ -33,14 +33,14 @@ class TensorRecord {
     this.shape = shape;
     this.heap = heap;
     this.at = view ? addressIn(M, view) : -1;
+    this.addr = -1; // start(), as invoke read it once for the call
   }
   /** Its byte address in WebAssembly memory, or -1 when its values are JS memory. */
   start() {
     return this.heap ? this.heap.byteOffset : this.at;
   }
-  /** One past its last byte, for a record that lives in WebAssembly memory. */
-  end() {
-    return this.start() + this.n * this.Ctor.BYTES_PER_ELEMENT;
+  get bytes() {
+    return this.n * this.Ctor.BYTES_PER_ELEMENT;
   }
 }
 
@@ -52,8 +52,7 @@ class ArgValues extends TensorRecord {
     this.values = values;
   }
   ptr(frame) {
-    const start = this.start();
-    return start >= 0 ? start : frame.copy(this.values);
+    return this.addr >= 0 ? this.addr : frame.copy(this.values);
   }
   /** The values now (a view of the current memory when they live there). */
   view() {
@@ -80,8 +79,7 @@ class OutputArg extends TensorRecord {
     return this;
   }
   open(frame) {
-    const start = this.start();
-    this.ptr = start >= 0 ? start : frame.alloc(this.n * this.Ctor.BYTES_PER_ELEMENT);
+    this.ptr = this.addr >= 0 ? this.addr : frame.alloc(this.bytes);
     return this.ptr;
   }
   finish() {
@@ -144,10 +142,13 @@ class CallbackGuard {
 
 
 // The heap buffers of one call, freed when it ends (also when it throws), and the outputs to finish.
+// Lists with counts rather than lengths: writing an array's length is a runtime call (~2% of a small call).
 class Frame {
   ptrs = [];
   outputs = [];
+  nOutputs = 0;
   resident = [];
+  nResident = 0;
   constructor(M) {
     this.M = M;
   }
@@ -162,13 +163,14 @@ class Frame {
     return p;
   }
   release() {
-    // Most small calls allocate nothing here: an array's length is only written when it has entries.
     if (this.ptrs.length) {
       for (const p of this.ptrs) this.M._free(p);
       this.ptrs.length = 0;
     }
-    if (this.outputs.length) this.outputs.length = 0;
-    if (this.resident.length) this.resident.length = 0;
+    // Dropped, so that a finished call keeps no caller's array alive.
+    for (let i = 0; i < this.nOutputs; i++) this.outputs[i] = null;
+    for (let i = 0; i < this.nResident; i++) this.resident[i] = null;
+    this.nOutputs = this.nResident = 0;
   }
 }
 
@@ -314,14 +316,16 @@ export function createCore(M) {
 
   // Outputs in WebAssembly memory may not overlap an input or another output (the kernels read inputs
   // while they write), except an output declared in place that is exactly its input.
-  function checkOverlaps(method, resident) {
+  function checkOverlaps(method, resident, count) {
     // Addresses as numbers, no arrays: this runs on every call (an array per range showed up as GC time).
-    for (const out of resident) {
+    for (let i = 0; i < count; i++) {
+      const out = resident[i];
       if (!(out instanceof OutputArg)) continue;
-      const a0 = out.start(), a1 = out.end();
-      for (const other of resident) {
+      const a0 = out.addr, a1 = a0 + out.bytes;
+      for (let j = 0; j < count; j++) {
+        const other = resident[j];
         if (other === out) continue;
-        const b0 = other.start(), b1 = other.end();
+        const b0 = other.addr, b1 = b0 + other.bytes;
         if (a1 <= b0 || b1 <= a0) continue;
         if (out.inPlace === other && a0 === b0 && a1 === b1) continue;
         fail('SHAPE_MISMATCH', `${out.name} overlaps ${other.name} in WebAssembly memory; ${method} ` +
@@ -336,11 +340,12 @@ export function createCore(M) {
   // the optimised code of every call that had inlined it. A call made inside another gets its own frame.
   const idleFrames = [];
 
-  // A C++ exception arrives as its address: read code and message (the message C++ built), free it. An
-  // allocation failure inside C++ says only "std::bad_alloc": name the call that asked.
-  function thrownByCpp(e, method, construct) {
-    if (typeof e !== 'number') return e;
-    const code = M.takeExceptionCode(e), message = M.takeExceptionMessage(e);
+  // C++ never throws into JS: an export that throws holds the exception and raises a flag in wasm memory
+  // (bindings/errors.cpp). Take its code and the message C++ built, which releases it. An allocation failure
+  // inside C++ says only "std::bad_alloc": name the call that asked.
+  const heldFlag = M.heldErrorFlag() >> 2;
+  function heldError(method, construct) {
+    const code = M.takeExceptionCode(), message = M.takeExceptionMessage();
     if (code === 'BAD_SIZE' && /bad_alloc/.test(message)) {
       return new PosencError(code, `${construct ? `new ${method}` : `${method}()`} could not allocate the WebAssembly memory its sizes ` +
         `need (${message}; at most 2 GiB in all, ${M.heapInUse()} bytes in use): use smaller sizes`);
@@ -351,7 +356,7 @@ export function createCore(M) {
   /**
    * Calls `target[method](...args)` (or `new target[method](...args)` when `construct`): arguments that
    * are ArgValues, OutputArg or Scratch become addresses in a frame (null → 0), outputs are finished
-   * (their `.result` set) before the frame's memory is freed, the stack pointer is put back and a C++
+   * (their `.result` set) before the frame's memory is freed, the stack pointer is put back and a held C++
    * exception becomes a coded PosencError. Every call into wasm goes through here.
    */
   function invoke(target, method, args, construct = false) {
@@ -364,11 +369,11 @@ export function createCore(M) {
       let outputs = 0;
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
-        if (!(a instanceof TensorRecord) || a.start() < 0) continue;
-        resident.push(a);
+        if (!(a instanceof TensorRecord) || (a.addr = a.start()) < 0) continue;
+        resident[frame.nResident++] = a;
         if (a instanceof OutputArg) outputs++;
       }
-      if (outputs) checkOverlaps(method, resident);
+      if (outputs) checkOverlaps(method, resident, frame.nResident);
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
         if (typeof a !== 'object') continue; // numbers, booleans and callbacks go as they are
@@ -376,15 +381,16 @@ export function createCore(M) {
         else if (a instanceof ArgValues) args[i] = a.ptr(frame);
         else if (a instanceof OutputArg) {
           args[i] = a.open(frame);
-          frame.outputs.push(a);
+          frame.outputs[frame.nOutputs++] = a;
         } else if (a instanceof Scratch) args[i] = a.open(frame);
       }
       const value = construct ? new target[method](...args) : target[method](...args);
-      for (const out of frame.outputs) out.finish();
+      if (M.HEAP32[heldFlag] !== 0) throw heldError(method, construct);
+      for (let i = 0; i < frame.nOutputs; i++) frame.outputs[i].finish();
       return value;
     } catch (e) {
       M.stackRestore(sp);
-      throw thrownByCpp(e, method, construct);
+      throw e;
     } finally {
       frame.release();
       idleFrames.push(frame);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "exports.hpp"
+#include "held_error.hpp"
 #include "posenc/alibi.hpp"
 #include "posenc/error.hpp"
 #include "posenc/rope.hpp"
@@ -142,101 +143,102 @@ EMSCRIPTEN_BINDINGS(posenc) {
   using emscripten::class_;
   using emscripten::function;
 
+  function("heldErrorFlag", &heldErrorFlag);
   function("takeExceptionCode", &takeExceptionCode);
   function("takeExceptionMessage", &takeExceptionMessage);
-  function("version", &version);
-  function("arch", &arch);
-  function("simdBuild", &simdBuild);
-  function("heapInUse", &heapInUse);
-  function("releaseCaches", &releaseCaches);
-  function("heapPeak", &heapPeak);
-  function("ropeTypeName", &ropeTypeName);
-  function("ropeLayoutName", &ropeLayoutName);
-  function("alibiModeName", &alibiModeName);
-  function("visionRopeStyleName", &visionRopeStyleName);
-  function("scalingFieldName", &scalingFieldName);
-  function("sdpaSlotName", &sdpaSlotName);
+  function("version", guard<&version>);
+  function("arch", guard<&arch>);
+  function("simdBuild", guard<&simdBuild>);
+  function("heapInUse", guard<&heapInUse>);
+  function("releaseCaches", guard<&releaseCaches>);
+  function("heapPeak", guard<&heapPeak>);
+  function("ropeTypeName", guard<&ropeTypeName>);
+  function("ropeLayoutName", guard<&ropeLayoutName>);
+  function("alibiModeName", guard<&alibiModeName>);
+  function("visionRopeStyleName", guard<&visionRopeStyleName>);
+  function("scalingFieldName", guard<&scalingFieldName>);
+  function("sdpaSlotName", guard<&sdpaSlotName>);
 
-  function("sinusoidalTable", &sinusoidalTable);
-  function("sinusoidalTableSlices", &sinusoidalTableSlicesJs);
-  function("sinusoidalForward", &sinusoidalForward);
-  function("learnedForward", &learnedForward);
-  function("clippedRelativeBias", &clippedRelativeBias);
-  function("ropeParams", &ropeParams);
-  function("ropeForward", &ropeForward);
-  function("ropeForwardThrough", &ropeForwardThroughJs);
-  function("ropeForwardMrope", &ropeForwardMrope);
-  function("visionRopeForward", &visionRopeForward);
-  function("ropeThroughMinScratch", &ropeThroughMinScratch);
-  function("xposApply", &xposApply);
-  function("alibiSlopes", &alibiSlopes);
-  function("alibiBias", &alibiBias);
-  function("t5Buckets", &t5Buckets);
-  function("t5Bias", &t5Bias);
-  function("sdpa", &sdpaOp);
-  function("dropout", &dropoutOp);
+  function("sinusoidalTable", guard<&sinusoidalTable>);
+  function("sinusoidalTableSlices", guard<&sinusoidalTableSlicesJs>);
+  function("sinusoidalForward", guard<&sinusoidalForward>);
+  function("learnedForward", guard<&learnedForward>);
+  function("clippedRelativeBias", guard<&clippedRelativeBias>);
+  function("ropeParams", guard<&ropeParams>);
+  function("ropeForward", guard<&ropeForward>);
+  function("ropeForwardThrough", guard<&ropeForwardThroughJs>);
+  function("ropeForwardMrope", guard<&ropeForwardMrope>);
+  function("visionRopeForward", guard<&visionRopeForward>);
+  function("ropeThroughMinScratch", guard<&ropeThroughMinScratch>);
+  function("xposApply", guard<&xposApply>);
+  function("alibiSlopes", guard<&alibiSlopes>);
+  function("alibiBias", guard<&alibiBias>);
+  function("t5Buckets", guard<&t5Buckets>);
+  function("t5Bias", guard<&t5Bias>);
+  function("sdpa", guard<&sdpaOp>);
+  function("dropout", guard<&dropoutOp>);
 
-  function("ropeBackward", &ropeBackward);
-  function("xposBackward", &xposBackward);
-  function("learnedBackward", &learnedBackward);
-  function("clippedRelativeBiasBackward", &clippedRelativeBiasBackward);
-  function("t5BiasBackward", &t5BiasBackward);
-  function("sdpaBackward", &sdpaBackward);
-  function("layerNormBackward", &layerNormBackward);
-  function("dropoutBackward", &dropoutBackward);
-  function("positionalSchemeName", &positionalSchemeName);
-  function("taskKindName", &taskKindName);
-  function("tinyTransformerFieldName", &tinyTransformerFieldName);
+  function("ropeBackward", guard<&ropeBackward>);
+  function("xposBackward", guard<&xposBackward>);
+  function("learnedBackward", guard<&learnedBackward>);
+  function("clippedRelativeBiasBackward", guard<&clippedRelativeBiasBackward>);
+  function("t5BiasBackward", guard<&t5BiasBackward>);
+  function("sdpaBackward", guard<&sdpaBackward>);
+  function("layerNormBackward", guard<&layerNormBackward>);
+  function("dropoutBackward", guard<&dropoutBackward>);
+  function("positionalSchemeName", guard<&positionalSchemeName>);
+  function("taskKindName", guard<&taskKindName>);
+  function("tinyTransformerFieldName", guard<&tinyTransformerFieldName>);
 
   class_<SinusoidalPositionalEncoding>("SinusoidalPositionalEncoding")
-      .constructor(&makeSinusoidal, allow_raw_pointers())
-      .function("forward", &sinusoidalModuleForward)
-      .function("train", &SinusoidalPositionalEncoding::train)
-      .function("table", &sinusoidalModuleTable);
+      .constructor(guard<&makeSinusoidal>, allow_raw_pointers())
+      .function("forward", guard<&sinusoidalModuleForward>)
+      .function("train", guard<&SinusoidalPositionalEncoding::train>)
+      .function("table", guard<&sinusoidalModuleTable>);
   class_<LearnedPositionalEmbedding>("LearnedPositionalEmbedding")
-      .constructor(&makeLearned, allow_raw_pointers())
-      .function("forward", &learnedModuleForward)
-      .function("relativeBias", &learnedModuleRelativeBias)
-      .function("train", &LearnedPositionalEmbedding::train)
-      .function("statePtr", &learnedModuleStatePtr)
-      .function("stateSize", &learnedModuleStateSize);
+      .constructor(guard<&makeLearned>, allow_raw_pointers())
+      .function("forward", guard<&learnedModuleForward>)
+      .function("relativeBias", guard<&learnedModuleRelativeBias>)
+      .function("train", guard<&LearnedPositionalEmbedding::train>)
+      .function("statePtr", guard<&learnedModuleStatePtr>)
+      .function("stateSize", guard<&learnedModuleStateSize>);
   class_<RotaryPositionalEmbedding>("RotaryPositionalEmbedding")
-      .constructor(&makeRotary, allow_raw_pointers())
-      .function("forward", &rotaryModuleForward)
-      .function("invFreq", &rotaryModuleInvFreq)
-      .function("cachedLen", &rotaryModuleCachedLen);
+      .constructor(guard<&makeRotary>, allow_raw_pointers())
+      .function("forward", guard<&rotaryModuleForward>)
+      .function("invFreq", guard<&rotaryModuleInvFreq>)
+      .function("cachedLen", guard<&rotaryModuleCachedLen>);
   class_<ALiBiPositionalEncoding>("ALiBiPositionalEncoding")
-      .constructor(&makeAlibi, allow_raw_pointers())
-      .function("bias", &alibiModuleBias)
-      .function("forward", &alibiModuleForward)
-      .function("slopes", &alibiModuleSlopes);
+      .constructor(guard<&makeAlibi>, allow_raw_pointers())
+      .function("bias", guard<&alibiModuleBias>)
+      .function("forward", guard<&alibiModuleForward>)
+      .function("slopes", guard<&alibiModuleSlopes>);
   class_<KVCache>("KVCache")
-      .constructor(&makeKVCache, allow_raw_pointers())
-      .function("append", &kvCacheAppend)
-      .function("clear", &KVCache::clear)
-      .function("length", &kvCacheLength)
-      .function("capacity", &kvCacheCapacity)
-      .function("sdpa", &kvCacheSdpa);
+      .constructor(guard<&makeKVCache>, allow_raw_pointers())
+      .function("append", guard<&kvCacheAppend>)
+      .function("clear", guard<&KVCache::clear>)
+      .function("length", guard<&kvCacheLength>)
+      .function("capacity", guard<&kvCacheCapacity>)
+      .function("sdpa", guard<&kvCacheSdpa>);
   class_<TinyTransformer>("TinyTransformer")
-      .constructor(&makeTinyTransformer, allow_raw_pointers())
-      .function("trainStep", &tinyTransformerTrainStep)
-      .function("evaluate", &tinyTransformerEvaluate)
-      .function("attention", &tinyTransformerAttention)
-      .function("tensorCount", &tinyTransformerTensorCount)
-      .function("tensorName", &tinyTransformerTensorName)
-      .function("tensorShape", &tinyTransformerTensorShape)
-      .function("tensorOffset", &tinyTransformerTensorOffset)
-      .function("parameters", &tinyTransformerParameters)
-      .function("parameterCount", &tinyTransformerParameterCount)
-      .function("steps", &tinyTransformerSteps)
-      .function("firstMoment", &tinyTransformerFirstMoment)
-      .function("secondMoment", &tinyTransformerSecondMoment)
-      .function("restoreOptimizer", &tinyTransformerRestoreOptimizer);
+      .constructor(guard<&makeTinyTransformer>, allow_raw_pointers())
+      .function("trainStep", guard<&tinyTransformerTrainStep>)
+      .function("evaluate", guard<&tinyTransformerEvaluate>)
+      .function("attention", guard<&tinyTransformerAttention>)
+      .function("tensorCount", guard<&tinyTransformerTensorCount>)
+      .function("tensorName", guard<&tinyTransformerTensorName>)
+      .function("tensorShape", guard<&tinyTransformerTensorShape>)
+      .function("tensorOffset", guard<&tinyTransformerTensorOffset>)
+      .function("parameters", guard<&tinyTransformerParameters>)
+      .function("parameterCount", guard<&tinyTransformerParameterCount>)
+      .function("steps", guard<&tinyTransformerSteps>)
+      .function("firstMoment", guard<&tinyTransformerFirstMoment>)
+      .function("secondMoment", guard<&tinyTransformerSecondMoment>)
+      .function("restoreOptimizer", guard<&tinyTransformerRestoreOptimizer>);
   class_<Task>("Task")
-      .constructor(&makeTask, allow_raw_pointers())
-      .function("vocabSize", &taskVocabSize)
-      .function("sequenceLength", &taskSequenceLength)
-      .function("maxLength", &taskMaxLength)
-      .function("alphabet", &taskAlphabet)
-      .function("sample", &taskSample);
+      .constructor(guard<&makeTask>, allow_raw_pointers())
+      .function("vocabSize", guard<&taskVocabSize>)
+      .function("sequenceLength", guard<&taskSequenceLength>)
+      .function("maxLength", guard<&taskMaxLength>)
+      .function("alphabet", guard<&taskAlphabet>)
+      .function("sample", guard<&taskSample>);
 }

@@ -1,32 +1,52 @@
-// How a C++ exception reaches JS: a thrown exception arrives in JS as its address; JS reads its code, then
-// its message, which frees it (TOOLCHAIN.md §2).
-#include <cxxabi.h>
-
+// How a C++ exception reaches JS. Every export runs inside a catch (held_error.hpp) that keeps the exception
+// here and raises a flag in wasm memory; after each call JS reads the flag and, when it is up, takes the
+// code and then the message C++ built (the message releases the exception).
 #include <exception>
 #include <new>
 #include <stdexcept>
 
 #include "exports.hpp"
+#include "held_error.hpp"
 #include "posenc/error.hpp"
 
 namespace posenc::bindings {
 
-std::string takeExceptionCode(std::uintptr_t p) {
-  const auto* e = dynamic_cast<const Error*>(reinterpret_cast<const std::exception*>(p));
-  if (e) return e->code_name();
-  // Allocation failures the library did not catch itself: a size too large for memory (bad_alloc) or
-  // for a vector (length_error) is still a size.
-  if (dynamic_cast<const std::bad_alloc*>(reinterpret_cast<const std::exception*>(p))) return "BAD_SIZE";
-  if (dynamic_cast<const std::length_error*>(reinterpret_cast<const std::exception*>(p))) return "BAD_SIZE";
-  return "INTERNAL";
+namespace {
+std::exception_ptr held;
+std::int32_t held_flag = 0;
+}  // namespace
+
+void hold_current_exception() noexcept {
+  held = std::current_exception();  // a reference count, no allocation
+  held_flag = 1;
 }
 
-// Reads what() and frees the exception: 1 → 0 references runs its destructor.
-std::string takeExceptionMessage(std::uintptr_t p) {
-  void* ex = reinterpret_cast<void*>(p);
-  std::string message = static_cast<const std::exception*>(ex)->what();
-  abi::__cxa_increment_exception_refcount(ex);
-  abi::__cxa_decrement_exception_refcount(ex);
+std::uintptr_t heldErrorFlag() { return reinterpret_cast<std::uintptr_t>(&held_flag); }
+
+std::string takeExceptionCode() {
+  try {
+    std::rethrow_exception(held);
+  } catch (const Error& e) {
+    return e.code_name();
+  } catch (const std::bad_alloc&) {  // sizes too large for memory or for a vector are still sizes
+    return "BAD_SIZE";
+  } catch (const std::length_error&) {
+    return "BAD_SIZE";
+  } catch (...) {
+    return "INTERNAL";
+  }
+}
+
+std::string takeExceptionMessage() {
+  std::string message = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(held);
+  } catch (const std::exception& e) {
+    message = e.what();
+  } catch (...) {
+  }
+  held = nullptr;
+  held_flag = 0;
   return message;
 }
 

@@ -16,8 +16,10 @@
 namespace posenc::bindings {
 
 // ---- errors (errors.cpp) ----
-std::string takeExceptionCode(std::uintptr_t p);
-std::string takeExceptionMessage(std::uintptr_t p);
+// The flag (an int32 in wasm memory) that is 1 while an exception is held.
+std::uintptr_t heldErrorFlag();
+std::string takeExceptionCode();
+std::string takeExceptionMessage();  // releases the held exception
 
 // ---- functions (functions.cpp) ----
 // Frees what consecutive calls reuse (the RoPE and sinusoidal step caches): heap figures then count only

@@ -1,8 +1,8 @@
 // How values cross the JS boundary (bindings/core.js and the encoding files beside it are the other half):
 // - Tensors cross as pointers into wasm memory (uintptr_t) plus element counts; JS allocates, copies and
 //   frees them, so no `val` conversion sits on a hot path.
-// - Every argument is a plain number or bool: a C++ exception escaping a bound function skips Embind's
-//   clean-up of wire temporaries (strings, value_objects), which would leak heap on every throw.
+// - Every argument is a plain number or bool: no wire temporaries (strings, value_objects) to convert and
+//   free on each call. An export never throws into JS (held_error.hpp).
 //   Integers arrive as doubles (exact up to 2^53; JS checked they are integers), NaN meaning "absent"
 //   for optional ones; enums arrive as their index (JS maps names with the *Name functions).
 #pragma once

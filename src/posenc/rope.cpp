@@ -77,9 +77,10 @@ void check_explicit_frequencies(Span<const double> inv_freq, std::int64_t d_rot)
   }
 }
 
-// plan_rope with the positions' check returning the largest position.
-RopePlan plan_rope_to(const Bhsd& shape, const RopeForwardOptions& options,
-                      const std::function<std::int64_t()>& check_positions) {
+// plan_rope with the positions' check returning the largest position. A template, not a std::function: a
+// capture of more than three references no longer fits its inline buffer, and a small call then paid a malloc.
+template <class CheckPositions>
+RopePlan plan_rope_to(const Bhsd& shape, const RopeForwardOptions& options, const CheckPositions& check_positions) {
   const RopeScaling& sc = options.scaling;
   RopeContext cx{options.d_rot.value_or(shape.head_dim), options.base, options.max_position_embeddings,
                  options.seq_len};
@@ -179,28 +180,44 @@ void RopeTables::operator()(std::size_t row, std::size_t s0, std::size_t count, 
   scale_rope_tables(count * half, plan_.scale, c, s);
 }
 
+namespace {
+// RopeTables made on first use: a call whose table is kept never fills one (setting up the angle steps was
+// ~3% of a small call).
+struct LazyRopeTables {
+  const RopePlan& plan;
+  const PositionRows& positions;
+  std::int64_t seq;
+  RopeCache& cache;
+  std::optional<RopeTables> tables;
+  void operator()(std::size_t row, std::size_t s0, std::size_t count, float* c, float* s) {
+    if (!tables) tables.emplace(plan, positions, seq, cache);
+    (*tables)(row, s0, count, c, s);
+  }
+};
+}  // namespace
+
 void rope_forward(Span<const float> x, const Bhsd& shape, Span<float> out, const RopeForwardOptions& options) {
   if (options.mrope && !options.positions.empty()) {
     rope_forward_mrope(x, shape, out, options);
     return;
   }
-  const RopePlan plan = plan_rope(shape, options, [&] {
-    return validate_bhsd_positions(x, out, shape, options.positions, options.offset);
+  const RopePlan plan = plan_rope_to(shape, options, [&] {
+    return validate_bhsd_positions(x, out, shape, options.positions, options.offset).max();
   });
   const PositionRows pos(options.positions, options.offset, shape.batch, shape.seq);
   RopeCache local;
   RopeCache& cache = options.cache ? *options.cache : local;
-  const RopeTables tables(plan, pos, shape.seq, cache);
   if (options.cache && pos.consecutive()) {
-    const auto kept = options.cache->consecutive_tables(plan.params->inv_freq, plan.scale, options.inverse,
-                                                        options.offset, static_cast<std::size_t>(shape.seq),
-                                                        std::cref(tables));
+    LazyRopeTables tables{plan, pos, shape.seq, cache, std::nullopt};
+    const auto kept = cache.consecutive_tables(plan.params->inv_freq, plan.scale, options.inverse, options.offset,
+                                               static_cast<std::size_t>(shape.seq), std::ref(tables));
     if (kept) {
       rope_rotate_heads(x, shape, out, plan.d_rot, options.layout, kept->cos, kept->sin);
       cache.trim();
       return;
     }
   }
+  const RopeTables tables(plan, pos, shape.seq, cache);
   rope_rotate_blocked(x, shape, out, plan.d_rot, options.layout, pos.distinct_rows() > 1, options.inverse, std::cref(tables));
   cache.trim();
 }

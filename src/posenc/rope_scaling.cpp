@@ -261,15 +261,19 @@ const char* rope_type_name(RopeType type) {
 
 void check_scaling_finite(double base, const RopeScaling& sc) {
   require_finite("base", base);
-  for (const auto& [name, v] : {std::pair{"scaling.factor", sc.factor},
-                                std::pair{"scaling.attention_factor", sc.attention_factor},
-                                std::pair{"scaling.beta_fast", sc.beta_fast}, std::pair{"scaling.beta_slow", sc.beta_slow},
-                                std::pair{"scaling.mscale", sc.mscale}, std::pair{"scaling.mscale_all_dim", sc.mscale_all_dim},
-                                std::pair{"scaling.low_freq_factor", sc.low_freq_factor},
-                                std::pair{"scaling.high_freq_factor", sc.high_freq_factor},
-                                std::pair{"scaling.partial_rotary_factor", sc.partial_rotary_factor}}) {
+  // Field by field: a list of (name, value) pairs copied every optional on every call.
+  const auto finite = [](const char* name, const std::optional<double>& v) {
     if (v) require_finite(name, *v);
-  }
+  };
+  finite("scaling.factor", sc.factor);
+  finite("scaling.attention_factor", sc.attention_factor);
+  finite("scaling.beta_fast", sc.beta_fast);
+  finite("scaling.beta_slow", sc.beta_slow);
+  finite("scaling.mscale", sc.mscale);
+  finite("scaling.mscale_all_dim", sc.mscale_all_dim);
+  finite("scaling.low_freq_factor", sc.low_freq_factor);
+  finite("scaling.high_freq_factor", sc.high_freq_factor);
+  finite("scaling.partial_rotary_factor", sc.partial_rotary_factor);
   require_finite_entries("scaling.short_factor", sc.short_factor);
   require_finite_entries("scaling.long_factor", sc.long_factor);
 }
