@@ -18,6 +18,19 @@ export function simdSupported() {
   }
 }
 
+// The smallest module using exception handling: (func try catch_all end), which both builds need.
+const EXCEPTIONS_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 8, 1, 6, 0, 6, 64,
+  25, 11, 11]);
+
+/** Whether this engine runs WebAssembly exception handling. */
+export function exceptionsSupported() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(EXCEPTIONS_PROBE);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Builds load(): resolves the SIMD choice, gets the wasm bytes from `readWasm` (Node) or lets the glue fetch
  * them next to itself (browsers, bundlers), and caches one instance per choice.
@@ -37,6 +50,10 @@ export function makeLoad(readWasm) {
     }
     if (typeof WebAssembly !== 'object') {
       return Promise.reject(new PosencError('LOAD_FAILED', 'posenc needs WebAssembly, which this JavaScript engine lacks'));
+    }
+    if (!exceptionsSupported()) {
+      return Promise.reject(new PosencError('LOAD_FAILED', 'posenc needs WebAssembly exception handling (Chrome 95, ' +
+        'Firefox 100, Safari 15.2, Node 17 or later), which this JavaScript engine lacks'));
     }
     const simd = o.simd === undefined || o.simd === 'auto' ? simdSupported() : o.simd;
     const key = o.wasmBinary ? null : `${simd}|${o.wasmUrl ?? ''}`;

@@ -60,3 +60,18 @@ for (const build of BUILDS) {
       (e) => e.code === 'OUT_OF_RANGE' && /wasmURL.*did you mean 'wasmUrl'/.test(e.message));
   });
 }
+
+test('load() names WebAssembly exception handling when the engine lacks it, and the probe finds it in Node', async () => {
+  const { exceptionsSupported } = await import('../../bindings/load.js');
+  assert.equal(exceptionsSupported(), true);
+  const validate = WebAssembly.validate;
+  // An engine without exception handling rejects exactly the modules that use it (the probe among them).
+  WebAssembly.validate = (bytes) => !(bytes.length === 28 && bytes[23] === 6 && bytes[25] === 25) && validate(bytes);
+  try {
+    assert.equal(exceptionsSupported(), false);
+    await assert.rejects(load({ simd: false, wasmBinary: await readFile(distUrl('posenc_scalar.wasm')) }),
+      (e) => e.code === 'LOAD_FAILED' && /exception handling/.test(e.message));
+  } finally {
+    WebAssembly.validate = validate;
+  }
+});
