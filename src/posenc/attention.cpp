@@ -183,8 +183,7 @@ float finish_row(const AttentionProblem& p, std::int64_t b, const Row& row, std:
   t.keep = p.mask_keep ? p.mask_keep + mask_at : nullptr;
   t.mask_step = p.mask_stride[3];
   t.padding = p.key_padding ? p.key_padding + b * K : nullptr;
-  finish_scores(s + lo, row.keys.lo, row.keys.hi, t, p);
-  const float inv = softmax_numerators(s + lo, hi - lo, p.sinks ? p.sinks[row.h] : kNegInf);
+  const float inv = finish_softmax(s + lo, row.keys.lo, row.keys.hi, t, p, p.sinks ? p.sinks[row.h] : kNegInf);
   // Keys outside the row's own range weigh nothing in the block's shared P·V.
   std::fill(s, s + lo, 0.0f);
   std::fill(s + hi, s + n, 0.0f);

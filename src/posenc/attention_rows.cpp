@@ -64,15 +64,11 @@ void finish_scores(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t
   }
 }
 
-float softmax_numerators(float* s, std::int64_t n, float sink) {
+namespace {
+
+// The numerators exp(s − mx) in place and 1/Σ (a sink joining the sum), mx ≥ every s[j] and the sink.
+float numerators(float* s, std::int64_t n, float sink, float mx) {
   const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
-  float mx = sink;
-  if (vend > 0) {
-    Floats m = simd::load(s);
-    for (std::int64_t j = kWidth; j < vend; j += kWidth) m = simd::max(m, simd::load(s + j));
-    mx = std::max(mx, simd::reduce_max(m));
-  }
-  for (std::int64_t j = vend; j < n; ++j) mx = std::max(mx, s[j]);
   if (mx == kNegInf) {
     std::fill(s, s + n, 0.0f);
     return 0.0f;
@@ -91,6 +87,73 @@ float softmax_numerators(float* s, std::int64_t n, float sink) {
   }
   if (sink != kNegInf) sum += std::exp(sink - mx);
   return 1.0f / sum;
+}
+
+enum class Alibi { None, Linear, Symmetric };
+
+// finish_scores for a row of scale and ALiBi terms only (A picks the ALiBi form), returning the maximum of the
+// finished scores and the sink as softmax_numerators takes it: lanes, then the sink, then the scalar tail.
+template <Alibi A>
+float finish_plain(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p,
+                   float sink) {
+  const std::int64_t n = hi - lo;
+  const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
+  const Floats vscale = simd::splat(t.scale);
+  const Floats vslope = simd::splat(A == Alibi::Symmetric ? -t.slope : t.slope);
+  const std::int64_t ref = p.alibi_mode == AlibiMode::KeyOnly ? 0 : t.pos;
+  const Floats lanes = simd::ramp(0.0f);  // start + lanes: finish_scores' ramp(start), lane by lane the same sum
+  Floats m = simd::splat(kNegInf);
+  for (std::int64_t jj = 0; jj < vend; jj += kWidth) {
+    Floats v = simd::load(s + jj) * vscale;
+    if constexpr (A != Alibi::None) {
+      Floats d = simd::splat(static_cast<float>(lo + jj - ref)) + lanes;
+      if constexpr (A == Alibi::Symmetric) d = simd::abs(d);
+      v = simd::fma(vslope, d, v);
+    }
+    simd::store(s + jj, v);
+    m = jj == 0 ? v : simd::max(m, v);
+  }
+  float mx = sink;
+  if (vend > 0) mx = std::max(mx, simd::reduce_max(m));
+  for (std::int64_t jj = vend; jj < n; ++jj) {
+    const std::int64_t j = lo + jj;
+    float v = s[jj] * t.scale;
+    if constexpr (A != Alibi::None) v += static_cast<float>(alibi_term(p.alibi_mode, t.slope, t.pos, j));
+    s[jj] = v;
+    mx = std::max(mx, v);
+  }
+  return mx;
+}
+
+}  // namespace
+
+float softmax_numerators(float* s, std::int64_t n, float sink) {
+  const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
+  float mx = sink;
+  if (vend > 0) {
+    Floats m = simd::load(s);
+    for (std::int64_t j = kWidth; j < vend; j += kWidth) m = simd::max(m, simd::load(s + j));
+    mx = std::max(mx, simd::reduce_max(m));
+  }
+  for (std::int64_t j = vend; j < n; ++j) mx = std::max(mx, s[j]);
+  return numerators(s, n, sink, mx);
+}
+
+float finish_softmax(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p,
+                     float sink) {
+  if (p.softcap || t.bias || t.additive || t.keep || t.padding) {
+    finish_scores(s, lo, hi, t, p);
+    return softmax_numerators(s, hi - lo, sink);
+  }
+  float mx;
+  if (!p.alibi) {
+    mx = finish_plain<Alibi::None>(s, lo, hi, t, p, sink);
+  } else if (p.alibi_mode == AlibiMode::Symmetric) {
+    mx = finish_plain<Alibi::Symmetric>(s, lo, hi, t, p, sink);
+  } else {
+    mx = finish_plain<Alibi::Linear>(s, lo, hi, t, p, sink);
+  }
+  return numerators(s, hi - lo, sink, mx);
 }
 
 }  // namespace posenc

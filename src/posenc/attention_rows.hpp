@@ -28,4 +28,10 @@ void finish_scores(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t
 // the row's output and probs are zeros, never NaN).
 float softmax_numerators(float* s, std::int64_t n, float sink);
 
+// finish_scores then softmax_numerators over keys [lo, hi) (s[0] is key lo): the same operations on every
+// element, so the same bits. Rows with only a scale and ALiBi take one pass that finishes the scores and
+// keeps their maximum, and a second for the numerators.
+float finish_softmax(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p,
+                     float sink);
+
 }  // namespace posenc
