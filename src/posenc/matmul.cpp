@@ -66,10 +66,23 @@ void pack_b(const BView& b, std::size_t p0, std::size_t p1, std::size_t n, std::
   }
 }
 
-// A tile's rows over depth [p0, p1), depth-major: element (r, p) at panel[(p − p0)·Rows + r].
+// A tile's rows over depth [p0, p1), depth-major: element (r, p) at panel[(p − p0)·Rows + r]. Where a tile
+// has one row a lane (wasm's 4 × 4) and A's rows are contiguous, kWidth × kWidth squares go through vector
+// transposes instead of one scalar copy an element (the attention weights of P·V are packed this way).
 template <std::size_t Rows>
 void pack_a(const AView& a, std::size_t i0, std::size_t p0, std::size_t p1, float* panel) {
-  for (std::size_t p = p0; p < p1; ++p)
+  std::size_t p = p0;
+  if constexpr (Rows == kWidth && kWidth > 1) {
+    if (a.depth_stride == 1) {
+      for (; p + kWidth <= p1; p += kWidth, panel += Rows * kWidth) {
+        Floats square[kWidth];
+        for (std::size_t r = 0; r < Rows; ++r) square[r] = simd::load(a.a + (i0 + r) * a.row_stride + p);
+        simd::transpose(square);
+        for (std::size_t t = 0; t < kWidth; ++t) simd::store(panel + t * Rows, square[t]);
+      }
+    }
+  }
+  for (; p < p1; ++p)
     for (std::size_t r = 0; r < Rows; ++r) *panel++ = a.at(i0 + r, p);
 }
 

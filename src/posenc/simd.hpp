@@ -97,6 +97,8 @@ inline Floats hadd_lanes(const Floats* rows) {
     return xsimd::haddp(rows);
   }
 }
+// rows[0..kWidth) transposed in place: lane j of rows[i] ↔ lane i of rows[j].
+inline void transpose(Floats* rows) { xsimd::transpose(rows, rows + kWidth); }
 // start, start+1, …, start+kWidth−1.
 inline Floats ramp(float start) {
   alignas(Floats::arch_type::alignment()) float lanes[kWidth];
@@ -155,6 +157,7 @@ inline Floats unzip_even(const Floats& a, const Floats&) { return a; }
 inline Floats unzip_odd(const Floats&, const Floats& b) { return b; }
 inline Floats abs(const Floats& v) { return std::fabs(v.v); }
 inline Floats hadd_lanes(const Floats* rows) { return rows[0]; }
+inline void transpose(Floats*) {}
 inline Floats ramp(float start) { return start; }
 using Doubles = double;
 inline constexpr std::size_t kDoubleWidth = 1;
