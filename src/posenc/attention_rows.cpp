@@ -76,7 +76,7 @@ float numerators(float* s, std::int64_t n, float sink, float mx) {
   const Floats vmx = simd::splat(mx);
   Floats acc = simd::splat(0.0f);
   for (std::int64_t j = 0; j < vend; j += kWidth) {
-    const Floats e = simd::exp(simd::load(s + j) - vmx);
+    const Floats e = simd::exp_nonpositive(simd::load(s + j) - vmx);
     simd::store(s + j, e);
     acc += e;
   }
