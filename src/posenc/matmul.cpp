@@ -55,7 +55,21 @@ void pack_b(const BView& b, std::size_t p0, std::size_t p1, std::size_t n, std::
   for (std::size_t q = 0; q < panels; ++q) {
     float* dst = packed + q * panel_stride;
     const std::size_t j0 = q * kPanel, cols = std::min(kPanel, n - j0);
-    for (std::size_t p = p0; p < p1; ++p, dst += kPanel) {
+    std::size_t p = p0;
+    if constexpr (kWidth > 1) {
+      // Bᵀ stored (attention's keys): kWidth × kWidth squares of B's rows, transposed into the panel's rows.
+      if (b.depth_stride == 1 && cols == kPanel) {
+        for (; p + kWidth <= p1; p += kWidth, dst += kWidth * kPanel) {
+          for (std::size_t t0 = 0; t0 < kPanel; t0 += kWidth) {
+            Floats square[kWidth];
+            for (std::size_t t = 0; t < kWidth; ++t) square[t] = simd::load(&b.at(p, j0 + t0 + t));
+            simd::transpose(square);
+            for (std::size_t u = 0; u < kWidth; ++u) simd::store(dst + u * kPanel + t0, square[u]);
+          }
+        }
+      }
+    }
+    for (; p < p1; ++p, dst += kPanel) {
       if (b.column_stride == 1 && cols == kPanel) {  // a row segment: whole vectors
         for (std::size_t t = 0; t < kTileVectors; ++t) simd::store(dst + t * kWidth, simd::load(&b.at(p, j0) + t * kWidth));
         continue;
