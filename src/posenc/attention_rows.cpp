@@ -66,17 +66,42 @@ void finish_scores(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t
 
 namespace {
 
-// The numerators exp(s − mx) in place and 1/Σ (a sink joining the sum), mx ≥ every s[j] and the sink.
-float numerators(float* s, std::int64_t n, float sink, float mx) {
+// The maximum of s[0, n) and the sink: lanes, then the sink, then the scalar tail.
+float row_max(const float* s, std::int64_t n, float sink) {
   const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
+  float mx = sink;
+  if (vend > 0) {
+    Floats m = simd::load(s);
+    for (std::int64_t j = kWidth; j < vend; j += kWidth) m = simd::max(m, simd::load(s + j));
+    mx = std::max(mx, simd::reduce_max(m));
+  }
+  for (std::int64_t j = vend; j < n; ++j) mx = std::max(mx, s[j]);
+  return mx;
+}
+
+// The numerators exp(s − mx) in place and 1/Σ (a sink joining the sum), mx ≥ every s[j] and the sink.
+// *first: the numerators before it are exactly 0 (n when all are). Whole vectors whose exponentials are all 0
+// (scores at least 88.4 below the maximum: ALiBi's distant keys) are stored as zeros without computing them;
+// adding +0 leaves the sum's bits as they were.
+float numerators(float* s, std::int64_t n, float sink, float mx, std::int64_t* first) {
+  const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
+  *first = n;
   if (mx == kNegInf) {
     std::fill(s, s + n, 0.0f);
     return 0.0f;
   }
   const Floats vmx = simd::splat(mx);
   Floats acc = simd::splat(0.0f);
-  for (std::int64_t j = 0; j < vend; j += kWidth) {
-    const Floats e = simd::exp_nonpositive(simd::load(s + j) - vmx);
+  std::int64_t j = 0;
+  for (; j < vend; j += kWidth) {  // the leading zeros
+    const Floats x = simd::load(s + j) - vmx;
+    if (!simd::exp_all_zero(x)) break;
+    simd::store(s + j, simd::splat(0.0f));
+  }
+  *first = j;
+  for (; j < vend; j += kWidth) {
+    const Floats x = simd::load(s + j) - vmx;
+    const Floats e = simd::exp_nonpositive(x);
     simd::store(s + j, e);
     acc += e;
   }
@@ -128,24 +153,17 @@ float finish_plain(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t
 }  // namespace
 
 float softmax_numerators(float* s, std::int64_t n, float sink) {
-  const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
-  float mx = sink;
-  if (vend > 0) {
-    Floats m = simd::load(s);
-    for (std::int64_t j = kWidth; j < vend; j += kWidth) m = simd::max(m, simd::load(s + j));
-    mx = std::max(mx, simd::reduce_max(m));
-  }
-  for (std::int64_t j = vend; j < n; ++j) mx = std::max(mx, s[j]);
-  return numerators(s, n, sink, mx);
+  std::int64_t first;
+  return numerators(s, n, sink, row_max(s, n, sink), &first);
 }
 
 float finish_softmax(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p,
-                     float sink) {
+                     float sink, std::int64_t* first) {
+  float mx;
   if (p.softcap || t.bias || t.additive || t.keep || t.padding) {
     finish_scores(s, lo, hi, t, p);
-    return softmax_numerators(s, hi - lo, sink);
+    return numerators(s, hi - lo, sink, row_max(s, hi - lo, sink), first);
   }
-  float mx;
   if (!p.alibi) {
     mx = finish_plain<Alibi::None>(s, lo, hi, t, p, sink);
   } else if (p.alibi_mode == AlibiMode::Symmetric) {
@@ -153,7 +171,7 @@ float finish_softmax(float* s, std::int64_t lo, std::int64_t hi, const RowTerms&
   } else {
     mx = finish_plain<Alibi::Linear>(s, lo, hi, t, p, sink);
   }
-  return numerators(s, hi - lo, sink, mx);
+  return numerators(s, hi - lo, sink, mx, first);
 }
 
 }  // namespace posenc

@@ -30,8 +30,9 @@ float softmax_numerators(float* s, std::int64_t n, float sink);
 
 // finish_scores then softmax_numerators over keys [lo, hi) (s[0] is key lo): the same operations on every
 // element, so the same bits. Rows with only a scale and ALiBi take one pass that finishes the scores and
-// keeps their maximum, and a second for the numerators.
+// keeps their maximum, and a second for the numerators. *first: the numerators before s[*first] are exactly
+// 0 (hi − lo when all are), whole vectors of them found before computing their exponentials.
 float finish_softmax(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p,
-                     float sink);
+                     float sink, std::int64_t* first);
 
 }  // namespace posenc

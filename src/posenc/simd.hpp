@@ -58,11 +58,14 @@ inline Floats exp(const Floats& a) {
                              wasm_f32x4_ge(a, wasm_f32x4_splat(88.3762626647949f)));
 }
 // exp of x ≤ 0 (or NaN), softmax's shifted scores: the same bits as exp there, without the test for the
-// upper limit no such x reaches.
+// upper limit no such x reaches. exp_all_zero(x): exp is exactly 0 on every lane (each is at or below
+// exp's lower limit, where it returns 0), so a softmax can skip them.
 inline Floats exp_nonpositive(const Floats& x) { return detail::exp_below_upper_limit(x); }
+inline bool exp_all_zero(const Floats& x) { return wasm_i32x4_all_true(wasm_f32x4_le(x, wasm_f32x4_splat(-88.3762626647949f))); }
 #else
 inline Floats exp(const Floats& v) { return xsimd::exp(v); }
 inline Floats exp_nonpositive(const Floats& v) { return xsimd::exp(v); }
+inline bool exp_all_zero(const Floats& x) { return xsimd::all(x <= Floats(-88.3762626647949f)); }
 #endif
 inline Floats tanh(const Floats& v) { return xsimd::tanh(v); }
 inline void sincos(const Floats& v, Floats& s, Floats& c) {
@@ -149,6 +152,8 @@ inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return a.
 inline Floats max(const Floats& a, const Floats& b) { return a.v > b.v ? a.v : b.v; }
 inline Floats exp(const Floats& v) { return std::exp(v.v); }
 inline Floats exp_nonpositive(const Floats& v) { return std::exp(v.v); }
+// std::exp is 0 below ln(2^−150) ≈ −103.97 (the result rounds to zero); −105 leaves a margin.
+inline bool exp_all_zero(const Floats& x) { return x.v <= -105.0f; }
 inline Floats tanh(const Floats& v) { return std::tanh(v.v); }
 inline void sincos(const Floats& v, Floats& s, Floats& c) {
   s = std::sin(v.v);
