@@ -13,8 +13,10 @@
 // Prefill runs both products on the matrix kernel (matmul.hpp): the keys and values the rows of one
 // (batch, kv head) can see are packed once into the kernel's panels (scratch of one head's K and V at most),
 // and each block multiplies its query rows by the panels of its key range (Q·Kᵀ), then its weights by the
-// value panels kKeyTile keys at a time (P·V). A decode step (one query position) is not packed: its blocks
-// stream K and V from memory once each, in split sequential streams.
+// value panels kKeyTile keys at a time (P·V), from the first tile with a nonzero weight: the softmax of a row
+// finds its leading exact zeros (ALiBi's distant keys) before computing their exponentials. A decode step
+// (one query position) is not packed: its blocks stream K and V from memory once each, in split sequential
+// streams.
 #include "posenc/attention.hpp"
 #include "posenc/attention_plan.hpp"
 #include "posenc/attention_rows.hpp"
