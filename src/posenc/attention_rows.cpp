@@ -14,8 +14,9 @@ using simd::kWidth;
 
 namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-}  // namespace
 
+// Over keys [lo, hi) of one row, s[j − lo] = softcap(scale·s) + bias + alibi + additive mask, then −∞
+// where the keep-mask or the key padding hides the key.
 void finish_scores(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p) {
   const std::int64_t n = hi - lo;
   const std::int64_t vend = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n)));
@@ -64,7 +65,6 @@ void finish_scores(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t
   }
 }
 
-namespace {
 
 // The maximum of s[0, n) and the sink: lanes, then the sink, then the scalar tail.
 float row_max(const float* s, std::int64_t n, float sink) {
@@ -117,7 +117,7 @@ float numerators(float* s, std::int64_t n, float sink, float mx, std::int64_t* f
 enum class Alibi { None, Linear, Symmetric };
 
 // finish_scores for a row of scale and ALiBi terms only (A picks the ALiBi form), returning the maximum of the
-// finished scores and the sink as softmax_numerators takes it: lanes, then the sink, then the scalar tail.
+// finished scores and the sink in row_max's order: lanes, then the sink, then the scalar tail.
 template <Alibi A>
 float finish_plain(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p,
                    float sink) {
@@ -151,11 +151,6 @@ float finish_plain(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t
 }
 
 }  // namespace
-
-float softmax_numerators(float* s, std::int64_t n, float sink) {
-  std::int64_t first;
-  return numerators(s, n, sink, row_max(s, n, sink), &first);
-}
 
 float finish_softmax(float* s, std::int64_t lo, std::int64_t hi, const RowTerms& t, const AttentionProblem& p,
                      float sink, std::int64_t* first) {
