@@ -13,8 +13,10 @@
 // Prefill runs both products on the matrix kernel (matmul.hpp): the keys and values the rows of one
 // (batch, kv head) can see are packed once into the kernel's panels (scratch of one head's K and V at most),
 // and each block multiplies its query rows by the panels of its key range (Q·Kᵀ), then its weights by the
-// value panels kKeyTile keys at a time (P·V). A decode step (one query position) is not packed: its blocks
-// stream K and V from memory once each, in split sequential streams.
+// value panels kKeyTile keys at a time (P·V), from the first tile with a nonzero weight: the softmax of a row
+// finds its leading exact zeros (ALiBi's distant keys) before computing their exponentials. A decode step
+// (one query position) is not packed: its blocks stream K and V from memory once each, in split sequential
+// streams.
 #include "posenc/attention.hpp"
 #include "posenc/attention_plan.hpp"
 #include "posenc/attention_rows.hpp"
@@ -158,11 +160,13 @@ struct PackedKeys {
 };
 
 // Finishes row r's raw scores s[0, n) (key blo + j at s[j]) into softmax numerators, zero outside its own
-// range; returns 1/Σ (0 when the row sees nothing).
-float finish_row(const AttentionProblem& p, std::int64_t b, const Row& row, std::int64_t blo, std::int64_t n, float* s) {
+// range; returns 1/Σ (0 when the row sees nothing). *first: s[0, *first) are exactly 0.
+float finish_row(const AttentionProblem& p, std::int64_t b, const Row& row, std::int64_t blo, std::int64_t n, float* s,
+                 std::int64_t* first) {
   const AttentionShape& sh = p.shape;
   const std::int64_t K = sh.k_len;
   const std::int64_t lo = row.keys.lo - blo, hi = row.keys.hi - blo;
+  *first = n;
   if (lo == hi) {
     std::fill(s, s + n, 0.0f);
     return 0.0f;
@@ -183,8 +187,9 @@ float finish_row(const AttentionProblem& p, std::int64_t b, const Row& row, std:
   t.keep = p.mask_keep ? p.mask_keep + mask_at : nullptr;
   t.mask_step = p.mask_stride[3];
   t.padding = p.key_padding ? p.key_padding + b * K : nullptr;
-  finish_scores(s + lo, row.keys.lo, row.keys.hi, t, p);
-  const float inv = softmax_numerators(s + lo, hi - lo, p.sinks ? p.sinks[row.h] : kNegInf);
+  std::int64_t zeros;
+  const float inv = finish_softmax(s + lo, row.keys.lo, row.keys.hi, t, p, p.sinks ? p.sinks[row.h] : kNegInf, &zeros);
+  *first = lo + zeros;
   // Keys outside the row's own range weigh nothing in the block's shared P·V.
   std::fill(s, s + lo, 0.0f);
   std::fill(s + hi, s + n, 0.0f);
@@ -250,12 +255,20 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
     const auto skip = static_cast<std::size_t>(blo - packed.lo);  // keys before the block, whole panels
     matmul_packed_unchecked(queries, dk, packed.keys + skip * dk, key_panel, scores, static_cast<std::size_t>(ld),
                             static_cast<std::size_t>(m), static_cast<std::size_t>(ld), dk, false);
-    for (std::int64_t r = 0; r < m; ++r) inv[r] = finish_row(p, b, rows[r], blo, n, scores + r * ld);
-    for (std::int64_t j0 = 0; j0 < n; j0 += kKeyTile) {
+    std::int64_t weighted = n;  // the block's weights before key blo + weighted are exactly 0
+    for (std::int64_t r = 0; r < m; ++r) {
+      std::int64_t first;
+      inv[r] = finish_row(p, b, rows[r], blo, n, scores + r * ld, &first);
+      weighted = std::min(weighted, first);
+    }
+    // Key tiles whose weights are all exactly 0 (ALiBi's distant keys) are skipped: each would add +0 to every
+    // sum. The tiles keep their boundaries (multiples of kKeyTile from blo), so the sums' bits do not change.
+    const std::int64_t start = std::min(weighted, n - 1) / kKeyTile * kKeyTile;
+    for (std::int64_t j0 = start; j0 < n; j0 += kKeyTile) {
       const std::int64_t len = std::min(kKeyTile, n - j0);
       matmul_packed_unchecked(scores + j0, static_cast<std::size_t>(ld),
                               packed.values + (skip + static_cast<std::size_t>(j0)) * width, value_panel, sums, lds,
-                              static_cast<std::size_t>(m), dv, static_cast<std::size_t>(len), j0 > 0);
+                              static_cast<std::size_t>(m), dv, static_cast<std::size_t>(len), j0 > start);
     }
     for (std::int64_t r = 0; r < m; ++r) {
       if (rows[r].out) write_row(rows[r], sums + r * lds, dv, scores + r * ld, inv[r], blo, n, K);
@@ -285,7 +298,10 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
         streamed_scores(qrow + r, kb + j0 * static_cast<std::int64_t>(dk), dk, len, scores + r * ld + j0, ld);
     }
   }
-  for (std::int64_t r = 0; r < m; ++r) inv[r] = finish_row(p, b, rows[r], blo, n, scores + r * ld);
+  for (std::int64_t r = 0; r < m; ++r) {
+    std::int64_t first;
+    inv[r] = finish_row(p, b, rows[r], blo, n, scores + r * ld, &first);
+  }
   streamed_values(scores, ld, n, v + blo * static_cast<std::int64_t>(dv), dv, m, orow);
   for (std::int64_t r = 0; r < m; ++r) {
     if (rows[r].out) write_row(rows[r], orow[r], dv, scores + r * ld, inv[r], blo, n, K);

@@ -55,7 +55,21 @@ void pack_b(const BView& b, std::size_t p0, std::size_t p1, std::size_t n, std::
   for (std::size_t q = 0; q < panels; ++q) {
     float* dst = packed + q * panel_stride;
     const std::size_t j0 = q * kPanel, cols = std::min(kPanel, n - j0);
-    for (std::size_t p = p0; p < p1; ++p, dst += kPanel) {
+    std::size_t p = p0;
+    if constexpr (kWidth > 1) {
+      // Bᵀ stored (attention's keys): kWidth × kWidth squares of B's rows, transposed into the panel's rows.
+      if (b.depth_stride == 1 && cols == kPanel) {
+        for (; p + kWidth <= p1; p += kWidth, dst += kWidth * kPanel) {
+          for (std::size_t t0 = 0; t0 < kPanel; t0 += kWidth) {
+            Floats square[kWidth];
+            for (std::size_t t = 0; t < kWidth; ++t) square[t] = simd::load(&b.at(p, j0 + t0 + t));
+            simd::transpose(square);
+            for (std::size_t u = 0; u < kWidth; ++u) simd::store(dst + u * kPanel + t0, square[u]);
+          }
+        }
+      }
+    }
+    for (; p < p1; ++p, dst += kPanel) {
       if (b.column_stride == 1 && cols == kPanel) {  // a row segment: whole vectors
         for (std::size_t t = 0; t < kTileVectors; ++t) simd::store(dst + t * kWidth, simd::load(&b.at(p, j0) + t * kWidth));
         continue;
@@ -66,36 +80,55 @@ void pack_b(const BView& b, std::size_t p0, std::size_t p1, std::size_t n, std::
   }
 }
 
-// A tile's rows over depth [p0, p1), depth-major: element (r, p) at panel[(p − p0)·Rows + r].
+// A tile's rows over depth [p0, p1), depth-major: element (r, p) at panel[(p − p0)·Rows + r]. Where a tile
+// has one row a lane (wasm's 4 × 4) and A's rows are contiguous, kWidth × kWidth squares go through vector
+// transposes instead of one scalar copy an element (the attention weights of P·V are packed this way).
 template <std::size_t Rows>
 void pack_a(const AView& a, std::size_t i0, std::size_t p0, std::size_t p1, float* panel) {
-  for (std::size_t p = p0; p < p1; ++p)
+  std::size_t p = p0;
+  if constexpr (Rows == kWidth && kWidth > 1) {
+    if (a.depth_stride == 1) {
+      for (; p + kWidth <= p1; p += kWidth, panel += Rows * kWidth) {
+        Floats square[kWidth];
+        for (std::size_t r = 0; r < Rows; ++r) square[r] = simd::load(a.a + (i0 + r) * a.row_stride + p);
+        simd::transpose(square);
+        for (std::size_t t = 0; t < kWidth; ++t) simd::store(panel + t * Rows, square[t]);
+      }
+    }
+  }
+  for (; p < p1; ++p)
     for (std::size_t r = 0; r < Rows; ++r) *panel++ = a.at(i0 + r, p);
 }
 
-// C[0..Rows) × [0..kPanel) (+)= packed A rows · one packed B panel over `depth` steps; c at the tile's first
-// row and column. Not inlined: V8 allocates registers per function, and inside the large callers it kept the
-// accumulators in stack slots (the products ran about 1.8x slower in wasm).
+// C[0..Rows) × [0..panels·kPanel) (+)= packed A rows · `panels` packed B panels (panel_stride apart), one
+// micro-tile a panel, over `depth` steps; c at the first row and column. The sweep over panels lives here, not
+// in the caller: a tile of attention's depth-64 products is 256 cycles of multiply-adds, and a call a tile
+// cost some 7% more. Not inlined: V8 allocates registers per function, and inside the large callers it kept
+// the accumulators in stack slots (the products ran about 1.8x slower in wasm).
 template <std::size_t Rows>
-[[gnu::noinline]] void tile(const float* ap, const float* bp, float* c, std::size_t ldc, std::size_t depth,
-                            bool accumulate) {
-  Floats acc[Rows][kTileVectors];
-  for (auto& row : acc)
-    for (auto& v : row) v = simd::splat(0.0f);
-  for (std::size_t p = 0; p < depth; ++p, ap += Rows, bp += kPanel) {
-    Floats bv[kTileVectors];
-    for (std::size_t t = 0; t < kTileVectors; ++t) bv[t] = simd::load(bp + t * kWidth);
-    for (std::size_t r = 0; r < Rows; ++r) {
-      const Floats av = simd::splat(ap[r]);
-      for (std::size_t t = 0; t < kTileVectors; ++t) acc[r][t] = simd::fma(av, bv[t], acc[r][t]);
+[[gnu::noinline]] void tiles(const float* ap, const float* bp, std::size_t panel_stride, std::size_t panels, float* c,
+                             std::size_t ldc, std::size_t depth, bool accumulate) {
+  for (std::size_t q = 0; q < panels; ++q, bp += panel_stride, c += kPanel) {
+    Floats acc[Rows][kTileVectors];
+    for (auto& row : acc)
+      for (auto& v : row) v = simd::splat(0.0f);
+    const float* a = ap;
+    const float* b = bp;
+    for (std::size_t p = 0; p < depth; ++p, a += Rows, b += kPanel) {
+      Floats bv[kTileVectors];
+      for (std::size_t t = 0; t < kTileVectors; ++t) bv[t] = simd::load(b + t * kWidth);
+      for (std::size_t r = 0; r < Rows; ++r) {
+        const Floats av = simd::splat(a[r]);
+        for (std::size_t t = 0; t < kTileVectors; ++t) acc[r][t] = simd::fma(av, bv[t], acc[r][t]);
+      }
     }
-  }
-  for (std::size_t r = 0; r < Rows; ++r) {
-    float* cr = c + r * ldc;
-    for (std::size_t t = 0; t < kTileVectors; ++t) {
-      Floats v = acc[r][t];
-      if (accumulate) v += simd::load(cr + t * kWidth);
-      simd::store(cr + t * kWidth, v);
+    for (std::size_t r = 0; r < Rows; ++r) {
+      float* cr = c + r * ldc;
+      for (std::size_t t = 0; t < kTileVectors; ++t) {
+        Floats v = acc[r][t];
+        if (accumulate) v += simd::load(cr + t * kWidth);
+        simd::store(cr + t * kWidth, v);
+      }
     }
   }
 }
@@ -129,10 +162,10 @@ void panel_product(const AView& a, const float* packed, std::size_t panel_stride
     constexpr std::size_t Rows = decltype(rows)::value;
     pack_a<Rows>(a, i, p0, p1, apanel);
     float* ci = c + i * ldc;
-    for (std::size_t q = 0; q < full; ++q) tile<Rows>(apanel, packed + q * panel_stride, ci + q * kPanel, ldc, depth, accumulate);
+    if (full > 0) tiles<Rows>(apanel, packed, panel_stride, full, ci, ldc, depth, accumulate);
     if (full < panels) {
       alignas(64) float edge[Rows * kPanel];
-      tile<Rows>(apanel, packed + full * panel_stride, edge, kPanel, depth, false);
+      tiles<Rows>(apanel, packed + full * panel_stride, panel_stride, 1, edge, kPanel, depth, false);
       const std::size_t j0 = full * kPanel;
       for (std::size_t r = 0; r < Rows; ++r)
         for (std::size_t j = j0; j < n; ++j) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #ifndef POSENC_SIMD
 #define POSENC_SIMD 1
@@ -29,7 +30,43 @@ inline Floats splat(float v) { return Floats(v); }
 inline Floats fma(const Floats& a, const Floats& b, const Floats& c) { return xsimd::fma(a, b, c); }
 inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return xsimd::fms(a, b, c); }
 inline Floats max(const Floats& a, const Floats& b) { return xsimd::max(a, b); }
+#if defined(__wasm_simd128__)
+namespace detail {
+// xsimd 13's float exp step for step (Cody–Waite reduction by k·ln 2, the same degree-5 polynomial, ·2^k,
+// 0 below its lower limit), bit for bit, without the three parts its wasm backend leaves slow: the
+// float→int conversion of k (four scalar lanes), the rounding of k (an 8-op sign/magnitude sequence) and
+// ≤ (two compares and an or). k is rounded by adding 1.5·2^23 (round-half-even, as nearbyint, for
+// |a·log2 e| < 2^22; beyond that a is past either limit and a select replaces the result), and that sum's
+// low bits hold k, so 2^k's exponent field is (bits + 127) << 23. The upper limit is the caller's.
+inline v128_t exp_below_upper_limit(v128_t a) {
+  const v128_t magic = wasm_f32x4_splat(12582912.0f);
+  const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(1.442695040888963407359924681001892137426645954152986f), a), magic);
+  const v128_t k = wasm_f32x4_sub(t, magic);
+  v128_t x = wasm_f32x4_sub(a, wasm_f32x4_mul(k, wasm_f32x4_splat(0x1.63p-1f)));  // ln 2, high part (0x3f318000)
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(k, wasm_f32x4_splat(-0x1.bd0106p-13f)));   // ln 2, low part (0xb95e8083)
+  v128_t y = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(0x1.6ef19ep-10f)), wasm_f32x4_splat(0x1.131b16p-7f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(x, y), wasm_f32x4_splat(0x1.5552aep-5f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(x, y), wasm_f32x4_splat(0x1.55534ap-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(x, y), wasm_f32x4_splat(0.5f));
+  y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, wasm_f32x4_mul(x, x)), x), wasm_f32x4_splat(1.0f));
+  y = wasm_f32x4_mul(y, wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127)), 23));
+  return wasm_v128_andnot(y, wasm_f32x4_le(a, wasm_f32x4_splat(-88.3762626647949f)));
+}
+}  // namespace detail
+inline Floats exp(const Floats& a) {
+  return wasm_v128_bitselect(wasm_f32x4_splat(std::numeric_limits<float>::infinity()), detail::exp_below_upper_limit(a),
+                             wasm_f32x4_ge(a, wasm_f32x4_splat(88.3762626647949f)));
+}
+// exp of x ≤ 0 (or NaN), softmax's shifted scores: the same bits as exp there, without the test for the
+// upper limit no such x reaches. exp_all_zero(x): exp is exactly 0 on every lane (each is at or below
+// exp's lower limit, where it returns 0), so a softmax can skip them.
+inline Floats exp_nonpositive(const Floats& x) { return detail::exp_below_upper_limit(x); }
+inline bool exp_all_zero(const Floats& x) { return wasm_i32x4_all_true(wasm_f32x4_le(x, wasm_f32x4_splat(-88.3762626647949f))); }
+#else
 inline Floats exp(const Floats& v) { return xsimd::exp(v); }
+inline Floats exp_nonpositive(const Floats& v) { return xsimd::exp(v); }
+inline bool exp_all_zero(const Floats& x) { return xsimd::all(x <= Floats(-88.3762626647949f)); }
+#endif
 inline Floats tanh(const Floats& v) { return xsimd::tanh(v); }
 inline void sincos(const Floats& v, Floats& s, Floats& c) {
   auto sc = xsimd::sincos(v);
@@ -69,6 +106,8 @@ inline Floats hadd_lanes(const Floats* rows) {
     return xsimd::haddp(rows);
   }
 }
+// rows[0..kWidth) transposed in place: lane j of rows[i] ↔ lane i of rows[j].
+inline void transpose(Floats* rows) { xsimd::transpose(rows, rows + kWidth); }
 // start, start+1, …, start+kWidth−1.
 inline Floats ramp(float start) {
   alignas(Floats::arch_type::alignment()) float lanes[kWidth];
@@ -112,6 +151,9 @@ inline Floats fma(const Floats& a, const Floats& b, const Floats& c) { return a.
 inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return a.v * b.v - c.v; }
 inline Floats max(const Floats& a, const Floats& b) { return a.v > b.v ? a.v : b.v; }
 inline Floats exp(const Floats& v) { return std::exp(v.v); }
+inline Floats exp_nonpositive(const Floats& v) { return std::exp(v.v); }
+// std::exp is 0 below ln(2^−150) ≈ −103.97 (the result rounds to zero); −105 leaves a margin.
+inline bool exp_all_zero(const Floats& x) { return x.v <= -105.0f; }
 inline Floats tanh(const Floats& v) { return std::tanh(v.v); }
 inline void sincos(const Floats& v, Floats& s, Floats& c) {
   s = std::sin(v.v);
@@ -127,6 +169,7 @@ inline Floats unzip_even(const Floats& a, const Floats&) { return a; }
 inline Floats unzip_odd(const Floats&, const Floats& b) { return b; }
 inline Floats abs(const Floats& v) { return std::fabs(v.v); }
 inline Floats hadd_lanes(const Floats* rows) { return rows[0]; }
+inline void transpose(Floats*) {}
 inline Floats ramp(float start) { return start; }
 using Doubles = double;
 inline constexpr std::size_t kDoubleWidth = 1;
