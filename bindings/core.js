@@ -5,9 +5,10 @@ import { addressIn, createHeapTensors } from './heap-tensor.js';
 import { kindOf } from './typed-arrays.js';
 
 // Large results for JS arrays (sinusoidalTable, ropeForward) pass through a scratch of this many floats
-// in WebAssembly memory, each slice copied out while it is still in cache (docs/performance.md: 512 KiB
-// beat 128 KiB, 256 KiB and 1 MiB for both W1's table slices and W2's RoPE scratch).
-export const SCRATCH_FLOATS = 1 << 17;
+// in WebAssembly memory, each slice copied out while it is still in cache. 1 MiB: TypedArray.set out of
+// WebAssembly memory into a JS array ran 1.35x faster in runs of 1 MiB than of 512 KiB or less, and the W1
+// and W2 out calls took 0.6x and 0.8x the time they took with 512 KiB slices (docs/performance.md).
+export const SCRATCH_FLOATS = 1 << 18;
 
 // Allocates WebAssembly memory of module M, or throws a coded error.
 function malloc(M, bytes) {

@@ -68,6 +68,7 @@ export function createRope(core, { Module }) {
   const guard = new CallbackGuard();
   const loadRopeSlice = guard.wrap((first, count, s0, rows) => {
     const { source, scratch, seq, d } = slices, heap = heapF32(), chunk = rows * d;
+    if (rows === seq) return heap.set(source.subarray(first * chunk, (first + count) * chunk), scratch.at); // whole heads: one run
     for (let i = 0; i < count; i++) {
       const from = ((first + i) * seq + s0) * d;
       heap.set(source.subarray(from, from + chunk), scratch.at + i * chunk);
@@ -75,6 +76,7 @@ export function createRope(core, { Module }) {
   });
   const storeRopeSlice = guard.wrap((first, count, s0, rows) => {
     const { target, scratch, seq, d } = slices, heap = heapF32(), chunk = rows * d, at = scratch.at;
+    if (rows === seq) return target.set(heap.subarray(at, at + count * chunk), first * chunk);
     for (let i = 0; i < count; i++) target.set(heap.subarray(at + i * chunk, at + (i + 1) * chunk), ((first + i) * seq + s0) * d);
   });
 
@@ -120,9 +122,9 @@ export function createRope(core, { Module }) {
       return out.result;
     }
     if (xa.n > SCRATCH_FLOATS && xa.start() < 0 && !pos && out.start() < 0 && M.ropeThroughMinScratch(s, d) <= SCRATCH_FLOATS) {
-      // A large array tensor passes through a small scratch in WebAssembly memory: the C++ side asks for a
-      // few heads x 256 positions at a time (loadRopeSlice), rotates them there with that block's cos/sin
-      // rows, and hands them back (storeRopeSlice). Each value crosses each way while it is in cache; with
+      // A large array tensor passes through a small scratch in WebAssembly memory: the C++ side asks for as
+      // many positions of one head as it holds, or for several whole heads (loadRopeSlice), rotates them
+      // there, and hands them back (storeRopeSlice). Each value crosses each way while it is in cache; with
       // a whole-tensor copy in, the rotation and a copy out, it streamed through memory three times.
       const target = out.view ?? new Float32Array(xa.n);
       slices.source = xa.values;

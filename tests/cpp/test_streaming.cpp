@@ -56,9 +56,18 @@ Through run_through(const std::vector<float>& x, const Bhsd& shape, std::size_t 
 }  // namespace
 
 TEST_CASE("rope_forward_through gives rope_forward's bits, a scratch-sized slice at a time", "[streaming][rope]") {
-  // seq 600 = 256 + 256 + 88 positions; 2 x 5 (batch, head) slices in groups of 3, 3, 3, 1.
+  // seq 600 over 2 x 5 (batch, head) slices, d 64. A slice is as many whole blocks of kRopeBlock positions as
+  // the scratch holds (all 600 when they fit), of as many heads as then fit.
   const Bhsd shape{2, 5, 600, 64};
-  const std::size_t group = 3, scratch = group * posenc::kRopeBlock * 64 + 17;
+  struct Slicing {
+    std::size_t scratch;
+    std::size_t calls;
+    std::vector<std::int64_t> first, last;
+  };
+  const std::vector<Slicing> slicings = {
+      {2 * posenc::kRopeBlock * 64 + 17, 2 * 10, {0, 1, 0, 512}, {9, 1, 512, 88}},  // 512 + 88 positions, one head
+      {3 * 600 * 64 + 17, 4, {0, 3, 0, 600}, {9, 1, 0, 600}},                       // whole heads, in groups of 3, 3, 3, 1
+  };
   std::vector<float> x(2 * 5 * 600 * 64);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
   std::vector<RopeForwardOptions> cases(5);
@@ -74,15 +83,16 @@ TEST_CASE("rope_forward_through gives rope_forward's bits, a scratch-sized slice
   cases[4].scaling.factor = 4.0;
   cases[4].max_position_embeddings = 4096;
   cases[4].inverse = true;
-  for (const RopeForwardOptions& opt : cases) {
-    const Through t = run_through(x, shape, scratch, opt);
-    const std::vector<float> want = run(x, shape, opt);
-    check::close(t.out, want, 0.0, 0.0);  // equal, not merely close
-    // Every (slice, position) exactly once: blocks of kRopeBlock positions, groups of what scratch holds.
-    REQUIRE(t.slices.size() == 3 * 4);
-    CHECK(t.slices.front() == std::vector<std::int64_t>{0, 3, 0, 256});
-    CHECK(t.slices[3] == std::vector<std::int64_t>{9, 1, 0, 256});
-    CHECK(t.slices.back() == std::vector<std::int64_t>{9, 1, 512, 88});
+  for (const Slicing& slicing : slicings) {
+    for (const RopeForwardOptions& opt : cases) {
+      const Through t = run_through(x, shape, slicing.scratch, opt);
+      const std::vector<float> want = run(x, shape, opt);
+      check::close(t.out, want, 0.0, 0.0);  // equal, not merely close
+      // Every (slice, position) exactly once.
+      REQUIRE(t.slices.size() == slicing.calls);
+      CHECK(t.slices.front() == slicing.first);
+      CHECK(t.slices.back() == slicing.last);
+    }
   }
 }
 

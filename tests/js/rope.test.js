@@ -11,21 +11,22 @@ import * as ref from './reference.js';
 describeBuilds('rope', (pe) => {
   test('large ropeForward results for JS arrays (rotated through a small scratch) equal the in-place heap results bit for bit', () => {
     // ropeForward streams big arrays through a small heap scratch; the values must not depend on how the work was cut.
-    const shape = [2, 30, 300, 64];  // 60 heads x 300 positions: scratch slices of 8 heads x 256, then 44
-    const x = Float32Array.from({ length: 2 * 30 * 300 * 64 }, (_, i) => Math.sin(i * 0.37));
+    // [2, 30, 300, 64]: slices of whole heads (13 at a time); [1, 2, 5000, 64]: 4096 positions of one head, then 904.
     const dynamic = { scaling: { rope_type: 'dynamic', factor: 2 }, maxPositionEmbeddings: 64 };
-    for (const opts of [{ layout: 'half' }, { layout: 'interleaved' }, { ...dynamic, layout: 'interleaved' },
-      { inverse: true, dRot: 32 }, { ...dynamic, seqLen: 50 }]) {
+    for (const [shape, opts] of [[2, 30, 300, 64], [1, 2, 5000, 64]].flatMap((s) => [{ layout: 'half' }, { layout: 'interleaved' },
+      { ...dynamic, layout: 'interleaved' }, { inverse: true, dRot: 32 }, { ...dynamic, seqLen: 50 }].map((o) => [s, o]))) {
+      const x = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37));
       const t = pe.tensor(x, shape);
       try {
         pe.ropeForward(t, { ...opts, offset: 33, out: t });
         const sliced = pe.ropeForward({ data: x, shape }, { ...opts, offset: 33 });
-        assert.deepEqual(sliced.data, t.read(), JSON.stringify(opts));
+        assert.deepEqual(sliced.data, t.read(), JSON.stringify({ shape, opts }));
       } finally {
         t.delete();
       }
     }
     // The last position is checked before any slice is written: the whole call's error, out untouched.
+    const shape = [2, 30, 300, 64], x = new Float32Array(2 * 30 * 300 * 64).fill(0.5);
     const out = new Float32Array(x.length).fill(7);
     assert.throws(() => pe.ropeForward({ data: x, shape }, { offset: 2147483647 - 50, out }),
       /offset \+ seq - 1 must be at most 2\^31-1 = 2147483647, got 2147483597 \+ 300 - 1/);
