@@ -5,31 +5,26 @@ import { fail, options, PosencError, show } from './checks.js';
 
 const LOAD = ['simd', 'wasmUrl', 'wasmBinary'];
 
-// The smallest module using a SIMD128 instruction: (func (result v128) i32.const 0 i32x4.splat).
-const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0,
-  253, 17, 11]);
-
-/** Whether this engine runs WebAssembly SIMD128. */
-export function simdSupported() {
+// Whether this engine accepts a module: the probes below each use one feature a build needs.
+function validates(bytes) {
   try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+    return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
   } catch {
     return false;
   }
 }
 
+// The smallest module using a SIMD128 instruction: (func (result v128) i32.const 0 i32x4.splat).
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0,
+  253, 17, 11]);
 // The smallest module using exception handling: (func try catch_all end), which both builds need.
 const EXCEPTIONS_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 8, 1, 6, 0, 6, 64,
   25, 11, 11]);
 
+/** Whether this engine runs WebAssembly SIMD128. */
+export const simdSupported = () => validates(SIMD_PROBE);
 /** Whether this engine runs WebAssembly exception handling. */
-export function exceptionsSupported() {
-  try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(EXCEPTIONS_PROBE);
-  } catch {
-    return false;
-  }
-}
+export const exceptionsSupported = () => validates(EXCEPTIONS_PROBE);
 
 /**
  * Builds load(): resolves the SIMD choice, gets the wasm bytes from `readWasm` (Node) or lets the glue fetch
