@@ -18,9 +18,11 @@ function malloc(M, bytes) {
   return p;
 }
 
-// The records of a call are module-level classes holding their module M, not classes made per instance: with
-// two instances loaded (the SIMD and the scalar build), per-instance classes gave every call site two shapes,
-// and a small call took ~1.5 µs longer (docs/performance.md).
+// The records of a call are module-level classes holding their module M. Not object literals with closures
+// of their own: V8 keeps a closure's optimised code only while the closure lives, so one made per call was
+// recompiled after every full GC. Not classes made per instance either: with two instances loaded (the SIMD
+// and the scalar build), those gave every call site two shapes, and a small call took ~1.5 µs longer
+// (docs/performance.md).
 
 // What arguments and outputs share: a name for messages, an element type and count, a shape, and where the bytes
 // lie in WebAssembly memory (a heap tensor's own address, the address of a view of that memory, or -1 for JS
@@ -114,11 +116,9 @@ class Scratch {
 
 
 // The JS functions C++ calls back during a streaming call. An exception must not unwind through the C++
-// frames (their destructors would not run: scratch and embind handles leaked), so the first one is kept,
-// later callbacks do nothing, and rethrow() throws it once the C++ side has returned and cleaned up.
+// frames, so the first one is kept, the callback returns false (stop) to the C++ loop from then on (no
+// further slice is copied), and rethrow() throws it once the C++ side has returned and cleaned up.
 // Nothing in them calls the caller's code (trusted views only), so this is a last line of defence.
-// Keeps a streaming callback's exception for rethrow() after the call, and returns false (stop) to the
-// C++ loop from then on, so that no further slice is copied.
 class CallbackGuard {
   error = null;
   wrap(fn) {
@@ -201,9 +201,6 @@ export function createCore(M) {
   const { HeapTensor, alloc, tensor, shapeOf, countOf, viewOf, convertHint } = createHeapTensors(M, (bytes) => malloc(M, bytes));
 
   // ---- arguments ---------------------------------------------------------------------------------
-  // Argument and output records are classes, not object literals with their own closures: V8 keeps a
-  // closure's optimised code only while the closure lives, so one made per call was recompiled after
-  // every full GC (docs/performance.md, "No closure made per call").
 
   // Values built by the bindings themselves (flat option blocks), copied in as they are.
   const valuesArg = (values) => new ArgValues(M, null, values.constructor, values, values.length, [values.length]);
@@ -370,7 +367,9 @@ export function createCore(M) {
       let outputs = 0;
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
-        if (!(a instanceof TensorRecord) || (a.addr = a.start()) < 0) continue;
+        if (!(a instanceof TensorRecord)) continue;
+        a.addr = a.start();
+        if (a.addr < 0) continue;
         resident[frame.nResident++] = a;
         if (a instanceof OutputArg) outputs++;
       }

@@ -47,12 +47,7 @@ void rope_forward_through(const Bhsd& shape, Span<float> scratch, const RopeSlic
   const auto move_all = [&] {
     for (std::size_t r0 = 0; r0 < seq; r0 += rows) {
       const std::size_t count = std::min(rows, seq - r0);
-      for (std::size_t b0 = 0; b0 < count; b0 += kRopeBlock) {
-        tables(0, r0 + b0, std::min(kRopeBlock, count - b0), cos_rows.data() + b0 * half, sin_rows.data() + b0 * half);
-      }
-      if (options.inverse) {
-        for (std::size_t i = 0; i < count * half; ++i) sin_rows[i] = -sin_rows[i];
-      }
+      fill_rope_rows(tables, 0, r0, count, half, options.inverse, cos_rows.data(), sin_rows.data());
       for (std::size_t first = 0; first < slices; first += group) {
         const std::size_t n = std::min(group, slices - first);
         if (!load(at(first), at(n), at(r0), at(count))) return;

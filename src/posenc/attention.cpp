@@ -151,6 +151,12 @@ struct Scratch {
   std::vector<float> sums;           // unnormalised P·V of the block, [m, v_dim rounded up to whole panels]
 };
 
+// At least n floats of a scratch buffer, which only grows: blocks of one call reuse it.
+float* at_least(std::vector<float>& buffer, std::size_t n) {
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
 // The keys and values of one (batch, kv head) packed for the two products: keys [lo, hi), K as Kᵀ [head_dim,
 // keys] in panels of keys from key lo, V [keys, v_dim] in panels of value columns.
 struct PackedKeys {
@@ -243,12 +249,9 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
     n = bhi - blo;
     ld = (n + w - 1) / w * w;  // the kernel writes whole panels
     const std::size_t lds = (dv + width - 1) / width * width;
-    scratch.scores.resize(std::max(scratch.scores.size(), static_cast<std::size_t>(m * ld)));
-    scratch.queries.resize(std::max(scratch.queries.size(), static_cast<std::size_t>(m) * dk));
-    scratch.sums.resize(std::max(scratch.sums.size(), static_cast<std::size_t>(m) * lds));
-    float* scores = scratch.scores.data();
-    float* queries = scratch.queries.data();
-    sums = scratch.sums.data();
+    float* scores = at_least(scratch.scores, static_cast<std::size_t>(m * ld));
+    float* queries = at_least(scratch.queries, static_cast<std::size_t>(m) * dk);
+    sums = at_least(scratch.sums, static_cast<std::size_t>(m) * lds);
     for (std::int64_t r = 0; r < m; ++r) std::copy(rows[r].q, rows[r].q + dk, queries + r * static_cast<std::int64_t>(dk));
     // Key panels are head_dim deep; value panels hold `count` rows of keys.
     const std::size_t key_panel = width * dk, value_panel = width * static_cast<std::size_t>(packed.count);
@@ -279,9 +282,7 @@ void attend_block(const AttentionProblem& p, std::int64_t b, const float* k, con
   // rows' outputs.
   n = bhi - blo;
   ld = static_cast<std::int64_t>(simd::vector_end(static_cast<std::size_t>(n) + kWidth - 1));
-  const std::size_t needed = static_cast<std::size_t>(m * ld) + dv;
-  if (scratch.scores.size() < needed) scratch.scores.resize(needed);
-  float* scores = scratch.scores.data();
+  float* scores = at_least(scratch.scores, static_cast<std::size_t>(m * ld) + dv);
   const float* qrow[kBlockRows];
   float* orow[kBlockRows];
   for (std::int64_t r = 0; r < m; ++r) {

@@ -88,7 +88,11 @@ void require_length(const char* name, std::size_t got, std::size_t expected) {
 }
 
 void require_range(bool ok, const char* name, double value, const char* rule) {
-  if (!ok) fail(ErrorCode::OutOfRange, std::string(name) + " must " + rule + ", got " + format_number(value));
+  if (!ok) fail_range(name, value, rule);
+}
+
+void fail_range(const char* name, double value, const char* rule) {
+  fail(ErrorCode::OutOfRange, std::string(name) + " must " + rule + ", got " + format_number(value));
 }
 
 void fail_allocation(const char* what, std::size_t count) {

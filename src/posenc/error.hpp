@@ -49,6 +49,8 @@ void require_position(const char* name, std::int64_t value);               // BA
 void require_length(const char* name, std::size_t got, std::size_t expected);  // SHAPE_MISMATCH
 // OUT_OF_RANGE unless the condition holds; `rule` completes "<name> must …".
 void require_range(bool ok, const char* name, double value, const char* rule);
+// The same error, unconditionally: for a check on a hot path whose name or rule is built only when it fails.
+[[noreturn]] void fail_range(const char* name, double value, const char* rule);
 
 // BAD_SIZE for an allocation the machine refused: what failed and how many elements it asked for.
 [[noreturn]] void fail_allocation(const char* what, std::size_t count);

@@ -86,8 +86,7 @@ void AdamW::restore(Span<const float> first_moment, Span<const float> second_mom
   require_finite_entries("second_moment", second_moment);
   for (std::size_t i = 0; i < v_.size(); ++i) {
     if (!(second_moment[i] >= 0)) {
-      const std::string name = "second_moment[" + std::to_string(i) + "]";
-      require_range(false, name.c_str(), second_moment[i], "be at least 0 (a mean of squares)");
+      fail_range(("second_moment[" + std::to_string(i) + "]").c_str(), second_moment[i], "be at least 0 (a mean of squares)");
     }
   }
   std::copy(first_moment.begin(), first_moment.end(), m_.begin());

@@ -42,13 +42,7 @@ std::optional<RopeCache::Tables> RopeCache::consecutive_tables(const std::vector
     table_seq_ = 0;  // not valid until filled
     resize_or_fail(table_cos_, "the rotary table", n);
     resize_or_fail(table_sin_, "the rotary table", n);
-    for (std::size_t s0 = 0; s0 < seq; s0 += kRopeBlock) {
-      const std::size_t count = std::min(kRopeBlock, seq - s0);
-      fill(0, s0, count, table_cos_.data() + s0 * half, table_sin_.data() + s0 * half);
-    }
-    if (inverse) {
-      for (float& v : table_sin_) v = -v;
-    }
+    fill_rope_rows(fill, 0, 0, seq, half, inverse, table_cos_.data(), table_sin_.data());
     table_freq_ = inv_freq;
     table_scale_ = scale;
     table_inverse_ = inverse;

@@ -42,6 +42,20 @@ void rope_rotate_heads(Span<const float> x, const Bhsd& shape, Span<float> out, 
 // c[i] *= scale, s[i] *= scale for i < n: the attention factor (or its inverse) folded into a table.
 void scale_rope_tables(std::size_t n, float scale, float* c, float* s);
 
+// The tables of sequence indices [s0, s0 + count) of position row `row` into c and s ([count, half] each),
+// filled a block of kRopeBlock at a time from s0 (a multiple of kRopeBlock): every table of a call is made
+// by the same fill calls as the block loop's, so the bits agree. With `inverse` sin is negated.
+template <class Fill>
+void fill_rope_rows(const Fill& fill, std::size_t row, std::size_t s0, std::size_t count, std::size_t half, bool inverse,
+                    float* c, float* s) {
+  for (std::size_t b = 0; b < count; b += kRopeBlock) {
+    fill(row, s0 + b, std::min(kRopeBlock, count - b), c + b * half, s + b * half);
+  }
+  if (inverse) {
+    for (std::size_t i = 0; i < count * half; ++i) s[i] = -s[i];
+  }
+}
+
 // The block loop: for each block of kRopeBlock positions and each position row (< rows), fill(row, s0,
 // count, c, s) writes cos/sin ([count, half] each) of sequence indices s0 … s0+count−1 and rotate(row, s0,
 // count, c, s) uses them while they are in cache. With `inverse` the block's sin is negated in between.
@@ -56,10 +70,7 @@ void for_each_rope_block(std::size_t seq, std::size_t half, std::size_t rows, bo
   for (std::size_t s0 = 0; s0 < seq; s0 += block) {
     const std::size_t count = std::min(block, seq - s0);
     for (std::size_t row = 0; row < rows; ++row) {
-      fill(row, s0, count, c, s);
-      if (inverse) {
-        for (std::size_t i = 0; i < count * half; ++i) s[i] = -s[i];
-      }
+      fill_rope_rows(fill, row, s0, count, half, inverse, c, s);
       rotate(row, s0, count, c, s);
     }
   }

@@ -50,7 +50,7 @@ void require_non_negative(const char* name, const std::optional<double>& v) {
 void require_positive_entries(const char* name, const std::vector<double>& values) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!(values[i] > 0)) {
-      require_range(false, (std::string(name) + "[" + std::to_string(i) + "]").c_str(), values[i], "be > 0");
+      fail_range((std::string(name) + "[" + std::to_string(i) + "]").c_str(), values[i], "be > 0");
     }
   }
 }
@@ -310,9 +310,9 @@ double apply_rope_scaling(const RopeScaling& sc, const RopeContext& cx, std::vec
     }
   }
   if (!(factor <= kMaxMultiplier)) {  // the message is built only on failure: this runs on every call
-    require_range(false, "the attention factor", factor,
-                  ("be at most " + format_number(kMaxMultiplier) + " (scaling.attention_factor or the one " +
-                   rope_type_name(sc.type) + " derives)").c_str());
+    fail_range("the attention factor", factor,
+               ("be at most " + format_number(kMaxMultiplier) + " (scaling.attention_factor or the one " +
+                rope_type_name(sc.type) + " derives)").c_str());
   }
   return factor;
 }

@@ -30,6 +30,8 @@ inline Floats splat(float v) { return Floats(v); }
 inline Floats fma(const Floats& a, const Floats& b, const Floats& c) { return xsimd::fma(a, b, c); }
 inline Floats fms(const Floats& a, const Floats& b, const Floats& c) { return xsimd::fms(a, b, c); }
 inline Floats max(const Floats& a, const Floats& b) { return xsimd::max(a, b); }
+// xsimd's float exp limits: 0 at or below the lower one, +∞ at or above its negation.
+inline constexpr float kExpLowerLimit = -88.3762626647949f;
 #if defined(__wasm_simd128__)
 namespace detail {
 // xsimd 13's float exp step for step (Cody–Waite reduction by k·ln 2, the same degree-5 polynomial, ·2^k,
@@ -50,22 +52,22 @@ inline v128_t exp_below_upper_limit(v128_t a) {
   y = wasm_f32x4_add(wasm_f32x4_mul(x, y), wasm_f32x4_splat(0.5f));
   y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, wasm_f32x4_mul(x, x)), x), wasm_f32x4_splat(1.0f));
   y = wasm_f32x4_mul(y, wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127)), 23));
-  return wasm_v128_andnot(y, wasm_f32x4_le(a, wasm_f32x4_splat(-88.3762626647949f)));
+  return wasm_v128_andnot(y, wasm_f32x4_le(a, wasm_f32x4_splat(kExpLowerLimit)));
 }
 }  // namespace detail
 inline Floats exp(const Floats& a) {
   return wasm_v128_bitselect(wasm_f32x4_splat(std::numeric_limits<float>::infinity()), detail::exp_below_upper_limit(a),
-                             wasm_f32x4_ge(a, wasm_f32x4_splat(88.3762626647949f)));
+                             wasm_f32x4_ge(a, wasm_f32x4_splat(-kExpLowerLimit)));
 }
 // exp of x ≤ 0 (or NaN), softmax's shifted scores: the same bits as exp there, without the test for the
 // upper limit no such x reaches. exp_all_zero(x): exp is exactly 0 on every lane (each is at or below
 // exp's lower limit, where it returns 0), so a softmax can skip them.
 inline Floats exp_nonpositive(const Floats& x) { return detail::exp_below_upper_limit(x); }
-inline bool exp_all_zero(const Floats& x) { return wasm_i32x4_all_true(wasm_f32x4_le(x, wasm_f32x4_splat(-88.3762626647949f))); }
+inline bool exp_all_zero(const Floats& x) { return wasm_i32x4_all_true(wasm_f32x4_le(x, wasm_f32x4_splat(kExpLowerLimit))); }
 #else
 inline Floats exp(const Floats& v) { return xsimd::exp(v); }
 inline Floats exp_nonpositive(const Floats& v) { return xsimd::exp(v); }
-inline bool exp_all_zero(const Floats& x) { return xsimd::all(x <= Floats(-88.3762626647949f)); }
+inline bool exp_all_zero(const Floats& x) { return xsimd::all(x <= Floats(kExpLowerLimit)); }
 #endif
 inline Floats tanh(const Floats& v) { return xsimd::tanh(v); }
 inline void sincos(const Floats& v, Floats& s, Floats& c) {
